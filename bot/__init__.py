@@ -1,0 +1,1 @@
+"""rjbot: intake and scheduling assistant for a Restorative Justice service."""

@@ -1,0 +1,173 @@
+"""Carry out an engine Outcome inside one transaction: state, replies, effects, audit."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot import i18n
+from bot.clock import to_ts
+from bot.crypto import Cipher
+from bot.scheduler.windows import deliver_at
+from bot.store import jobs, outbox, records
+from bot.types import (
+    Alert,
+    Audit,
+    CancelJobs,
+    Effect,
+    OpenCase,
+    Outcome,
+    RecordConsent,
+    Reply,
+    Schedule,
+    SetOptOut,
+    State,
+    UpdateCase,
+    WithdrawConsent,
+)
+
+
+@dataclass
+class Applied:
+    """What one event produced, for observers once it is committed."""
+
+    person_id: int
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who the event concerns and where replies go."""
+
+    person_id: int
+    address_id: int | None
+    channel: str
+    actor: str = "bot"
+
+
+def apply_outcome(
+    conn: sqlite3.Connection, cipher: Cipher, target: Target, before: State, version: int,
+    outcome: Outcome, now: datetime,
+) -> Applied:
+    ts = to_ts(now)
+    state = outcome.state
+    records.save_state(conn, cipher, target.person_id, state, version, ts)
+    applied = Applied(target.person_id)
+    case_id = open_case_id(conn, target.person_id)
+    for effect in outcome.effects:
+        case_id = _effect(conn, cipher, target, state, effect, case_id, now, applied)
+    opted_out = conn.execute(
+        "SELECT opted_out FROM people WHERE id = ?", (target.person_id,)
+    ).fetchone()["opted_out"]
+    if not opted_out:
+        for reply in outcome.replies:
+            _enqueue(conn, cipher, target, state, reply, now, applied)
+    if before.status == "paused" and state.status == "active":
+        outbox.release_held(conn, target.person_id, to_ts(deliver_at(state, now)))
+    elif state.status == "paused" and before.status != "paused":
+        outbox.hold_scheduled(conn, target.person_id)
+    return applied
+
+
+def open_case_id(conn: sqlite3.Connection, person_id: int) -> int | None:
+    row = conn.execute(
+        "SELECT id FROM cases WHERE person_id = ? AND closed_at IS NULL ORDER BY id DESC"
+        " LIMIT 1",
+        (person_id,),
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def _enqueue(
+    conn: sqlite3.Connection, cipher: Cipher, target: Target, state: State, reply: Reply,
+    now: datetime, applied: Applied,
+) -> None:
+    if not reply.immediate and state.status == "withdrawn":
+        return
+    address_id = target.address_id if reply.immediate else None
+    address_id = address_id or records.latest_address(conn, target.person_id)
+    if address_id is None:
+        return
+    channel = conn.execute("SELECT channel FROM addresses WHERE id = ?", (address_id,)).fetchone()
+    text = i18n.render(reply.text, state.locale)
+    choices = tuple((c.payload, i18n.gettext(state.locale, c.label)) for c in reply.choices)
+    when = now if reply.immediate else deliver_at(state, now)
+    row_id = outbox.enqueue(
+        conn, cipher, person_id=target.person_id, address_id=address_id,
+        channel=channel["channel"], text=text, choices=choices, locale=state.locale,
+        priority=outbox.REPLY if reply.immediate else outbox.SCHEDULED,
+        not_before=to_ts(when), now=to_ts(now),
+        held=not reply.immediate and state.status == "paused",
+    )
+    records.log_message(
+        conn, cipher, target.person_id, "out", channel["channel"], text, to_ts(now), row_id
+    )
+    applied.outbox_ids.append(row_id)
+
+
+def _effect(
+    conn: sqlite3.Connection, cipher: Cipher, target: Target, state: State, effect: Effect,
+    case_id: int | None, now: datetime, applied: Applied,
+) -> int | None:
+    ts, pid = to_ts(now), target.person_id
+    if isinstance(effect, OpenCase):
+        data = cipher.seal(json.dumps(dict(state.answers), ensure_ascii=False), "case")
+        case_id = conn.execute(
+            "INSERT INTO cases (person_id, stage, reply_due_at, flags, data_enc, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (pid, effect.stage, to_ts(effect.reply_due), ",".join(effect.flags), data, ts, ts),
+        ).lastrowid
+    elif isinstance(effect, UpdateCase) and case_id is not None:
+        _update_case(conn, cipher, case_id, dict(effect.fields), ts)
+    elif isinstance(effect, Alert):
+        alert_id = conn.execute(
+            "INSERT INTO alerts (kind, person_id, case_id, data, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (effect.kind, pid, case_id, json.dumps(dict(effect.data), sort_keys=True), ts),
+        ).lastrowid
+        applied.alerts.append(
+            {"id": alert_id, "kind": effect.kind, "person": pid, "case": case_id,
+             **dict(effect.data)}
+        )
+    elif isinstance(effect, Schedule):
+        jobs.schedule(conn, person_id=pid, kind=effect.kind, due_at=to_ts(effect.due), now=ts,
+                      key=effect.key, data=dict(effect.data))
+    elif isinstance(effect, CancelJobs):
+        jobs.cancel(conn, pid, ts, effect.kinds)
+        if not effect.kinds:
+            outbox.cancel_scheduled(conn, pid)
+    elif isinstance(effect, RecordConsent):
+        conn.execute(
+            "INSERT INTO consents (person_id, case_id, version, scopes, channel, agreed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (pid, case_id, effect.version, ",".join(effect.scopes), effect.channel, ts),
+        )
+    elif isinstance(effect, WithdrawConsent):
+        conn.execute(
+            "UPDATE consents SET withdrawn_at = ? WHERE person_id = ? AND withdrawn_at IS NULL",
+            (ts, pid),
+        )
+    elif isinstance(effect, SetOptOut):
+        conn.execute("UPDATE people SET opted_out = ? WHERE id = ?", (int(effect.opted_out), pid))
+        if effect.opted_out:
+            outbox.cancel_scheduled(conn, pid)
+    elif isinstance(effect, Audit):
+        records.audit(conn, target.actor, effect.action, ts, pid, case_id, dict(effect.detail))
+    return case_id
+
+
+def _update_case(
+    conn: sqlite3.Connection, cipher: Cipher, case_id: int, fields: dict[str, Any], ts: float
+) -> None:
+    row = conn.execute("SELECT data_enc FROM cases WHERE id = ?", (case_id,)).fetchone()
+    data = json.loads(cipher.open(row["data_enc"], "case")) if row["data_enc"] else {}
+    stage = fields.pop("stage", None)
+    data.update(fields)
+    conn.execute(
+        "UPDATE cases SET stage = coalesce(?, stage), data_enc = ?, updated_at = ? WHERE id = ?",
+        (stage, cipher.seal(json.dumps(data, ensure_ascii=False), "case"), ts, case_id),
+    )

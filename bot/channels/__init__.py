@@ -1,0 +1,1 @@
+"""Channel adapters: they turn provider traffic into Inbound and Outgoing into provider calls."""

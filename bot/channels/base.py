@@ -1,0 +1,67 @@
+"""The contract every channel adapter meets; channels know only these types and a callback."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.i18n import N_, gettext
+from bot.runtime import Inbound
+from bot.types import ChannelName
+
+InboundCallback = Callable[[Inbound], Awaitable[object]]
+
+# Translators: the line before numbered choices in an SMS; keep it short.
+REPLY_WITH = N_("Reply with a number:")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered message on its way out: translated text and (payload, label) choices."""
+
+    outbox_id: int
+    address: str
+    text: str
+    choices: tuple[tuple[str, str], ...]
+    locale: str
+    scheduled: bool = False
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_id: str
+
+
+@dataclass(frozen=True)
+class Retry:
+    reason: str
+    after: float | None = None  # seconds the provider asked us to wait
+
+
+@dataclass(frozen=True)
+class Failed:
+    reason: str
+    opted_out: bool = False
+    undeliverable: bool = False
+
+
+SendResult = Sent | Retry | Failed
+
+
+class Channel(Protocol):
+    name: ChannelName
+
+    async def send(self, out: Outgoing) -> SendResult:
+        """Deliver one message; never raise for provider errors, classify them."""
+
+    async def reconcile(self, out: Outgoing) -> bool | None:
+        """After a crash mid-send: did the provider get it? None when it cannot tell."""
+
+
+def numbered_text(out: Outgoing) -> str:
+    """Choices as numbered lines, for channels without buttons (SMS, plain console)."""
+    if not out.choices:
+        return out.text
+    lines = [f"{i}. {label}" for i, (_, label) in enumerate(out.choices, start=1)]
+    return "\n".join([out.text, gettext(out.locale, REPLY_WITH), *lines])

@@ -1,0 +1,38 @@
+"""A channel that delivers into a callback: `rjbot simulate`, tests, and the console preview.
+
+It renders exactly as the channel it stands in for: numbered choices in the text for SMS,
+buttons (listed separately) for Telegram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.channels.base import Failed, Outgoing, SendResult, Sent, numbered_text
+from bot.types import ChannelName
+
+Sink = Callable[[dict[str, Any]], None]
+
+
+def render(channel: ChannelName, out: Outgoing) -> dict[str, Any]:
+    """What the person would see on `channel`: the text, and the choices offered."""
+    text = numbered_text(out) if channel == "sms" else out.text
+    return {"text": text, "choices": [label for _, label in out.choices]}
+
+
+class ConsoleChannel:
+    def __init__(self, name: ChannelName, sink: Sink) -> None:
+        self.name = name
+        self._sink = sink
+        self.delivered: set[int] = set()
+
+    async def send(self, out: Outgoing) -> SendResult:
+        if not out.address:
+            return Failed("no address", undeliverable=True)
+        self._sink({"channel": self.name, "to": out.address, **render(self.name, out)})
+        self.delivered.add(out.outbox_id)
+        return Sent(f"console-{out.outbox_id}")
+
+    async def reconcile(self, out: Outgoing) -> bool | None:
+        return True if out.outbox_id in self.delivered else None

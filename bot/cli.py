@@ -1,0 +1,65 @@
+"""The `rjbot` command (DESIGN section 7)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from bot.config import Settings
+
+
+def _serve(settings: Settings) -> int:
+    import uvicorn
+
+    from bot.web import create_app
+
+    print(f"rjbot: serving on http://{settings.host}:{settings.port}/ "
+          f"(database {settings.database})", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="info", access_log=False)
+    return 0
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    import tempfile
+
+    from bot.simulate import DirectiveError, simulate
+
+    with tempfile.TemporaryDirectory(prefix="rjbot-sim-") as tmp:
+        db = Path(args.db) if args.db else Path(tmp) / "sim.sqlite3"
+        settings = replace(settings, database=db)
+        try:
+            asyncio.run(simulate(settings, args.channel, args.address, sys.stdin, sys.stdout))
+        except DirectiveError as exc:
+            print(f"rjbot simulate: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rjbot", description="Restorative Justice intake assistant")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the service (webhooks, console, scheduler, sender)")
+    sim = sub.add_parser("simulate", help="talk to the bot on stdin; JSON lines out")
+    sim.add_argument("--channel", choices=["sms", "telegram"], default="sms")
+    sim.add_argument("--from", dest="address", required=True, help="the sender's address")
+    sim.add_argument("--db", help="database file; the same file continues the conversation")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    if args.command == "serve":
+        return _serve(settings)
+    return _simulate(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

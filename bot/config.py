@@ -1,0 +1,74 @@
+"""Settings from the environment (see .env.example); nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE = "data/rjbot.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: Path = Path(DEFAULT_DATABASE)
+    data_key: str = ""
+    public_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    timezone: str = "Europe/London"
+    synchronous: str = "FULL"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base: str = ""
+    telegram_bot_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_base: str = ""
+    telegram_mode: str = "webhook"
+
+    @property
+    def key_file(self) -> Path:
+        return self.database.with_name(self.database.name + ".key")
+
+    @property
+    def twilio_missing(self) -> list[str]:
+        missing = [n for n, v in (("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                                  ("TWILIO_AUTH_TOKEN", self.twilio_auth_token)) if not v]
+        if not (self.twilio_from_number or self.twilio_messaging_service_sid):
+            missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        return missing
+
+    @property
+    def telegram_missing(self) -> list[str]:
+        missing = [] if self.telegram_bot_token else ["TELEGRAM_BOT_TOKEN"]
+        if self.telegram_mode == "webhook" and not self.telegram_webhook_secret:
+            missing.append("TELEGRAM_WEBHOOK_SECRET")
+        return missing
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        mode = e.get("TELEGRAM_MODE", "webhook").strip().lower() or "webhook"
+        if mode not in ("webhook", "polling"):
+            raise ValueError("TELEGRAM_MODE must be webhook or polling")
+        return cls(
+            database=Path(e.get("RJBOT_DATABASE", "") or DEFAULT_DATABASE),
+            data_key=e.get("RJBOT_DATA_KEY", ""),
+            public_url=e.get("RJBOT_PUBLIC_URL", "").rstrip("/"),
+            host=e.get("RJBOT_HOST", "") or "127.0.0.1",
+            port=int(e.get("RJBOT_PORT", "") or 8080),
+            timezone=e.get("RJBOT_TIMEZONE", "") or "Europe/London",
+            synchronous=(e.get("RJBOT_SQLITE_SYNCHRONOUS", "") or "FULL").upper(),
+            twilio_account_sid=e.get("TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token=e.get("TWILIO_AUTH_TOKEN", ""),
+            twilio_from_number=e.get("TWILIO_FROM_NUMBER", ""),
+            twilio_messaging_service_sid=e.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+            twilio_api_base=e.get("TWILIO_API_BASE", "").rstrip("/"),
+            telegram_bot_token=e.get("TELEGRAM_BOT_TOKEN", ""),
+            telegram_webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", ""),
+            telegram_api_base=e.get("TELEGRAM_API_BASE", ""),
+            telegram_mode=mode,
+        )

@@ -1,0 +1,149 @@
+"""The pure engine: step(state, event, now) -> Outcome. No I/O, no clock reads, no randomness."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bot.flows import ACTIONS, FIRST_FLOW, FLOWS, TIMERS, intents
+from bot.flows.base import END, Answer, Go, Step
+from bot.flows.common import NOT_UNDERSTOOD
+from bot.i18n import gettext, keywords, normalise
+from bot.types import (
+    Alert,
+    Audit,
+    Choice,
+    Effect,
+    FacilitatorAction,
+    Message,
+    Outcome,
+    ProviderSignal,
+    Reply,
+    SetOptOut,
+    State,
+    Timer,
+)
+
+MAX_CHAIN = 20  # steps entered without waiting, before we assume a flow loops by mistake
+
+
+def step(state: State, event: Message | ProviderSignal | Timer | FacilitatorAction,
+         now: datetime) -> Outcome:
+    """Apply one event to one person's conversation."""
+    if isinstance(event, Message):
+        return _on_message(state, event, now)
+    if isinstance(event, ProviderSignal):
+        return _on_signal(state, event, now)
+    if isinstance(event, Timer):
+        handler = TIMERS.get(event.kind)
+        if handler is None or state.status == "withdrawn":
+            return Outcome(state)
+        return _follow(state, handler(state, event, now), now, immediate=False)
+    action = ACTIONS.get(event.action)
+    if action is None:
+        return Outcome(state, effects=(Audit("unknown_action", {"action": event.action}),))
+    return _follow(state, action(state, event, now), now, immediate=False)
+
+
+def _on_message(state: State, msg: Message, now: datetime) -> Outcome:
+    intent = intents.detect(msg.text, state.locale) if msg.payload is None else None
+    if state.status == "withdrawn" and intent not in (intents.Intent.RISK, intents.Intent.RESUME):
+        return Outcome(state)  # they asked us to stop: silence until they come back
+    if intent is not None:
+        return _follow(state, intents.HANDLERS[intent](state, now), now)
+    if state.status == "paused":
+        return Outcome(state, (Reply(intents.STILL_PAUSED),))
+    if not state.flow:
+        return _follow(state, Go(f"{FIRST_FLOW}.{FLOWS[FIRST_FLOW].start}"), now)
+    current = _current(state)
+    answer = _match(current, msg, state.locale)
+    if answer is None:
+        return Outcome(state, (Reply(NOT_UNDERSTOOD), *current.prompt(state)))
+    return _follow(state, _resolve(current, state, answer, now), now)
+
+
+def _on_signal(state: State, signal: ProviderSignal, now: datetime) -> Outcome:
+    """Provider keywords: the provider has already answered the person, so we only record."""
+    if signal.kind == "opt_out":
+        withdrawn = intents.withdraw(state, now)
+        return Outcome(
+            withdrawn.state or state,
+            effects=(SetOptOut(True), *withdrawn.effects),
+        )
+    if signal.kind == "opt_in":
+        back = replace(state, status="active")
+        return Outcome(back, effects=(SetOptOut(False), Alert("returned"), Audit("opted_in")))
+    if signal.kind == "help":
+        return Outcome(state, effects=(Audit("provider_help"),))
+    return Outcome(state, effects=(Alert("media"), Audit("media")))
+
+
+def _current(state: State) -> Step:
+    flow = FLOWS[state.flow]
+    return flow.step(state.step) if state.step in flow.by_name else flow.step(flow.start)
+
+
+def _match(step: Step, msg: Message, locale: str) -> Answer | None:
+    """A choice by button payload, number, label or keyword; else free text if the step takes it."""
+    choice = match_choice(step.choices, msg, locale)
+    if choice is not None:
+        return Answer(msg.text, choice.payload)
+    text = msg.text.strip()
+    if step.free_text and text:
+        return Answer(text[: step.max_length])
+    return None
+
+
+def match_choice(choices: tuple[Choice, ...], msg: Message, locale: str) -> Choice | None:
+    if msg.payload is not None:
+        return next((c for c in choices if c.payload == msg.payload), None)
+    norm = normalise(msg.text)
+    if norm.isdigit() and 1 <= int(norm) <= len(choices):
+        return choices[int(norm) - 1]
+    for c in choices:
+        if norm in (normalise(c.label), normalise(gettext(locale, c.label))):
+            return c
+    return next((c for c in choices if norm in keywords(c.keywords, locale)), None)
+
+
+def _resolve(current: Step, state: State, answer: Answer, now: datetime) -> Go:
+    if current.save:
+        state = state.with_answer(current.save, answer.choice or answer.text)
+    then = current.then
+    if callable(then):
+        go = then(state, answer, now)
+        return go if go.state is not None else replace(go, state=state)
+    if isinstance(then, str):
+        return Go(then, state=state)
+    return Go(then.get(answer.choice or "", then.get("*", END)), state=state)
+
+
+def _follow(state: State, go: Go, now: datetime, immediate: bool = True) -> Outcome:
+    """Carry out a Go: take its state, then enter steps until one waits for an answer."""
+    state = go.state or state
+    replies = list(go.replies)
+    effects: list[Effect] = list(go.effects)
+    target = go.to
+    if target == intents.REASK:
+        if state.flow:
+            replies.extend(_current(state).prompt(state))
+        target = intents.STAY
+    for _ in range(MAX_CHAIN):
+        if target in (intents.STAY, END):
+            break
+        flow_name, _, step_name = target.rpartition(".")
+        flow = FLOWS[flow_name or state.flow]
+        entered = flow.step(step_name or flow.start)
+        state = replace(state, flow=flow.name, step=entered.name)
+        if entered.on_enter is not None:
+            state, more = entered.on_enter(state, now)
+            effects.extend(more)
+        replies.extend(entered.prompt(state))
+        if entered.wait:
+            break
+        target = entered.then if isinstance(entered.then, str) else END
+    else:
+        raise RuntimeError(f"flow loops without waiting at {state.flow}.{state.step}")
+    if not immediate:
+        replies = [replace(r, immediate=False) for r in replies]
+    return Outcome(state, tuple(replies), tuple(effects))

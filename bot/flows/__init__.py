@@ -1,0 +1,12 @@
+"""Every conversation, by name, and the handlers for timers and facilitator actions."""
+
+from __future__ import annotations
+
+from bot.flows import first_contact, settings
+from bot.flows.base import Flow
+from bot.flows.timers import ACTIONS, TIMERS
+
+FLOWS: dict[str, Flow] = {f.name: f for f in (first_contact.FLOW, settings.FLOW)}
+FIRST_FLOW = first_contact.FLOW.name
+
+__all__ = ["ACTIONS", "FIRST_FLOW", "FLOWS", "TIMERS"]

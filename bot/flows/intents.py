@@ -1,0 +1,146 @@
+"""Global intents: what a person can say at any step, checked before the step sees the message.
+
+Order matters and follows DESIGN section 5: risk, opt-out, pause/resume, help/person, language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from enum import Enum
+
+from bot.flows.base import Go
+from bot.i18n import N_, keywords, normalise
+from bot.types import Alert, Audit, CancelJobs, Msg, Reply, State
+
+STAY = ""  # Go target: keep the current step, ask nothing
+REASK = "."  # Go target: ask the current step's question again
+
+
+class Intent(Enum):
+    RISK = "risk"
+    WITHDRAW = "withdraw"
+    RESUME = "resume"
+    PAUSE = "pause"
+    HELP = "help"
+    PERSON = "person"
+    LANGUAGE = "language"
+
+
+# Translators: phrases that mean someone may be in danger; matched anywhere in a message.
+RISK_WORDS = N_(
+    "kill myself|killing myself|suicide|suicidal|end my life|want to die|hurt myself|"
+    "harm myself|self harm|in danger|not safe now|help me now|emergency|being attacked"
+)
+# Translators: whole-message commands; people may type any of the alternatives.
+EXACT_WORDS: tuple[tuple[Intent, str], ...] = (
+    (Intent.WITHDRAW, N_("withdraw|stop|opt out|optout|leave me alone|no more messages")),
+    (Intent.RESUME, N_("resume|start|come back|restart|unpause")),
+    (Intent.PAUSE, N_("pause|pause messages")),
+    (Intent.HELP, N_("help|helpline")),
+    (Intent.PERSON, N_("person|talk to someone|talk to a person|human|call me|facilitator")),
+    (Intent.LANGUAGE, N_("language|change language")),
+)
+
+
+def detect(text: str, locale: str) -> Intent | None:
+    """The global intent a message expresses, if any (risk words anywhere, others whole)."""
+    norm = normalise(text)
+    if not norm:
+        return None
+    padded = f" {norm} "
+    if any(f" {w} " in padded for w in keywords(RISK_WORDS, locale)):
+        return Intent.RISK
+    for intent, words in EXACT_WORDS:
+        if norm in keywords(words, locale):
+            return intent
+    return None
+
+
+RISK_REPLY = Msg(
+    N_(
+        "If you are in danger now, call 999. If you cannot talk, call 999 from a mobile and "
+        "press 55. Samaritans: 116 123, free, any time. Victim Support: 0808 168 9111. "
+        "A person from our team will read your message within 1 working day."
+    )
+)
+WITHDRAWN = Msg(
+    N_(
+        "You have stopped taking part. We will not message you again. "
+        "If you change your mind, reply RESUME."
+    )
+)
+PAUSED = Msg(N_("Messages are paused. We will not send anything until you reply RESUME."))
+STILL_PAUSED = Msg(N_("Messages are still paused. Reply RESUME when you want to carry on."))
+RESUMED = Msg(N_("Welcome back. Messages are on again."))
+HELP_TEXT = Msg(
+    N_(
+        "Help: call us free on 0800 783 1583. If you are in danger, call 999. "
+        "Reply PERSON to talk to someone, PAUSE to pause messages, or WITHDRAW to stop."
+    )
+)
+PERSON_TEXT = Msg(
+    N_(
+        "Thank you. A member of our team will contact you within 48 hours, "
+        "in the way you chose."
+    )
+)
+
+
+def risk(state: State, now: datetime) -> Go:
+    """The fixed safety reply at once; the bot assesses nothing itself."""
+    return Go(STAY, replies=(Reply(RISK_REPLY),), effects=(Alert("risk"), Audit("risk_reply")))
+
+
+def withdraw(state: State, now: datetime) -> Go:
+    """One confirmation, no persuasion; every pending job is cancelled; facilitators told."""
+    return Go(
+        STAY,
+        state=replace(state, status="withdrawn"),
+        replies=(Reply(WITHDRAWN),),
+        effects=(CancelJobs(), Alert("withdrawn"), Audit("withdrawn")),
+    )
+
+
+def resume(state: State, now: datetime) -> Go:
+    if state.status == "active":
+        return Go(REASK)
+    came_back = state.status == "withdrawn"
+    effects = (Alert("returned"), Audit("returned")) if came_back else (Audit("resumed"),)
+    return Go(
+        REASK, state=replace(state, status="active"), replies=(Reply(RESUMED),), effects=effects
+    )
+
+
+def pause(state: State, now: datetime) -> Go:
+    return Go(
+        STAY,
+        state=replace(state, status="paused"),
+        replies=(Reply(PAUSED),),
+        effects=(Audit("paused"),),
+    )
+
+
+def help_(state: State, now: datetime) -> Go:
+    return Go(STAY, replies=(Reply(HELP_TEXT),))
+
+
+def person(state: State, now: datetime) -> Go:
+    return Go(STAY, replies=(Reply(PERSON_TEXT),), effects=(Alert("person"), Audit("person")))
+
+
+def language(state: State, now: datetime) -> Go:
+    here = f"{state.flow}.{state.step}" if state.flow else ""
+    return Go("settings.language", state=replace(state, resume_at=here))
+
+
+HANDLERS: dict[Intent, Callable[[State, datetime], Go]] = {
+    Intent.RISK: risk,
+    Intent.WITHDRAW: withdraw,
+    Intent.RESUME: resume,
+    Intent.PAUSE: pause,
+    Intent.HELP: help_,
+    Intent.PERSON: person,
+    Intent.LANGUAGE: language,
+}

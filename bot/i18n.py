@@ -1,0 +1,77 @@
+"""Translations (gettext catalogs compiled by babel) and text normalisation for matching.
+
+Loading a catalog reads a file once per locale; after that every call is a pure lookup, so
+the engine may call these functions without doing I/O per event.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+from bot.types import Msg
+
+DEFAULT_LOCALE = "en_GB"
+LOCALES: tuple[str, ...] = ("en_GB", "pl")
+LOCALE_DIR = Path(os.environ.get("RJBOT_LOCALE_DIR", Path(__file__).resolve().parent.parent / "locales"))
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated later, when rendered for a person."""
+    return message
+
+
+class MissingCatalog(RuntimeError):
+    """A shipped locale has no compiled catalog: run `pybabel compile -d locales`."""
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    if locale == DEFAULT_LOCALE and not (LOCALE_DIR / locale).exists():
+        return NullTranslations()
+    mo = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.mo"
+    if not mo.exists():
+        raise MissingCatalog(f"no compiled catalog at {mo}")
+    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+
+
+def gettext(locale: str, key: str) -> str:
+    return translations(locale).gettext(key)
+
+
+def render(msg: Msg, locale: str) -> str:
+    """Translate a message and fill its parameters (which may be messages themselves)."""
+    params = {k: render(v, locale) if isinstance(v, Msg) else v for k, v in msg.params.items()}
+    if msg.plural:
+        text = translations(locale).ngettext(msg.key, msg.plural, int(params["n"]))
+    else:
+        text = translations(locale).gettext(msg.key)
+    return text.format(**params) if params else text
+
+
+# Letters that NFKD does not split into base letter + accent.
+_FOLD = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"})
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Case-, accent- and punctuation-insensitive form used to match words people type."""
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = _PUNCT.sub(" ", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+@cache
+def keywords(key: str, locale: str) -> frozenset[str]:
+    """The normalised alternatives of a `word|other word` msgid, in `locale` and in English."""
+    if not key:
+        return frozenset()
+    words = set(key.split("|")) | set(gettext(locale, key).split("|"))
+    return frozenset(w for w in (normalise(x) for x in words) if w)

@@ -1,0 +1,140 @@
+"""The runtime: one event, one transaction. Channels, timers and the console all come here.
+
+Ordering: `Database.write` queues units in call order and runs them in that order, so two
+messages from one person, handed over in the order they arrived, are applied in that order;
+different people share a batch and a commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot import engine
+from bot.apply import Applied, Target, apply_outcome
+from bot.clock import Clock, to_ts
+from bot.crypto import Cipher
+from bot.store import jobs, records
+from bot.store.db import Database
+from bot.types import (
+    ChannelName,
+    Event,
+    FacilitatorAction,
+    Message,
+    ProviderSignal,
+    Timer,
+)
+
+log = logging.getLogger(__name__)
+Observer = Callable[[Applied], None]
+SignalKind = Literal["opt_out", "opt_in", "help", "media"]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person sent, as a channel hands it over (provider id = idempotency key)."""
+
+    channel: ChannelName
+    address: str
+    provider_id: str
+    text: str = ""
+    payload: str | None = None
+    signal: SignalKind | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel}:{self.provider_id}"
+
+    def event(self) -> Event:
+        if self.signal is not None:
+            return ProviderSignal(self.signal, self.channel)
+        return Message(self.text, self.channel, self.payload)
+
+
+class Runtime:
+    def __init__(self, db: Database, cipher: Cipher, clock: Clock) -> None:
+        self.db = db
+        self.cipher = cipher
+        self.clock = clock
+        self._observers: list[Observer] = []
+
+    def subscribe(self, observer: Observer) -> None:
+        self._observers.append(observer)
+
+    def _notify(self, applied: Applied | None) -> None:
+        if applied is None:
+            return
+        for observer in self._observers:
+            observer(applied)
+
+    async def handle(self, inbound: Inbound) -> Applied | None:
+        """Store and apply one inbound message; None if the provider re-delivered it."""
+        now = self.clock.now()
+
+        def unit(conn: sqlite3.Connection) -> Applied | None:
+            if not records.claim_inbound(conn, inbound.key, to_ts(now)):
+                return None
+            person_id, address_id, _ = records.find_or_create_person(
+                conn, self.cipher, inbound.channel, inbound.address, to_ts(now)
+            )
+            records.link_inbound(conn, inbound.key, person_id)
+            if inbound.signal is None:
+                records.log_message(
+                    conn, self.cipher, person_id, "in", inbound.channel, inbound.text, to_ts(now)
+                )
+            target = Target(person_id, address_id, inbound.channel, actor="person")
+            return self._step(conn, target, inbound.event(), now)
+
+        applied = await self.db.write(unit)
+        log.info("inbound %s %s", inbound.channel, "duplicate" if applied is None else "applied")
+        self._notify(applied)
+        return applied
+
+    async def fire_job(self, job_id: int) -> Applied | None:
+        """Fire one due job: claim, engine step and effects commit together, so at most once."""
+        now = self.clock.now()
+
+        def unit(conn: sqlite3.Connection) -> Applied | None:
+            job = jobs.claim(conn, job_id, to_ts(now))
+            if job is None or job.person_id is None:
+                return None
+            target = Target(job.person_id, None, "", actor="scheduler")
+            return self._step(conn, target, Timer(job.kind, job.data, job.id), now)
+
+        applied = await self.db.write(unit)
+        self._notify(applied)
+        return applied
+
+    async def fire_due(self) -> int:
+        """Fire every job due now, oldest first (the sweep, and `::wait` in simulation)."""
+        now = to_ts(self.clock.now())
+        fired = 0
+        while due := await self.db.read(lambda c: jobs.due(c, now)):
+            for job_id, _ in due:
+                if await self.fire_job(job_id) is not None:
+                    fired += 1
+        return fired
+
+    async def act(
+        self, person_id: int, action: str, data: dict[str, Any] | None = None, actor: str = ""
+    ) -> Applied:
+        """A facilitator action on a person's case (recorded reply, meeting set, ...)."""
+        now = self.clock.now()
+
+        def unit(conn: sqlite3.Connection) -> Applied:
+            target = Target(person_id, None, "", actor=actor or "facilitator")
+            return self._step(conn, target, FacilitatorAction(action, data or {}, actor), now)
+
+        applied = await self.db.write(unit)
+        self._notify(applied)
+        return applied
+
+    def _step(
+        self, conn: sqlite3.Connection, target: Target, event: Event, now: Any
+    ) -> Applied:
+        state, version = records.load_state(conn, self.cipher, target.person_id)
+        outcome = engine.step(state, event, now)
+        return apply_outcome(conn, self.cipher, target, state, version, outcome, now)

@@ -1,0 +1,41 @@
+"""Wiring in one place: settings -> database, cipher, runtime, sender."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.channels.base import Channel
+from bot.clock import Clock
+from bot.config import Settings
+from bot.crypto import Cipher, load_or_create_key
+from bot.runtime import Runtime
+from bot.sender import Sender
+from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    settings: Settings
+    db: Database
+    cipher: Cipher
+    runtime: Runtime
+    sender: Sender
+
+    @classmethod
+    async def open(
+        cls, settings: Settings, clock: Clock, channels: Mapping[str, Channel]
+    ) -> Service:
+        key = load_or_create_key(settings.data_key or None, settings.key_file)
+        cipher = Cipher(key)
+        db = await Database(settings.database, settings.synchronous).open()
+        runtime = Runtime(db, cipher, clock)
+        sender = Sender(db, cipher, clock, channels)
+        runtime.subscribe(sender.wake)
+        return cls(settings, db, cipher, runtime, sender)
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -1,0 +1,140 @@
+"""`rjbot simulate`: a conversation on stdin, everything the system emits as JSON lines.
+
+It goes through the same runtime, store and outbox as real channels; only the channel is a
+console stand-in that renders exactly as the named channel, and the clock is virtual: it is
+stored with the database, so a later run continues from where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+
+from bot.apply import Applied
+from bot.channels.console import ConsoleChannel
+from bot.clock import SystemClock, VirtualClock, from_ts, iso, to_ts
+from bot.config import Settings
+from bot.runtime import Inbound
+from bot.service import Service
+from bot.store import jobs, outbox, records
+from bot.types import ChannelName
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class DirectiveError(ValueError):
+    pass
+
+
+def parse_duration(text: str) -> timedelta:
+    """`48h`, `30d`, `1d 2h`, `90m`, `15s`."""
+    compact = text.replace(" ", "")
+    parts = _DURATION.findall(compact)
+    if not parts or "".join(n + u for n, u in parts) != compact:
+        raise DirectiveError(f"bad duration {text!r}: use e.g. 30m, 48h, 7d")
+    return sum((timedelta(**{_UNITS[u]: float(n)}) for n, u in parts), timedelta())
+
+
+class Simulation:
+    def __init__(self, service: Service, clock: VirtualClock, channel: ChannelName,
+                 address: str, out: TextIO) -> None:
+        self.service = service
+        self.clock = clock
+        self.channel = channel
+        self.address = address
+        self.out = out
+        self._alerts: list[dict[str, Any]] = []
+        service.runtime.subscribe(self._collect)
+        service.sender.on_alert(self._alerts.append)
+        for name in ("sms", "telegram"):
+            service.sender.channels[name] = ConsoleChannel(name, self.emit)
+
+    def _collect(self, applied: Applied) -> None:
+        self._alerts.extend(applied.alerts)
+
+    def emit(self, record: dict[str, Any]) -> None:
+        self.out.write(json.dumps({"at": iso(self.clock.now()), **record}, ensure_ascii=False))
+        self.out.write("\n")
+        self.out.flush()
+
+    async def flush(self) -> None:
+        """Send what is due now, then report alerts raised on the way."""
+        while await self.service.sender.send_due():
+            pass
+        alerts, self._alerts = self._alerts, []
+        for alert in alerts:
+            rest = {k: v for k, v in alert.items() if k not in ("kind", "id")}
+            self.emit({"alert": alert["kind"], **rest})
+
+    async def say(self, text: str) -> None:
+        number = await self.service.db.write(_next_inbound_number)
+        inbound = Inbound(self.channel, self.address, f"sim-{number}", text)
+        await self.service.runtime.handle(inbound)
+        await self.flush()
+
+    async def wait(self, span: timedelta) -> None:
+        """Move the virtual clock, firing jobs and sending held messages at their due times."""
+        target = self.clock.now() + span
+        while True:
+            nxt = await self.service.db.read(_next_due)
+            if nxt is None or nxt > to_ts(target):
+                break
+            self.clock.advance_to(from_ts(nxt))
+            await self.service.runtime.fire_due()
+            await self.flush()
+        self.clock.advance_to(target)
+        await self.save_clock()
+
+    async def directive(self, line: str) -> None:
+        name, _, arg = line[2:].strip().partition(" ")
+        if name == "wait":
+            await self.wait(parse_duration(arg.strip()))
+        elif name == "from" and arg.strip():
+            self.address = arg.strip()
+        else:
+            raise DirectiveError(f"unknown directive {line.strip()!r}: use ::wait or ::from")
+
+    async def save_clock(self) -> None:
+        now = self.clock.now().isoformat()
+        await self.service.db.write(lambda c: records.set_meta(c, "virtual_clock", now))
+
+    async def run(self, lines: Iterable[str]) -> None:
+        await self.service.sender.recover()
+        await self.flush()
+        for raw in lines:
+            line = raw.rstrip("\r\n")
+            if line.startswith("::"):
+                await self.directive(line)
+            elif line.strip():
+                await self.say(line)
+            await self.save_clock()
+
+
+def _next_inbound_number(conn: sqlite3.Connection) -> int:
+    number = int(records.get_meta(conn, "simulate_inbound") or 0) + 1
+    records.set_meta(conn, "simulate_inbound", str(number))
+    return number
+
+
+def _next_due(conn: sqlite3.Connection) -> float | None:
+    times = [t for t in (jobs.next_due(conn), outbox.next_due(conn, ("sms", "telegram")))
+             if t is not None]
+    return min(times) if times else None
+
+
+async def simulate(settings: Settings, channel: ChannelName, address: str,
+                   lines: Iterable[str], out: TextIO) -> None:
+    clock = VirtualClock(SystemClock().now())
+    service = await Service.open(settings, clock, {})
+    try:
+        stored = await service.db.read(lambda c: records.get_meta(c, "virtual_clock"))
+        if stored:
+            clock.restore(datetime.fromisoformat(stored))
+        await Simulation(service, clock, channel, address, out).run(lines)
+    finally:
+        await service.close()

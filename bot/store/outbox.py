@@ -1,0 +1,148 @@
+"""The outbox: every message to a person is a row here first, sent only after commit."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from bot.crypto import Cipher
+
+REPLY = 0  # an answer to the person's own message: always before scheduled ones
+SCHEDULED = 1
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    person_id: int
+    address_id: int
+    channel: str
+    address: str
+    text: str
+    choices: tuple[tuple[str, str], ...]
+    locale: str
+    priority: int
+    attempts: int
+
+
+def enqueue(
+    conn: sqlite3.Connection, cipher: Cipher, *, person_id: int, address_id: int, channel: str,
+    text: str, choices: tuple[tuple[str, str], ...], locale: str, priority: int,
+    not_before: float, now: float, held: bool = False,
+) -> int:
+    payload = json.dumps({"text": text, "choices": choices, "locale": locale}, ensure_ascii=False)
+    row_id = conn.execute(
+        "INSERT INTO outbox (person_id, address_id, channel, payload_enc, priority, status,"
+        " not_before, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            person_id, address_id, channel, cipher.seal(payload, "outbox"), priority,
+            "held" if held else "pending", not_before, not_before, now,
+        ),
+    ).lastrowid
+    assert row_id is not None
+    return row_id
+
+
+def claim_due(
+    conn: sqlite3.Connection, cipher: Cipher, now: float, limit: int, channels: tuple[str, ...]
+) -> list[OutboxRow]:
+    """Mark due rows as being sent (committed before any provider call) and return them."""
+    rows = conn.execute(
+        "SELECT o.*, a.address_enc FROM outbox o JOIN addresses a ON a.id = o.address_id"
+        " WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
+        f" AND o.channel IN ({','.join('?' * len(channels))})"
+        # keep a person's messages in order: an earlier one being retried goes first
+        " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.person_id = o.person_id"
+        "  AND e.id < o.id AND (e.status = 'sending' OR (e.status = 'pending' AND e.attempts > 0)))"
+        " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT ?",
+        (now, *channels, limit),
+    ).fetchall()
+    conn.executemany(
+        "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1"
+        " WHERE id = ?",
+        [(now, r["id"]) for r in rows],
+    )
+    return [_row(cipher, r, attempts=r["attempts"] + 1) for r in rows]
+
+
+def in_doubt(conn: sqlite3.Connection, cipher: Cipher) -> list[OutboxRow]:
+    """Rows claimed but never marked: the process died during a send."""
+    rows = conn.execute(
+        "SELECT o.*, a.address_enc FROM outbox o JOIN addresses a ON a.id = o.address_id"
+        " WHERE o.status = 'sending' ORDER BY o.id"
+    ).fetchall()
+    return [_row(cipher, r, attempts=r["attempts"]) for r in rows]
+
+
+def _row(cipher: Cipher, r: sqlite3.Row, attempts: int) -> OutboxRow:
+    payload = json.loads(cipher.open(r["payload_enc"], "outbox"))
+    return OutboxRow(
+        id=r["id"],
+        person_id=r["person_id"],
+        address_id=r["address_id"],
+        channel=r["channel"],
+        address=cipher.open(r["address_enc"], "address"),
+        text=payload["text"],
+        choices=tuple((p, label) for p, label in payload["choices"]),
+        locale=payload["locale"],
+        priority=r["priority"],
+        attempts=attempts,
+    )
+
+
+def mark_sent(conn: sqlite3.Connection, row_id: int, provider_id: str, now: float) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, error = NULL"
+        " WHERE id = ? AND status = 'sending'",
+        (now, provider_id, row_id),
+    )
+
+
+def mark_retry(conn: sqlite3.Connection, row_id: int, at: float, error: str) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, error = ?"
+        " WHERE id = ? AND status = 'sending'",
+        (at, error, row_id),
+    )
+
+
+def mark_failed(conn: sqlite3.Connection, row_id: int, error: str) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'failed', error = ? WHERE id = ? AND status = 'sending'",
+        (error, row_id),
+    )
+
+
+def cancel_scheduled(conn: sqlite3.Connection, person_id: int) -> None:
+    """Nothing scheduled goes out after a withdraw or opt-out."""
+    conn.execute(
+        "UPDATE outbox SET status = 'cancelled' WHERE person_id = ? AND priority = ?"
+        " AND status IN ('pending', 'held')",
+        (person_id, SCHEDULED),
+    )
+
+
+def hold_scheduled(conn: sqlite3.Connection, person_id: int) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'held' WHERE person_id = ? AND priority = ?"
+        " AND status = 'pending'",
+        (person_id, SCHEDULED),
+    )
+
+
+def release_held(conn: sqlite3.Connection, person_id: int, at: float) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'pending', not_before = max(not_before, ?),"
+        " next_attempt_at = max(next_attempt_at, ?) WHERE person_id = ? AND status = 'held'",
+        (at, at, person_id),
+    )
+
+
+def next_due(conn: sqlite3.Connection, channels: tuple[str, ...]) -> float | None:
+    row = conn.execute(
+        "SELECT min(next_attempt_at) AS due FROM outbox WHERE status = 'pending'"
+        f" AND channel IN ({','.join('?' * len(channels))})",
+        channels,
+    ).fetchone()
+    return row["due"] if row and row["due"] is not None else None

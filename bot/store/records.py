@@ -1,0 +1,155 @@
+"""People, their addresses, conversation state, inbound de-duplication and the message log.
+
+Plain functions of a sqlite3 connection, run inside a Database unit (one transaction).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, fields
+from typing import Any
+
+from bot.crypto import Cipher
+from bot.types import State
+
+STATE_FIELDS = {f.name for f in fields(State)}
+
+
+def state_to_json(state: State) -> str:
+    data = asdict(state)
+    data["answers"] = dict(state.answers)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def state_from_json(text: str) -> State:
+    data: dict[str, Any] = json.loads(text)
+    return State(**{k: v for k, v in data.items() if k in STATE_FIELDS})
+
+
+def claim_inbound(conn: sqlite3.Connection, key: str, now: float) -> bool:
+    """True the first time a provider message id is seen; False for a re-delivery."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO inbound (key, received_at) VALUES (?, ?)", (key, now)
+    )
+    return cur.rowcount == 1
+
+
+def link_inbound(conn: sqlite3.Connection, key: str, person_id: int) -> None:
+    conn.execute("UPDATE inbound SET person_id = ? WHERE key = ?", (person_id, key))
+
+
+def find_address(
+    conn: sqlite3.Connection, cipher: Cipher, channel: str, address: str
+) -> tuple[int, int] | None:
+    row = conn.execute(
+        "SELECT id, person_id FROM addresses WHERE channel = ? AND address_hash = ?",
+        (channel, cipher.address_hash(channel, address)),
+    ).fetchone()
+    return (row["person_id"], row["id"]) if row else None
+
+
+def find_or_create_person(
+    conn: sqlite3.Connection, cipher: Cipher, channel: str, address: str, now: float
+) -> tuple[int, int, bool]:
+    """(person id, address id, created) for an address; a new address is a new person."""
+    found = find_address(conn, cipher, channel, address)
+    if found is not None:
+        conn.execute("UPDATE addresses SET last_seen_at = ? WHERE id = ?", (now, found[1]))
+        return found[0], found[1], False
+    person_id = conn.execute("INSERT INTO people (created_at) VALUES (?)", (now,)).lastrowid
+    address_id = conn.execute(
+        "INSERT INTO addresses (person_id, channel, address_hash, address_enc, created_at,"
+        " last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            person_id,
+            channel,
+            cipher.address_hash(channel, address),
+            cipher.seal(address, "address"),
+            now,
+            now,
+        ),
+    ).lastrowid
+    assert person_id is not None and address_id is not None
+    return person_id, address_id, True
+
+
+def latest_address(conn: sqlite3.Connection, person_id: int) -> int | None:
+    """The address the person used last: where messages not answering a message go."""
+    row = conn.execute(
+        "SELECT id FROM addresses WHERE person_id = ? ORDER BY last_seen_at DESC, id DESC"
+        " LIMIT 1",
+        (person_id,),
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def address_of(conn: sqlite3.Connection, cipher: Cipher, address_id: int) -> tuple[str, str]:
+    row = conn.execute(
+        "SELECT channel, address_enc FROM addresses WHERE id = ?", (address_id,)
+    ).fetchone()
+    return row["channel"], cipher.open(row["address_enc"], "address")
+
+
+def load_state(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> tuple[State, int]:
+    """The person's conversation state and its version (0 for a new conversation)."""
+    row = conn.execute(
+        "SELECT state_enc, version FROM conversations WHERE person_id = ?", (person_id,)
+    ).fetchone()
+    if row is None:
+        return State(), 0
+    return state_from_json(cipher.open(row["state_enc"], "state")), row["version"]
+
+
+def save_state(
+    conn: sqlite3.Connection, cipher: Cipher, person_id: int, state: State, version: int,
+    now: float,
+) -> None:
+    conn.execute(
+        "INSERT INTO conversations (person_id, state_enc, version, updated_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET"
+        " state_enc = excluded.state_enc, version = excluded.version,"
+        " updated_at = excluded.updated_at",
+        (person_id, cipher.seal(state_to_json(state), "state"), version + 1, now),
+    )
+    conn.execute(
+        "UPDATE people SET status = ?, locale = ? WHERE id = ?",
+        (state.status, state.locale, person_id),
+    )
+
+
+def log_message(
+    conn: sqlite3.Connection, cipher: Cipher, person_id: int, direction: str, channel: str,
+    body: str, now: float, outbox_id: int | None = None,
+) -> None:
+    conn.execute(
+        "INSERT INTO messages (person_id, direction, channel, body_enc, created_at, outbox_id)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (person_id, direction, channel, cipher.seal(body, "message"), now, outbox_id),
+    )
+
+
+def audit(
+    conn: sqlite3.Connection, actor: str, action: str, now: float,
+    person_id: int | None = None, case_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append to the audit log: who did what, when; never message content."""
+    conn.execute(
+        "INSERT INTO audit (at, actor, action, person_id, case_id, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (now, actor, action, person_id, case_id, json.dumps(detail or {}, sort_keys=True)),
+    )
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row["value"] if row else None
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

@@ -1,0 +1,156 @@
+"""Numbered migrations; PRAGMA user_version is the schema version.
+
+Columns ending in `_enc` hold AES-GCM ciphertext (bot.crypto); `address_hash` is a keyed hash.
+Times are UTC seconds since the epoch (REAL). JSON in plain `data` columns is never personal.
+Add a migration by appending to MIGRATIONS; never edit a shipped one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the foundation
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        created_at REAL NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active',
+        opted_out INTEGER NOT NULL DEFAULT 0,
+        locale TEXT NOT NULL DEFAULT 'en_GB'
+    );
+    CREATE TABLE addresses (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        channel TEXT NOT NULL,
+        address_hash BLOB NOT NULL,
+        address_enc BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        last_seen_at REAL NOT NULL,
+        UNIQUE (channel, address_hash)
+    );
+    CREATE INDEX addresses_person ON addresses(person_id);
+    CREATE TABLE conversations (
+        person_id INTEGER PRIMARY KEY REFERENCES people(id),
+        state_enc BLOB NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE inbound (
+        key TEXT PRIMARY KEY,
+        person_id INTEGER REFERENCES people(id),
+        received_at REAL NOT NULL
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        channel TEXT NOT NULL,
+        body_enc BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        outbox_id INTEGER
+    );
+    CREATE INDEX messages_person ON messages(person_id, id);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        address_id INTEGER NOT NULL REFERENCES addresses(id),
+        channel TEXT NOT NULL,
+        payload_enc BLOB NOT NULL,
+        priority INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN
+            ('pending', 'held', 'sending', 'sent', 'failed', 'cancelled')),
+        not_before REAL NOT NULL,
+        next_attempt_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        claimed_at REAL,
+        sent_at REAL,
+        provider_id TEXT,
+        provider_status TEXT,
+        error TEXT
+    );
+    CREATE INDEX outbox_due ON outbox(status, priority, next_attempt_at);
+    CREATE INDEX outbox_person ON outbox(person_id, status);
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER REFERENCES people(id),
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL DEFAULT '',
+        due_at REAL NOT NULL,
+        data TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+            ('pending', 'done', 'cancelled')),
+        created_at REAL NOT NULL,
+        done_at REAL
+    );
+    CREATE INDEX jobs_due ON jobs(status, due_at);
+    CREATE INDEX jobs_person ON jobs(person_id, status);
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        stage TEXT NOT NULL,
+        reply_due_at REAL,
+        flags TEXT NOT NULL DEFAULT '',
+        data_enc BLOB,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        closed_at REAL
+    );
+    CREATE INDEX cases_person ON cases(person_id);
+    CREATE TABLE consents (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        case_id INTEGER REFERENCES cases(id),
+        version TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        agreed_at REAL NOT NULL,
+        withdrawn_at REAL
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        person_id INTEGER REFERENCES people(id),
+        case_id INTEGER REFERENCES cases(id),
+        data TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL,
+        handled_at REAL
+    );
+    CREATE INDEX alerts_open ON alerts(handled_at, created_at);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        person_id INTEGER,
+        case_id INTEGER,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
+)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to date, one numbered migration per transaction."""
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"database schema {version} is newer than this rjbot ({len(MIGRATIONS)})"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

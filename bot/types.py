@@ -1,0 +1,187 @@
+"""The vocabulary every other module speaks: events in, replies and effects out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+ChannelName = Literal["sms", "telegram", "console"]
+JSONValue = Any  # values inside answers/params must survive json.dumps
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A translatable text: a gettext msgid plus parameters, rendered per locale."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    plural: str = ""  # msgid_plural; params["n"] picks the form
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option offered to the person; `payload` is what a button carries."""
+
+    payload: str
+    label: str  # msgid
+    keywords: str = ""  # msgid of "word|other word" alternatives, translated per locale
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A channel-neutral message to the person: rendered by each channel."""
+
+    text: Msg
+    choices: tuple[Choice, ...] = ()
+    # an answer to the person's own message or a risk reply: not held for safe times
+    immediate: bool = True
+
+
+# ---- events (inputs to the engine) ----
+
+
+@dataclass(frozen=True)
+class Message:
+    """Text (or a button press) the person sent."""
+
+    text: str
+    channel: ChannelName
+    payload: str | None = None  # a button's choice payload, when pressed
+
+
+@dataclass(frozen=True)
+class ProviderSignal:
+    """Something the provider told us: opt-out/opt-in/help keywords, media."""
+
+    kind: Literal["opt_out", "opt_in", "help", "media"]
+    channel: ChannelName
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A scheduled job came due."""
+
+    kind: str
+    data: Mapping[str, JSONValue] = field(default_factory=dict)
+    job_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FacilitatorAction:
+    """A facilitator did something that the conversation must know about."""
+
+    action: str
+    data: Mapping[str, JSONValue] = field(default_factory=dict)
+    actor: str = ""
+
+
+Event = Message | ProviderSignal | Timer | FacilitatorAction
+
+
+# ---- effects (outputs besides replies; the runtime carries them out) ----
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    stage: str
+    reply_due: datetime
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpdateCase:
+    fields: Mapping[str, JSONValue]
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Tell the facilitators; `kind` is e.g. new_contact, risk, withdrawn."""
+
+    kind: str
+    data: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Create a job; `key` makes it unique per person so re-scheduling replaces it."""
+
+    kind: str
+    due: datetime
+    key: str = ""
+    data: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CancelJobs:
+    """Cancel pending jobs for this person: all of them, or only these kinds."""
+
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordConsent:
+    version: str
+    scopes: tuple[str, ...]
+    channel: ChannelName
+
+
+@dataclass(frozen=True)
+class WithdrawConsent:
+    pass
+
+
+@dataclass(frozen=True)
+class SetOptOut:
+    """Record the provider-level opt-out (or opt-in) across all of the person's channels."""
+
+    opted_out: bool
+
+
+@dataclass(frozen=True)
+class Audit:
+    action: str
+    detail: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+Effect = (
+    OpenCase
+    | UpdateCase
+    | Alert
+    | Schedule
+    | CancelJobs
+    | RecordConsent
+    | WithdrawConsent
+    | SetOptOut
+    | Audit
+)
+
+
+# ---- conversation state ----
+
+Status = Literal["active", "paused", "withdrawn"]
+
+
+@dataclass(frozen=True)
+class State:
+    """Where one person's conversation stands; serialised (encrypted) between events."""
+
+    flow: str = ""
+    step: str = ""
+    locale: str = "en_GB"
+    status: Status = "active"
+    answers: Mapping[str, JSONValue] = field(default_factory=dict)
+    case_open: bool = False
+    # where to go back to after a detour (changing language, a help text)
+    resume_at: str = ""
+
+    def with_answer(self, name: str, value: JSONValue) -> State:
+        return replace(self, answers={**self.answers, name: value})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    replies: tuple[Reply, ...] = ()
+    effects: tuple[Effect, ...] = ()
