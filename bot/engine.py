@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.flows import ACTIONS, FIRST_FLOW, FLOWS, TIMERS, intents
 from bot.flows.base import END, Answer, Go, Step
-from bot.flows.common import NOT_UNDERSTOOD
+from bot.flows.common import NOT_UNDERSTOOD, ONLY_TEXT
 from bot.i18n import gettext, keywords, normalise
 from bot.types import (
     Alert,
@@ -75,7 +75,9 @@ def _on_signal(state: State, signal: ProviderSignal, now: datetime) -> Outcome:
         return Outcome(back, effects=(SetOptOut(False), Alert("returned"), Audit("opted_in")))
     if signal.kind == "help":
         return Outcome(state, effects=(Audit("provider_help"),))
-    return Outcome(state, effects=(Alert("media"), Audit("media")))
+    # photos, voice notes, stickers: nothing is downloaded; say so and tell the team
+    replies = () if state.status == "withdrawn" else (Reply(ONLY_TEXT),)
+    return Outcome(state, replies, (Alert("media"), Audit("media")))
 
 
 def _current(state: State) -> Step:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bot.flows import first_contact, settings
+from bot.flows import facilitator, first_contact, settings, timers
 from bot.flows.base import Flow
-from bot.flows.timers import ACTIONS, TIMERS
+from bot.flows.timers import TIMERS
+
+ACTIONS = {**timers.ACTIONS, **facilitator.ACTIONS}
 
 FLOWS: dict[str, Flow] = {f.name: f for f in (first_contact.FLOW, settings.FLOW)}
 FIRST_FLOW = first_contact.FLOW.name

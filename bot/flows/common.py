@@ -12,3 +12,9 @@ SKIP = Choice("skip", N_("Skip"), N_("skip|pass|rather not say|prefer not to say
 DONT_KNOW = Choice("dont_know", N_("Don't know"), N_("dont know|not sure|unsure|idk"))
 
 NOT_UNDERSTOOD = Msg(N_("Sorry, I did not understand that."))
+ONLY_TEXT = Msg(
+    N_(
+        "Sorry, I can only read text messages. Please type your message. "
+        "Our team has been told you sent something."
+    )
+)
