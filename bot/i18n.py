@@ -18,7 +18,8 @@ from bot.types import Msg
 
 DEFAULT_LOCALE = "en_GB"
 LOCALES: tuple[str, ...] = ("en_GB", "pl")
-LOCALE_DIR = Path(os.environ.get("RJBOT_LOCALE_DIR", Path(__file__).resolve().parent.parent / "locales"))
+_REPO_LOCALES = Path(__file__).resolve().parent.parent / "locales"
+LOCALE_DIR = Path(os.environ.get("RJBOT_LOCALE_DIR", _REPO_LOCALES))
 
 
 def N_(message: str) -> str:

@@ -9,6 +9,7 @@ that cannot tell gets the row again, the one case where a message can arrive twi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -167,7 +168,5 @@ class Sender:
                 continue
             due = await self.next_due()
             wait = idle if due is None else max(0.0, min(idle, due - to_ts(self.clock.now())))
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass

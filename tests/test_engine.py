@@ -35,7 +35,7 @@ def at_mode() -> State:
 def test_first_message_starts_first_contact_and_asks_one_question() -> None:
     out = say(State(), "hello")
     assert (out.state.flow, out.state.step) == ("first_contact", "name")
-    assert [r.text.key for r in out.replies][0].startswith("Hello. This is an automated")
+    assert next(r.text.key for r in out.replies).startswith("Hello. This is an automated")
     assert len(out.replies) == 2
 
 

@@ -74,7 +74,8 @@ async def test_retries_keep_order_and_deliver_each_row_once(
     for _ in range(10):
         await service.sender.send_due()
         clock.advance_to(clock.now() + timedelta(minutes=5))
-    rows = await service.db.read(lambda c: c.execute("SELECT id FROM outbox ORDER BY id").fetchall())
+    rows = await service.db.read(
+        lambda c: c.execute("SELECT id FROM outbox ORDER BY id").fetchall())
     assert flaky.accepted == [r["id"] for r in rows]  # each once, in order
     assert await count(service, "SELECT count(*) FROM outbox WHERE status != 'sent'") == 0
 

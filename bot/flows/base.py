@@ -21,7 +21,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class Go:
-    """Where an answer leads (`flow.step` or a step of the same flow), and what happens on the way."""
+    """Where an answer leads (`flow.step`, or a step of this flow), and what happens on the way."""
 
     to: str
     state: State | None = None

@@ -79,7 +79,7 @@ class Database:
         # aiosqlite runs each call in its own thread; sending one function instead of one
         # statement at a time saves a thread hop per statement (see DEPENDENCIES: batch).
         raw = conn._conn
-        return await conn._execute(fn, raw)  # type: ignore[no-any-return]
+        return await conn._execute(fn, raw)  # type: ignore[no-untyped-call,no-any-return]
 
     async def read(self, unit: Unit[T]) -> T:
         """Run a read-only unit on the reader connection (WAL: never blocked by the writer)."""
@@ -102,7 +102,9 @@ class Database:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             units = [u for u, _ in batch]
             try:
-                results = await self._in_thread(self._writer, lambda c: _run_batch(c, units))
+                results = await self._in_thread(
+                    self._writer, lambda c, units=units: _run_batch(c, units)  # type: ignore[misc]
+                )
             except BaseException as exc:  # the thread itself failed: fail the whole batch
                 results = [(False, exc)] * len(batch)
             for (_, future), (ok, value) in zip(batch, results, strict=True):

@@ -48,8 +48,9 @@ def claim_due(
     conn: sqlite3.Connection, cipher: Cipher, now: float, limit: int, channels: tuple[str, ...]
 ) -> list[OutboxRow]:
     """Mark due rows as being sent (committed before any provider call) and return them."""
+    # only "?" placeholders are formatted into these queries
     rows = conn.execute(
-        "SELECT o.*, a.address_enc FROM outbox o JOIN addresses a ON a.id = o.address_id"
+        "SELECT o.*, a.address_enc FROM outbox o JOIN addresses a ON a.id = o.address_id"  # noqa: S608
         " WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
         f" AND o.channel IN ({','.join('?' * len(channels))})"
         # keep a person's messages in order: an earlier one being retried goes first
@@ -141,7 +142,7 @@ def release_held(conn: sqlite3.Connection, person_id: int, at: float) -> None:
 
 def next_due(conn: sqlite3.Connection, channels: tuple[str, ...]) -> float | None:
     row = conn.execute(
-        "SELECT min(next_attempt_at) AS due FROM outbox WHERE status = 'pending'"
+        "SELECT min(next_attempt_at) AS due FROM outbox WHERE status = 'pending'"  # noqa: S608
         f" AND channel IN ({','.join('?' * len(channels))})",
         channels,
     ).fetchone()

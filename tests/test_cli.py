@@ -1,0 +1,51 @@
+"""`rjbot simulate` as a person would run it: stdin in, JSON lines out, state kept in --db."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def simulate(db: Path, text: str, *args: str) -> list[dict[str, object]]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RJBOT_DATA_KEY": ""}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "simulate", "--channel", "sms",
+         "--from", "+447700900123", "--db", str(db), *args],
+        input=text, capture_output=True, text=True, cwd=ROOT, env=env, timeout=60, check=True,
+    )
+    assert "+447700900123" not in proc.stderr  # no phone numbers in logs
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+@pytest.mark.slow
+def test_simulate_continues_the_same_conversation_and_clock(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    first = simulate(db, "hello\n")
+    assert first and all(set(m) == {"at", "channel", "to", "text", "choices"} for m in first)
+    assert "48 hours" in str(first[0]["text"])
+    assert (tmp_path / "a.db.key").stat().st_mode & 0o777 == 0o600
+    second = simulate(db, "Kim\n1\n::wait 25h\n")
+    assert second[0]["text"].startswith("Question 2 of 2")  # type: ignore[union-attr]
+    assert {"alert", "at", "person", "case"} <= set(second[-1])
+    assert second[-1]["alert"] == "reply_reminder"
+    third = simulate(db, "::wait 24h\n")
+    assert [m["alert"] for m in third] == ["reply_overdue"]
+    assert str(third[0]["at"]) > str(second[-1]["at"])
+
+
+@pytest.mark.slow
+def test_bad_directive_is_a_clear_error(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "simulate", "--from", "x", "--db", str(tmp_path / "b.db")],
+        input="::wait forever\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "bad duration" in proc.stderr
