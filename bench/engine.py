@@ -27,13 +27,13 @@ import aiosqlite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import engine  # noqa: E402
-from bot.clock import SystemClock  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.crypto import new_key_text  # noqa: E402
-from bot.runtime import Inbound  # noqa: E402
-from bot.service import Service  # noqa: E402
-from bot.types import Message, State  # noqa: E402
+from bot import engine
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.crypto import new_key_text
+from bot.runtime import Inbound
+from bot.service import Service
+from bot.types import Message, State
 
 SCRIPT = ["hello", "Robin", "2", "help", "pause", "resume", "what?", "person"]
 
