@@ -9,6 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from bot import admin
 from bot.config import Settings
 
 
@@ -48,6 +49,7 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--channel", choices=["sms", "telegram"], default="sms")
     sim.add_argument("--from", dest="address", required=True, help="the sender's address")
     sim.add_argument("--db", help="database file; the same file continues the conversation")
+    admin.add_commands(sub)
     return p
 
 
@@ -58,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.command == "serve":
         return _serve(settings)
-    return _simulate(settings, args)
+    if args.command == "simulate":
+        return _simulate(settings, args)
+    return admin.main(settings, args)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ DEFAULT_DATABASE = "data/rjbot.sqlite3"
 class Settings:
     database: Path = Path(DEFAULT_DATABASE)
     data_key: str = ""
+    data_key_old: str = ""
     public_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
@@ -57,6 +58,7 @@ class Settings:
         return cls(
             database=Path(e.get("RJBOT_DATABASE", "") or DEFAULT_DATABASE),
             data_key=e.get("RJBOT_DATA_KEY", ""),
+            data_key_old=e.get("RJBOT_DATA_KEY_OLD", ""),
             public_url=e.get("RJBOT_PUBLIC_URL", "").rstrip("/"),
             host=e.get("RJBOT_HOST", "") or "127.0.0.1",
             port=int(e.get("RJBOT_PORT", "") or 8080),

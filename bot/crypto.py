@@ -8,6 +8,7 @@ import hmac
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -38,33 +39,58 @@ def new_key_text() -> str:
 
 def load_or_create_key(env_value: str | None, key_file: Path) -> bytes:
     """The data key from the environment, or the embedded default's 0600 key file."""
+    return load_keys(env_value, None, key_file)[0]
+
+
+def load_keys(
+    env_value: str | None, env_old: str | None, key_file: Path
+) -> tuple[bytes, tuple[bytes, ...]]:
+    """(current key, old keys still accepted for reading) from the environment or key file.
+
+    The key file holds one key per line: the first is current, the rest are old keys kept
+    while `rjbot rotate-key` re-encrypts.
+    """
     if env_value:
-        return parse_key(env_value)
-    if key_file.exists():
-        return parse_key(key_file.read_text())
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(new_key_text() + "\n")
-    log.warning(
-        "RJBOT_DATA_KEY is not set: created a key file %s (mode 0600). Back it up; "
-        "without it the data cannot be read. Set RJBOT_DATA_KEY in production.",
-        key_file,
-    )
-    return parse_key(key_file.read_text())
+        old = tuple(parse_key(k) for k in (env_old or "").split(",") if k.strip())
+        return parse_key(env_value), old
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(new_key_text() + "\n")
+        log.warning(
+            "RJBOT_DATA_KEY is not set: created a key file %s (mode 0600). Back it up; "
+            "without it the data cannot be read. Set RJBOT_DATA_KEY in production.",
+            key_file,
+        )
+    keys = [parse_key(line) for line in key_file.read_text().splitlines() if line.strip()]
+    if not keys:
+        raise DataKeyError(f"the key file {key_file} is empty")
+    return keys[0], tuple(keys[1:])
 
 
 class Cipher:
     """Seals personal content; the key id travels in each blob so rotation can read old data."""
 
-    def __init__(self, key: bytes, old_keys: tuple[bytes, ...] = ()) -> None:
+    def __init__(
+        self, key: bytes, old_keys: tuple[bytes, ...] = (),
+        reload: Callable[[], tuple[bytes, tuple[bytes, ...]]] | None = None,
+    ) -> None:
+        self._reload = reload
+        self._use(key, old_keys)
+
+    def _use(self, key: bytes, old_keys: tuple[bytes, ...]) -> None:
         self._keys = {self.key_id(k): AESGCM(k) for k in (*old_keys, key)}
         self._current = self.key_id(key)
-        self._hash_key = hmac.new(key, b"rjbot address hash v1", hashlib.sha256).digest()
+        self._hash_keys = [_hash_key(key)] + [_hash_key(k) for k in old_keys if k != key]
 
     @staticmethod
     def key_id(key: bytes) -> bytes:
         return hashlib.sha256(b"rjbot key id" + key).digest()[:4]
+
+    @property
+    def current_key_id(self) -> bytes:
+        return self._current
 
     def seal(self, plaintext: str, context: str = "") -> bytes:
         nonce = secrets.token_bytes(NONCE)
@@ -75,10 +101,25 @@ class Cipher:
         if not blob or blob[0] != VERSION:
             raise DataKeyError("unknown ciphertext format")
         aead = self._keys.get(blob[1:5])
+        if aead is None and self._reload is not None:
+            self._use(*self._reload())  # a rotation started elsewhere: pick up the new key
+            aead = self._keys.get(blob[1:5])
         if aead is None:
             raise DataKeyError("data was sealed with a key we do not have")
         return aead.decrypt(blob[5 : 5 + NONCE], blob[5 + NONCE :], context.encode()).decode()
 
     def address_hash(self, channel: str, address: str) -> bytes:
         """A keyed hash, so a stolen database cannot be searched for a known phone number."""
-        return hmac.new(self._hash_key, f"{channel}:{address}".encode(), hashlib.sha256).digest()
+        return _address_hash(self._hash_keys[0], channel, address)
+
+    def address_hashes(self, channel: str, address: str) -> list[bytes]:
+        """The hash under every key we hold: during a rotation both may be stored."""
+        return [_address_hash(k, channel, address) for k in self._hash_keys]
+
+
+def _hash_key(key: bytes) -> bytes:
+    return hmac.new(key, b"rjbot address hash v1", hashlib.sha256).digest()
+
+
+def _address_hash(hash_key: bytes, channel: str, address: str) -> bytes:
+    return hmac.new(hash_key, f"{channel}:{address}".encode(), hashlib.sha256).digest()

@@ -9,12 +9,22 @@ from dataclasses import dataclass
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Settings
-from bot.crypto import Cipher, load_or_create_key
+from bot.crypto import Cipher, load_keys
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
+
+
+def cipher_for(settings: Settings) -> Cipher:
+    """The cipher with every key we hold; it re-reads them if it meets a newer one."""
+
+    def keys() -> tuple[bytes, tuple[bytes, ...]]:
+        return load_keys(settings.data_key or None, settings.data_key_old or None,
+                         settings.key_file)
+
+    return Cipher(*keys(), reload=keys)
 
 
 @dataclass
@@ -29,8 +39,7 @@ class Service:
     async def open(
         cls, settings: Settings, clock: Clock, channels: Mapping[str, Channel]
     ) -> Service:
-        key = load_or_create_key(settings.data_key or None, settings.key_file)
-        cipher = Cipher(key)
+        cipher = cipher_for(settings)
         db = await Database(settings.database, settings.synchronous).open()
         runtime = Runtime(db, cipher, clock)
         sender = Sender(db, cipher, clock, channels)

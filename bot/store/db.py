@@ -32,6 +32,7 @@ def _connect_pragmas(conn: sqlite3.Connection, synchronous: str) -> None:
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA secure_delete=ON")  # erased content is overwritten, not just unlinked
 
 
 class Database:
@@ -96,6 +97,13 @@ class Database:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         return await future
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL back into the database file and truncate it (after an erasure)."""
+        if self._writer is None:
+            raise RuntimeError("database is closed")
+        await self._in_thread(self._writer,
+                              lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
 
     async def _flush(self) -> None:
         while self._pending and self._writer is not None:

@@ -11,6 +11,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from bot.crypto import Cipher
+from bot.store import audit as audit_log
 from bot.types import State
 
 STATE_FIELDS = {f.name for f in fields(State)}
@@ -42,9 +43,11 @@ def link_inbound(conn: sqlite3.Connection, key: str, person_id: int) -> None:
 def find_address(
     conn: sqlite3.Connection, cipher: Cipher, channel: str, address: str
 ) -> tuple[int, int] | None:
+    hashes = cipher.address_hashes(channel, address)
     row = conn.execute(
-        "SELECT id, person_id FROM addresses WHERE channel = ? AND address_hash = ?",
-        (channel, cipher.address_hash(channel, address)),
+        "SELECT id, person_id FROM addresses WHERE channel = ? AND address_hash IN"  # noqa: S608
+        f" ({','.join('?' * len(hashes))}) ORDER BY id LIMIT 1",
+        (channel, *hashes),
     ).fetchone()
     return (row["person_id"], row["id"]) if row else None
 
@@ -135,11 +138,7 @@ def audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append to the audit log: who did what, when; never message content."""
-    conn.execute(
-        "INSERT INTO audit (at, actor, action, person_id, case_id, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (now, actor, action, person_id, case_id, json.dumps(detail or {}, sort_keys=True)),
-    )
+    audit_log.append(conn, actor, action, now, person_id, case_id, detail)
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:

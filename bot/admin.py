@@ -1,0 +1,108 @@
+"""Administrative commands: audit verify, export, erase, rotate-key (DESIGN section 6)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+from bot.clock import SystemClock, to_ts
+from bot.config import Settings
+from bot.crypto import Cipher, new_key_text
+from bot.privacy import report, rotate, subject
+from bot.service import cipher_for
+from bot.store import audit, records
+from bot.store.db import Database
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    a = sub.add_parser("audit", help="check the audit log")
+    a.add_argument("action", choices=["verify"])
+    e = sub.add_parser("export", help="everything held about a person, as JSON and HTML")
+    e.add_argument("--address", required=True, help="their phone number or chat id")
+    e.add_argument("--out", default=".", help="folder to write into")
+    r = sub.add_parser("erase", help="erase a person's personal content")
+    r.add_argument("--address", required=True)
+    r.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    r.add_argument("--refuse", metavar="EXEMPTION",
+                   help="record a refused erasure and the exemption relied on")
+    k = sub.add_parser("rotate-key", help="re-encrypt everything under a new data key")
+    k.add_argument("--generate", action="store_true",
+                   help="only print a new key for RJBOT_DATA_KEY and exit")
+
+
+def main(settings: Settings, args: argparse.Namespace) -> int:
+    """Questions and files first, in plain code; then the database work in one event loop."""
+    if args.command == "rotate-key":
+        if args.generate:
+            print(new_key_text())
+            return 0
+        if not settings.data_key:
+            _prepend_key(settings.key_file)
+    if args.command == "erase" and not (args.yes or args.refuse):
+        answer = input("Erase all personal content held for this address? Type yes: ")
+        if answer.strip().lower() != "yes":
+            print("nothing erased")
+            return 1
+    if args.command == "export":
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    code = asyncio.run(_run(settings, cipher_for(settings), args))
+    if args.command == "rotate-key" and not settings.data_key and code == 0:
+        _drop_old_keys(settings.key_file)
+    return code
+
+
+async def _run(settings: Settings, cipher: Cipher, args: argparse.Namespace) -> int:
+    async with Database(settings.database, settings.synchronous) as db:
+        if args.command == "audit":
+            verdict = await db.read(audit.verify)
+            status = "ok" if verdict.ok else f"BROKEN: {verdict.problem}"
+            print(f"audit {status}; {verdict.rows} rows; head {verdict.head}")
+            return 0 if verdict.ok else 1
+        if args.command == "rotate-key":
+            print(f"re-encrypted {await rotate.rotate(db, cipher)} values under the current key")
+            return 0
+
+        def find(conn: sqlite3.Connection) -> list[int]:
+            return subject.find_people(conn, cipher, args.address)
+
+        people = await db.read(find)
+        if not people:
+            print("nobody with that address is on record", file=sys.stderr)
+            return 1
+        for pid in people:
+            await _one(db, cipher, pid, args)
+        if args.command == "erase" and not args.refuse:
+            await db.checkpoint()
+            print(f"erased {len(people)} person(s); the audit log keeps the events")
+        return 0
+
+
+async def _one(db: Database, cipher: Cipher, pid: int, args: argparse.Namespace) -> None:
+    now = SystemClock().now()
+    if args.command == "export":
+        data = await db.read(lambda c: subject.export(c, cipher, pid))
+        base = Path(args.out) / f"rjbot-export-{pid}"
+        base.with_suffix(".json").write_text(json.dumps(data, ensure_ascii=False, indent=1))
+        base.with_suffix(".html").write_text(report.render(data, now))
+        await db.write(lambda c: records.audit(c, "cli", "exported", to_ts(now), pid))
+        print(f"wrote {base}.json and {base}.html")
+    elif args.refuse:
+        await db.write(lambda c: subject.refuse_erasure(c, pid, to_ts(now), "cli", args.refuse))
+        print("recorded the refusal and the exemption relied on")
+    else:
+        await db.write(lambda c: subject.erase(c, pid, to_ts(now), "cli"))
+
+
+def _prepend_key(key_file: Path) -> None:
+    """Key-file set-up: a new current key first; the old ones stay readable until done."""
+    old = key_file.read_text() if key_file.exists() else ""
+    key_file.write_text(new_key_text() + "\n" + old)
+
+
+def _drop_old_keys(key_file: Path) -> None:
+    lines = [line for line in key_file.read_text().splitlines() if line.strip()]
+    key_file.write_text(lines[0] + "\n")

@@ -1,0 +1,1 @@
+"""Data-subject rights and key hygiene: access export, erasure, key rotation, retention."""

@@ -1,0 +1,25 @@
+"""Every encrypted column, so export, erasure and key rotation miss none of them.
+
+A module that adds a table with personal content adds its columns here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sealed:
+    table: str
+    column: str
+    context: str  # the AES-GCM associated data the column is sealed with
+    person: str  # SQL expression, over the table, that gives the person id
+
+
+SEALED: list[Sealed] = [
+    Sealed("addresses", "address_enc", "address", "person_id"),
+    Sealed("conversations", "state_enc", "state", "person_id"),
+    Sealed("messages", "body_enc", "message", "person_id"),
+    Sealed("outbox", "payload_enc", "outbox", "person_id"),
+    Sealed("cases", "data_enc", "case", "person_id"),
+]

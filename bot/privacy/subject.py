@@ -1,0 +1,92 @@
+"""Access requests and erasure for one person, found by one of their addresses."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from typing import Any
+
+from bot.crypto import Cipher
+from bot.privacy.sealed import SEALED
+from bot.store import records
+
+CHANNELS = ("sms", "telegram")
+
+
+def find_people(conn: sqlite3.Connection, cipher: Cipher, address: str) -> list[int]:
+    """Everyone holding this address on any channel (normally one person)."""
+    found = {records.find_address(conn, cipher, ch, address) for ch in CHANNELS}
+    return sorted({f[0] for f in found if f is not None})
+
+
+def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(sql, params).fetchall()]
+
+
+def export(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str, Any]:
+    """Everything held about one person, decrypted, as plain data."""
+
+    def opened(blob: bytes | None, context: str) -> str | None:
+        return cipher.open(blob, context) if blob else None
+
+    state = conn.execute("SELECT state_enc FROM conversations WHERE person_id = ?",
+                         (person_id,)).fetchone()
+    return {
+        "person": _rows(conn, "SELECT id, created_at, status, locale, opted_out FROM people"
+                              " WHERE id = ?", person_id),
+        "addresses": [
+            {"channel": r["channel"], "address": opened(r["address_enc"], "address"),
+             "created_at": r["created_at"]}
+            for r in conn.execute("SELECT * FROM addresses WHERE person_id = ?", (person_id,))
+        ],
+        "conversation": json.loads(opened(state["state_enc"], "state") or "{}") if state else {},
+        "messages": [
+            {"direction": r["direction"], "channel": r["channel"], "at": r["created_at"],
+             "text": opened(r["body_enc"], "message")}
+            for r in conn.execute("SELECT * FROM messages WHERE person_id = ? ORDER BY id",
+                                  (person_id,))
+        ],
+        "cases": [
+            {"id": r["id"], "stage": r["stage"], "created_at": r["created_at"],
+             "closed_at": r["closed_at"], "flags": r["flags"],
+             "details": json.loads(opened(r["data_enc"], "case") or "{}")}
+            for r in conn.execute("SELECT * FROM cases WHERE person_id = ?", (person_id,))
+        ],
+        "consents": _rows(conn, "SELECT version, scopes, channel, agreed_at, withdrawn_at"
+                                " FROM consents WHERE person_id = ?", person_id),
+        "alerts": _rows(conn, "SELECT kind, created_at, handled_at FROM alerts"
+                              " WHERE person_id = ?", person_id),
+        "scheduled": _rows(conn, "SELECT kind, due_at, status FROM jobs WHERE person_id = ?",
+                           person_id),
+        "audit": _rows(conn, "SELECT at, actor, action FROM audit WHERE person_id = ?"
+                             " ORDER BY id", person_id),
+    }
+
+
+def erase(conn: sqlite3.Connection, person_id: int, now: float, actor: str) -> None:
+    """Remove personal content; keep the skeleton (ids, times, kinds) and the audit log."""
+    for s in SEALED:
+        if s.table in ("conversations",):
+            continue
+        conn.execute(f"UPDATE {s.table} SET {s.column} = X'' WHERE {s.person} = ?",  # noqa: S608
+                     (person_id,))
+    conn.execute("DELETE FROM conversations WHERE person_id = ?", (person_id,))
+    # a random hash: the address can no longer be found, and a new contact starts afresh
+    for (address_id,) in conn.execute("SELECT id FROM addresses WHERE person_id = ?",
+                                      (person_id,)).fetchall():
+        conn.execute("UPDATE addresses SET address_hash = ? WHERE id = ?",
+                     (secrets.token_bytes(32), address_id))
+    conn.execute("UPDATE outbox SET status = 'cancelled' WHERE person_id = ?"
+                 " AND status IN ('pending', 'held')", (person_id,))
+    conn.execute("UPDATE jobs SET status = 'cancelled', done_at = ? WHERE person_id = ?"
+                 " AND status = 'pending'", (now, person_id))
+    conn.execute("UPDATE people SET status = 'erased' WHERE id = ?", (person_id,))
+    records.audit(conn, actor, "erased", now, person_id)
+
+
+def refuse_erasure(conn: sqlite3.Connection, person_id: int, now: float, actor: str,
+                   exemption: str) -> None:
+    """A refused erasure is recorded with the exemption relied on."""
+    records.audit(conn, actor, "erasure_refused", now, person_id,
+                  detail={"exemption": exemption[:200]})
