@@ -21,7 +21,7 @@ def _batch(conn: sqlite3.Connection, cipher: Cipher, table: str, column: str, co
            after: int) -> tuple[int, int]:
     """Re-seal up to BATCH rows with id > after; returns (rows changed, last id seen)."""
     rows = conn.execute(
-        f"SELECT rowid AS id, {column} AS blob FROM {table} WHERE rowid > ?"  # noqa: S608
+        f"SELECT rowid AS id, {column} AS blob FROM {table} WHERE rowid > ?"  # noqa: S608  # nosec B608
         " ORDER BY rowid LIMIT ?",
         (after, BATCH),
     ).fetchall()
@@ -31,7 +31,7 @@ def _batch(conn: sqlite3.Connection, cipher: Cipher, table: str, column: str, co
         if not blob or blob[1:5] == cipher.current_key_id:
             continue
         plain = cipher.open(blob, context)
-        conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?",  # noqa: S608
+        conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?",  # noqa: S608  # nosec B608
                      (cipher.seal(plain, context), r["id"]))
         if table == "addresses":
             channel = conn.execute("SELECT channel FROM addresses WHERE rowid = ?",

@@ -45,7 +45,7 @@ def find_address(
 ) -> tuple[int, int] | None:
     hashes = cipher.address_hashes(channel, address)
     row = conn.execute(
-        "SELECT id, person_id FROM addresses WHERE channel = ? AND address_hash IN"  # noqa: S608
+        "SELECT id, person_id FROM addresses WHERE channel = ? AND address_hash IN"  # noqa: S608  # nosec B608
         f" ({','.join('?' * len(hashes))}) ORDER BY id LIMIT 1",
         (channel, *hashes),
     ).fetchone()
