@@ -49,6 +49,8 @@ def _on_message(state: State, msg: Message, now: datetime) -> Outcome:
     intent = intents.detect(msg.text, state.locale) if msg.payload is None else None
     if state.status == "withdrawn" and intent not in (intents.Intent.RISK, intents.Intent.RESUME):
         return Outcome(state)  # they asked us to stop: silence until they come back
+    if intent is intents.Intent.RESUME and not state.flow:
+        intent = None  # "start" from someone new is a first message like any other
     if intent is not None:
         return _follow(state, intents.HANDLERS[intent](state, now), now)
     if state.status == "paused":

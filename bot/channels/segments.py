@@ -1,0 +1,37 @@
+"""How many SMS segments a text costs: GSM-7 where every character allows, else UCS-2."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = "^{}\\[~]|€\f"
+_BASIC = frozenset(GSM7_BASIC)
+_EXT = frozenset(GSM7_EXTENSION)
+
+
+@dataclass(frozen=True)
+class Segments:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets for GSM-7, UTF-16 code units for UCS-2
+    count: int
+
+
+def is_gsm7(text: str) -> bool:
+    return all(c in _BASIC or c in _EXT for c in text)
+
+
+def segments(text: str) -> Segments:
+    """The segment count a carrier bills: 160/153 septets or 70/67 UTF-16 units."""
+    if is_gsm7(text):
+        units = sum(2 if c in _EXT else 1 for c in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "UCS-2"
+    count = 1 if units <= single else math.ceil(units / multi)
+    return Segments(encoding, units, count)
