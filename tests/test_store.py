@@ -20,6 +20,7 @@ async def test_migrations_set_the_schema_version(tmp_path: Path) -> None:
         mode = await db.read(lambda c: c.execute("PRAGMA journal_mode").fetchone()[0])
     assert version == len(MIGRATIONS)
     assert mode == "wal"
+    assert (tmp_path / "a.db").stat().st_mode & 0o777 == 0o600
     async with Database(tmp_path / "a.db") as db:  # reopening migrates nothing twice
         assert await db.read(lambda c: c.execute("PRAGMA user_version").fetchone()[0]) == version
 

@@ -10,7 +10,9 @@ is durable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -49,12 +51,15 @@ class Database:
         self._flusher: asyncio.Task[None] | None = None
 
     async def open(self) -> Database:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._writer = await aiosqlite.connect(self.path, isolation_level=None)
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         try:
             await self._in_thread(self._writer, lambda c: _connect_pragmas(c, self.synchronous))
             await self._in_thread(self._writer, migrate)
+            for suffix in ("", "-wal", "-shm"):  # personal data: readable by the service only
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(f"{self.path}{suffix}", 0o600)
             await self._in_thread(self._reader, lambda c: _connect_pragmas(c, self.synchronous))
         except BaseException:
             await self.close()
