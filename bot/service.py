@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Cipher, load_or_create_key
 from bot.runtime import Runtime
+from bot.scheduler import windows
 from bot.sender import Sender
 from bot.store.db import Database
 
@@ -29,6 +30,7 @@ class Service:
     async def open(
         cls, settings: Settings, clock: Clock, channels: Mapping[str, Channel]
     ) -> Service:
+        windows.configure(settings.timezone)
         key = load_or_create_key(settings.data_key or None, settings.key_file)
         cipher = Cipher(key)
         db = await Database(settings.database, settings.synchronous).open()

@@ -129,6 +129,10 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # scheduler: a job that came due while its person had paused waits here until RESUME
+    """
+    ALTER TABLE jobs ADD COLUMN held_at REAL;
+    """,
 )
 
 
