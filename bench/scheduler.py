@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sqlite3
 import statistics
@@ -24,12 +25,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.apply import Applied  # noqa: E402
-from bot.clock import SystemClock  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.crypto import new_key_text  # noqa: E402
-from bot.scheduler.runner import Runner  # noqa: E402
-from bot.service import Service  # noqa: E402
+from bot.apply import Applied
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.crypto import new_key_text
+from bot.scheduler.runner import Runner
+from bot.service import Service
 
 DAY = 86400.0
 
@@ -64,9 +65,12 @@ def percentile(values: list[float], p: float) -> float:
 
 async def startup_and_burst(service: Service, burst: int, burst_at: float) -> dict[str, Any]:
     committed: dict[int, float] = {}
+    all_fired = asyncio.Event()
 
     def observe(applied: Applied) -> None:
         committed.setdefault(applied.person_id, time.time())
+        if len(committed) >= burst:
+            all_fired.set()
 
     service.runtime.subscribe(observe)
     runner = Runner(service.runtime)
@@ -76,8 +80,8 @@ async def startup_and_burst(service: Service, burst: int, burst_at: float) -> di
     startup = time.perf_counter() - started
     alarms = len(runner.scheduler.get_jobs()) - 1
     grown = rss_mb() - before
-    while len(committed) < burst and time.time() < burst_at + 30:
-        await asyncio.sleep(0.05)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_fired.wait(), timeout=burst_at + 30 - time.time())
     await runner.stop()
     late = [(committed[p] - burst_at) * 1000 for p in range(1, burst + 1) if p in committed]
     return {
