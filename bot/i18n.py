@@ -30,6 +30,11 @@ def N_(message: str) -> str:
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a msgid with its plural for extraction; Msg(key, {"n": ...}, plural=...) renders it."""
+    return singular, plural
+
+
 class MissingCatalog(RuntimeError):
     """A shipped locale has no compiled catalog: run `pybabel compile -d locales`."""
 

@@ -3,6 +3,9 @@
 It goes through the same runtime, store and outbox as real channels; only the channel is a
 console stand-in that renders exactly as the named channel, and the clock is virtual: it is
 stored with the database, so a later run continues from where the last one stopped.
+Directives: `::wait 25h` (fire due jobs in order), `::from ADDRESS`, and `::act ACTION k=v ...`
+(a facilitator action on the current person's case, e.g. `::act meeting_set kind=meeting
+mode=phone at=2026-03-05T14:00:00Z`; values are JSON where they parse, so `days=[2,7]`).
 """
 
 from __future__ import annotations

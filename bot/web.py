@@ -48,9 +48,9 @@ def create_app(settings: Settings) -> Starlette:
         app.state.channels = status
         runner = Runner(service.runtime)
         app.state.runner = runner
-        await runner.start()
         workers = [asyncio.create_task(service.sender.run(), name="sender")]
         try:
+            await runner.start()
             yield
         finally:
             await runner.stop()

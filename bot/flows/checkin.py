@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.flows.base import Answer, Flow, Go, Step
-from bot.i18n import N_
+from bot.i18n import N_, N_plural
 from bot.types import Alert, Audit, CancelJobs, Choice, Effect, Msg, Reply, Schedule, State, Timer
 
 STAY = ""  # Go target: keep the position the state already has
@@ -50,8 +50,8 @@ DONE = Msg(N_("Thank you for checking in. Reply CHANGE CHECK-INS to change when 
 LAST = Msg(N_("Thank you for checking in. That was the last check-in. "
               "You can message us at any time."))
 CHANGE = Msg(N_("When would you like the next check-in?"))
-CHANGED = N_("Thank you. We will check in again in {n} day.")
-CHANGED_PLURAL = N_("Thank you. We will check in again in {n} days.")
+CHANGED = N_plural("Thank you. We will check in again in {n} day.",
+                   "Thank you. We will check in again in {n} days.")
 STOPPED = Msg(N_("Check-ins are stopped. We will not send any more. "
                  "You can still message us at any time."))
 
@@ -147,7 +147,7 @@ def _changed(state: State, answer: Answer, now: datetime) -> Go:
                          data={"n": 1, "of": 1, "day": days}),
                 Audit("checkins_changed", {"days": days}))
     state = _back(stopped.with_answer("checkins", {"days": [days]}))
-    reply = Reply(Msg(CHANGED, {"n": days}, plural=CHANGED_PLURAL))
+    reply = Reply(Msg(CHANGED[0], {"n": days}, plural=CHANGED[1]))
     return Go(STAY, state=state, replies=(reply,), effects=effects)
 
 
