@@ -11,7 +11,8 @@ from typing import Any
 from bot import i18n
 from bot.clock import to_ts
 from bot.crypto import Cipher
-from bot.scheduler.windows import deliver_at
+from bot.scheduler import kinds
+from bot.scheduler.windows import deliver_at, timezone_of
 from bot.store import jobs, outbox, records
 from bot.types import (
     Alert,
@@ -37,6 +38,8 @@ class Applied:
     person_id: int
     alerts: list[dict[str, Any]] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
+    # (job id, due at) for every job made or moved: the runner sets an in-memory wake-up
+    scheduled: list[tuple[int, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,9 @@ def apply_outcome(
         for reply in outcome.replies:
             _enqueue(conn, cipher, target, state, reply, now, applied)
     if before.status == "paused" and state.status == "active":
-        outbox.release_held(conn, target.person_id, to_ts(deliver_at(state, now)))
+        at = to_ts(deliver_at(state, now))
+        outbox.release_held(conn, target.person_id, at)
+        applied.scheduled.extend(jobs.release_held(conn, target.person_id, at))
     elif state.status == "paused" and before.status != "paused":
         outbox.hold_scheduled(conn, target.person_id)
     return applied
@@ -93,7 +98,7 @@ def _enqueue(
     if address_id is None:
         return
     channel = conn.execute("SELECT channel FROM addresses WHERE id = ?", (address_id,)).fetchone()
-    text = i18n.render(reply.text, state.locale)
+    text = i18n.render(reply.text, state.locale, timezone_of(state))
     choices = tuple((c.payload, i18n.gettext(state.locale, c.label)) for c in reply.choices)
     when = now if reply.immediate else deliver_at(state, now)
     row_id = outbox.enqueue(
@@ -134,8 +139,7 @@ def _effect(
              **dict(effect.data)}
         )
     elif isinstance(effect, Schedule):
-        jobs.schedule(conn, person_id=pid, kind=effect.kind, due_at=to_ts(effect.due), now=ts,
-                      key=effect.key, data=dict(effect.data))
+        _schedule(conn, target, state, effect, now, applied)
     elif isinstance(effect, CancelJobs):
         jobs.cancel(conn, pid, ts, effect.kinds)
         if not effect.kinds:
@@ -158,6 +162,21 @@ def _effect(
     elif isinstance(effect, Audit):
         records.audit(conn, target.actor, effect.action, ts, pid, case_id, dict(effect.detail))
     return case_id
+
+
+def _schedule(
+    conn: sqlite3.Connection, target: Target, state: State, effect: Schedule, now: datetime,
+    applied: Applied,
+) -> None:
+    """Make the job, due when its kind allows (a person's safe time), or skip it if pointless."""
+    due = kinds.align(effect.kind, state, effect.due, now, effect.data)
+    if due is None:
+        records.audit(conn, target.actor, "job_skipped", to_ts(now), target.person_id, None,
+                      {"kind": effect.kind})
+        return
+    job_id = jobs.schedule(conn, person_id=target.person_id, kind=effect.kind, due_at=to_ts(due),
+                           now=to_ts(now), key=effect.key, data=dict(effect.data))
+    applied.scheduled.append((job_id, to_ts(due)))
 
 
 def _update_case(

@@ -47,6 +47,8 @@ def step(state: State, event: Message | ProviderSignal | Timer | FacilitatorActi
 
 def _on_message(state: State, msg: Message, now: datetime) -> Outcome:
     intent = intents.detect(msg.text, state.locale) if msg.payload is None else None
+    if intent is not None and state.status == "active" and state.flow:
+        intent = None if intent.value in _current(state).handles else intent
     if state.status == "withdrawn" and intent not in (intents.Intent.RISK, intents.Intent.RESUME):
         return Outcome(state)  # they asked us to stop: silence until they come back
     if intent is intents.Intent.RESUME and not state.flow:

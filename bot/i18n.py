@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from datetime import datetime, tzinfo
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+from babel import Locale
+from babel.dates import format_skeleton, format_time
 from babel.support import NullTranslations, Translations
 
 from bot.types import Msg
@@ -25,6 +29,11 @@ LOCALE_DIR = Path(os.environ.get("RJBOT_LOCALE_DIR", _REPO_LOCALES))
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated later, when rendered for a person."""
     return message
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a msgid with its plural for extraction; Msg(key, {"n": ...}, plural=...) renders it."""
+    return singular, plural
 
 
 class MissingCatalog(RuntimeError):
@@ -45,9 +54,24 @@ def gettext(locale: str, key: str) -> str:
     return translations(locale).gettext(key)
 
 
-def render(msg: Msg, locale: str) -> str:
-    """Translate a message and fill its parameters (which may be messages themselves)."""
-    params = {k: render(v, locale) if isinstance(v, Msg) else v for k, v in msg.params.items()}
+def format_when(when: datetime, locale: str, tz: tzinfo | None = None) -> str:
+    """A day and time as people say it in `locale` ("Thursday 5 March, 14:00"), in `tz`."""
+    day = format_skeleton("MMMMEEEEd", when, tzinfo=tz, locale=locale)
+    time = format_time(when, "short", tzinfo=tz, locale=locale)
+    return str(Locale.parse(locale).datetime_formats["long"]).format(time, day)
+
+
+def _param(value: Any, locale: str, tz: tzinfo | None) -> Any:
+    if isinstance(value, Msg):
+        return render(value, locale, tz)
+    if isinstance(value, datetime):
+        return format_when(value, locale, tz)
+    return value
+
+
+def render(msg: Msg, locale: str, tz: tzinfo | None = None) -> str:
+    """Translate a message and fill its parameters (messages, datetimes shown in `tz`)."""
+    params = {k: _param(v, locale, tz) for k, v in msg.params.items()}
     if msg.plural:
         text = translations(locale).ngettext(msg.key, msg.plural, int(params["n"]))
     else:

@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from bot import engine
 from bot.apply import Applied, Target, apply_outcome
-from bot.clock import Clock, to_ts
+from bot.clock import Clock, from_ts, to_ts
 from bot.crypto import Cipher
+from bot.scheduler import kinds
 from bot.store import jobs, records
 from bot.store.db import Database
 from bot.types import (
@@ -99,8 +100,17 @@ class Runtime:
 
         def unit(conn: sqlite3.Connection) -> Applied | None:
             job = jobs.claim(conn, job_id, to_ts(now))
-            if job is None or job.person_id is None:
+            if job is None:
                 return None
+            if job.person_id is None:  # a system job (the retention sweep): no conversation
+                handler = kinds.kind_of(job.kind).system
+                if handler is not None:
+                    handler(conn, job.data, now)
+                return None
+            state, _ = records.load_state(conn, self.cipher, job.person_id)
+            decision = kinds.when_due(job.kind, from_ts(job.due_at), job.data, state, now)
+            if decision.action != "fire":
+                return _settle(conn, job, decision, to_ts(now))
             target = Target(job.person_id, None, "", actor="scheduler")
             return self._step(conn, target, Timer(job.kind, job.data, job.id), now)
 
@@ -138,3 +148,18 @@ class Runtime:
         state, version = records.load_state(conn, self.cipher, target.person_id)
         outcome = engine.step(state, event, now)
         return apply_outcome(conn, self.cipher, target, state, version, outcome, now)
+
+
+def _settle(conn: sqlite3.Connection, job: jobs.JobRow, decision: kinds.Decision,
+            now: float) -> Applied:
+    """A due job that must not fire now: moved to a safe time, held for RESUME, or dropped."""
+    assert job.person_id is not None
+    applied = Applied(job.person_id)
+    if decision.action == "move" and decision.at is not None:
+        jobs.move(conn, job.id, to_ts(decision.at))
+        applied.scheduled.append((job.id, to_ts(decision.at)))
+    elif decision.action == "hold":
+        jobs.hold(conn, job.id, now)
+    records.audit(conn, "scheduler", f"job_{decision.action}", now, job.person_id, None,
+                  {"job": job.id, "kind": job.kind, "reason": decision.reason})
+    return applied

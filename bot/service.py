@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Cipher, load_keys
 from bot.runtime import Runtime
+from bot.scheduler import windows
 from bot.sender import Sender
 from bot.store.db import Database
 
@@ -39,6 +40,7 @@ class Service:
     async def open(
         cls, settings: Settings, clock: Clock, channels: Mapping[str, Channel]
     ) -> Service:
+        windows.configure(settings.timezone)
         cipher = cipher_for(settings)
         db = await Database(settings.database, settings.synchronous).open()
         runtime = Runtime(db, cipher, clock)

@@ -3,12 +3,16 @@
 It goes through the same runtime, store and outbox as real channels; only the channel is a
 console stand-in that renders exactly as the named channel, and the clock is virtual: it is
 stored with the database, so a later run continues from where the last one stopped.
+Directives: `::wait 25h` (fire due jobs in order), `::from ADDRESS`, and `::act ACTION k=v ...`
+(a facilitator action on the current person's case, e.g. `::act meeting_set kind=meeting
+mode=phone at=2026-03-05T14:00:00Z`; values are JSON where they parse, so `days=[2,7]`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -18,6 +22,7 @@ from bot.apply import Applied
 from bot.channels.console import ConsoleChannel
 from bot.clock import SystemClock, VirtualClock, from_ts, iso, to_ts
 from bot.config import Settings
+from bot.flows import ACTIONS
 from bot.runtime import Inbound
 from bot.service import Service
 from bot.store import jobs, outbox, records
@@ -29,6 +34,23 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 class DirectiveError(ValueError):
     pass
+
+
+def parse_action(arg: str) -> tuple[str, dict[str, Any]]:
+    """`meeting_set at=2026-03-05T14:00:00Z mode=phone days=[2,7]`: JSON values where they parse."""
+    words = shlex.split(arg)
+    if not words:
+        raise DirectiveError("::act needs an action name, e.g. ::act replied")
+    data: dict[str, Any] = {}
+    for word in words[1:]:
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise DirectiveError(f"bad ::act argument {word!r}: use key=value")
+        try:
+            data[key] = json.loads(value)
+        except ValueError:
+            data[key] = value
+    return words[0], data
 
 
 def parse_duration(text: str) -> timedelta:
@@ -76,6 +98,12 @@ class Simulation:
         inbound = Inbound(self.channel, self.address, f"sim-{number}", text)
         await self.service.runtime.handle(inbound)
         await self.flush()
+        await self.fire_now()
+
+    async def fire_now(self) -> None:
+        """Jobs a message or action made due at once (a RESUME releasing a held check-in)."""
+        if await self.service.runtime.fire_due():
+            await self.flush()
 
     async def wait(self, span: timedelta) -> None:
         """Move the virtual clock, firing jobs and sending held messages at their due times."""
@@ -96,8 +124,29 @@ class Simulation:
             await self.wait(parse_duration(arg.strip()))
         elif name == "from" and arg.strip():
             self.address = arg.strip()
+        elif name == "act":
+            await self.act(*parse_action(arg))
         else:
-            raise DirectiveError(f"unknown directive {line.strip()!r}: use ::wait or ::from")
+            raise DirectiveError(
+                f"unknown directive {line.strip()!r}: use ::wait, ::from or ::act"
+            )
+
+    async def act(self, action: str, data: dict[str, Any]) -> None:
+        """A facilitator action on the current simulated person's case."""
+        cipher, channel, address = self.service.cipher, self.channel, self.address
+        found = await self.service.db.read(
+            lambda c: records.find_address(c, cipher, channel, address)
+        )
+        if action not in ACTIONS:
+            raise DirectiveError(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
+        if found is None:
+            raise DirectiveError("::act needs a person: send a message from this address first")
+        try:
+            await self.service.runtime.act(found[0], action, data, actor="simulate")
+        except ValueError as exc:
+            raise DirectiveError(f"::act {action}: {exc}") from None
+        await self.flush()
+        await self.fire_now()
 
     async def save_clock(self) -> None:
         now = self.clock.now().isoformat()

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from bot.channels.base import Channel
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.scheduler.runner import sweep_forever
+from bot.scheduler.runner import Runner
 from bot.service import Service
 
 log = logging.getLogger(__name__)
@@ -46,13 +46,14 @@ def create_app(settings: Settings) -> Starlette:
         service = await Service.open(settings, SystemClock(), channels)
         app.state.service = service
         app.state.channels = status
-        workers = [
-            asyncio.create_task(service.sender.run(), name="sender"),
-            asyncio.create_task(sweep_forever(service.runtime), name="scheduler"),
-        ]
+        runner = Runner(service.runtime)
+        app.state.runner = runner
+        workers = [asyncio.create_task(service.sender.run(), name="sender")]
         try:
+            await runner.start()
             yield
         finally:
+            await runner.stop()
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from bot.flows import facilitator, first_contact, settings, timers
+from bot.flows import checkin, facilitator, first_contact, settings, timers
 from bot.flows.base import Flow
 from bot.flows.timers import TIMERS
 
 ACTIONS = {**timers.ACTIONS, **facilitator.ACTIONS}
 
-FLOWS: dict[str, Flow] = {f.name: f for f in (first_contact.FLOW, settings.FLOW)}
+FLOWS: dict[str, Flow] = {
+    f.name: f for f in (first_contact.FLOW, settings.FLOW, checkin.FLOW)
+}
 FIRST_FLOW = first_contact.FLOW.name
 
 __all__ = ["ACTIONS", "FIRST_FLOW", "FLOWS", "TIMERS"]

@@ -53,6 +53,8 @@ class Step:
     on_enter: OnEnter | None = None
     # sensitive free text (names, places) is kept in the encrypted state, never in logs or audit
     max_length: int = 500
+    # global intents (by name, e.g. "help") this step takes as an answer instead
+    handles: frozenset[str] = frozenset()
 
     def prompt(self, state: State) -> tuple[Reply, ...]:
         if self.say is None:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 
+from bot.flows import checkin
 from bot.flows.base import Go
 from bot.i18n import N_, keywords, normalise
 from bot.types import Alert, Audit, CancelJobs, Msg, Reply, State
@@ -26,6 +27,8 @@ class Intent(Enum):
     HELP = "help"
     PERSON = "person"
     LANGUAGE = "language"
+    STOP_CHECKINS = "stop_checkins"
+    CHANGE_CHECKINS = "change_checkins"
 
 
 # Translators: phrases that mean someone may be in danger; matched anywhere in a message.
@@ -41,6 +44,8 @@ EXACT_WORDS: tuple[tuple[Intent, str], ...] = (
     (Intent.HELP, N_("help|helpline")),
     (Intent.PERSON, N_("person|talk to someone|talk to a person|human|call me|facilitator")),
     (Intent.LANGUAGE, N_("language|change language")),
+    (Intent.STOP_CHECKINS, N_("stop check ins|stop checkins|stop check in|no more check ins")),
+    (Intent.CHANGE_CHECKINS, N_("change check ins|change checkins|change check in")),
 )
 
 
@@ -143,4 +148,6 @@ HANDLERS: dict[Intent, Callable[[State, datetime], Go]] = {
     Intent.HELP: help_,
     Intent.PERSON: person,
     Intent.LANGUAGE: language,
+    Intent.STOP_CHECKINS: checkin.stop,
+    Intent.CHANGE_CHECKINS: checkin.change,
 }

@@ -1,22 +1,100 @@
-"""Wakes the runtime when jobs come due. The jobs table is the truth; this only polls it."""
+"""Wakes the runtime when jobs come due. The jobs table is the truth; this only sets alarms.
+
+APScheduler (in memory, UTC, never pickled) holds one date job per table row due within the
+next `horizon` seconds, each calling `Runtime.fire_job(id)`; firing claims the row in the same
+transaction as its effects, so a job fires once however many alarms ring for it. A periodic
+sweep fires anything missed (rows written by another process, alarms lost to a crash) and
+loads the next stretch of the horizon, so memory and start-up stay small with many jobs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.apply import Applied
+from bot.clock import from_ts, to_ts
 from bot.runtime import Runtime
+from bot.store import jobs
 
 log = logging.getLogger(__name__)
+logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run at INFO
 
 
-async def sweep_forever(runtime: Runtime, every: float = 15.0) -> None:
-    """Fire whatever is due, now and every `every` seconds (also after a restart)."""
-    while True:
+class Runner:
+    """In-memory alarms for due jobs, rebuilt from the jobs table at start."""
+
+    def __init__(self, runtime: Runtime, *, horizon: float = 3600.0, sweep_every: float = 30.0):
+        if sweep_every >= horizon:
+            raise ValueError("the sweep must come round before the loaded horizon runs out")
+        self.runtime = runtime
+        self.horizon = horizon
+        self.sweep_every = sweep_every
+        self.loaded_until = float("-inf")
+        self._scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def scheduler(self) -> AsyncIOScheduler:
+        if self._scheduler is None:
+            raise RuntimeError("the runner is not started")
+        return self._scheduler
+
+    async def start(self) -> None:
+        """Load every pending job due within the horizon (overdue ones fire at once)."""
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._scheduler.start(paused=True)  # one wake-up after the bulk load, not one per job
+        self.runtime.subscribe(self._on_applied)
+        await self.load()
+        self._scheduler.add_job(
+            self.sweep, IntervalTrigger(seconds=self.sweep_every), id="sweep",
+            replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=None,
+        )
+        self._scheduler.resume()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the next loop turn
+        self._scheduler = None
+
+    async def load(self) -> int:
+        """Add alarms for pending jobs due after what is loaded, up to now + horizon."""
+        after, until = self.loaded_until, to_ts(self.runtime.clock.now()) + self.horizon
+        self.loaded_until = until  # first, so jobs committed during the read get alarms too
+        rows = await self.runtime.db.read(lambda c: jobs.pending(c, after, until))
+        for job_id, due in rows:
+            self._alarm(job_id, due)
+        return len(rows)
+
+    async def sweep(self) -> None:
+        """Fire what is due but was missed, then extend the loaded horizon."""
         try:
-            fired = await runtime.fire_due()
+            fired = await self.runtime.fire_due()
             if fired:
-                log.info("fired %d due jobs", fired)
+                log.info("sweep fired %d due jobs", fired)
+            await self.load()
         except Exception:
             log.exception("job sweep failed; retrying at the next sweep")
-        await asyncio.sleep(every)
+
+    def _on_applied(self, applied: Applied) -> None:
+        for job_id, due in applied.scheduled:
+            if due <= self.loaded_until:  # later ones are loaded by a later sweep
+                self._alarm(job_id, due)
+
+    def _alarm(self, job_id: int, due: float) -> None:
+        if self._scheduler is None:
+            return
+        self._scheduler.add_job(
+            self._fire, DateTrigger(from_ts(due)), args=[job_id], id=f"job-{job_id}",
+            replace_existing=True, misfire_grace_time=None,
+        )
+
+    async def _fire(self, job_id: int) -> None:
+        try:
+            await self.runtime.fire_job(job_id)
+        except Exception:  # the row stays pending: the next sweep fires it
+            log.exception("job %d failed to fire; the sweep will retry it", job_id)

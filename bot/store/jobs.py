@@ -56,7 +56,9 @@ def claim(conn: sqlite3.Connection, job_id: int, now: float) -> JobRow | None:
     either loses both (the job fires again after restart) or keeps both (it never refires).
     """
     row = conn.execute(
-        "SELECT * FROM jobs WHERE id = ? AND status = 'pending' AND due_at <= ?", (job_id, now)
+        "SELECT * FROM jobs WHERE id = ? AND status = 'pending' AND held_at IS NULL"
+        " AND due_at <= ?",
+        (job_id, now),
     ).fetchone()
     if row is None:
         return None
@@ -66,20 +68,55 @@ def claim(conn: sqlite3.Connection, job_id: int, now: float) -> JobRow | None:
 
 def due(conn: sqlite3.Connection, now: float, limit: int = 500) -> list[tuple[int, float]]:
     rows = conn.execute(
-        "SELECT id, due_at FROM jobs WHERE status = 'pending' AND due_at <= ?"
-        " ORDER BY due_at, id LIMIT ?",
+        "SELECT id, due_at FROM jobs WHERE status = 'pending' AND held_at IS NULL"
+        " AND due_at <= ? ORDER BY due_at, id LIMIT ?",
         (now, limit),
     ).fetchall()
     return [(r["id"], r["due_at"]) for r in rows]
 
 
-def pending(conn: sqlite3.Connection) -> list[tuple[int, float]]:
+def pending(
+    conn: sqlite3.Connection, after: float = float("-inf"), until: float = float("inf")
+) -> list[tuple[int, float]]:
+    """Pending (not held) jobs due in (after, until]: what the runner loads into memory."""
     rows = conn.execute(
-        "SELECT id, due_at FROM jobs WHERE status = 'pending' ORDER BY due_at, id"
+        "SELECT id, due_at FROM jobs WHERE status = 'pending' AND held_at IS NULL"
+        " AND due_at > ? AND due_at <= ? ORDER BY due_at, id",
+        (after, until),
     ).fetchall()
     return [(r["id"], r["due_at"]) for r in rows]
 
 
 def next_due(conn: sqlite3.Connection) -> float | None:
-    row = conn.execute("SELECT min(due_at) AS due FROM jobs WHERE status = 'pending'").fetchone()
+    row = conn.execute(
+        "SELECT min(due_at) AS due FROM jobs WHERE status = 'pending' AND held_at IS NULL"
+    ).fetchone()
     return row["due"] if row and row["due"] is not None else None
+
+
+def move(conn: sqlite3.Connection, job_id: int, due_at: float) -> None:
+    """Put a claimed job back, due later (it came due outside its person's safe time)."""
+    conn.execute(
+        "UPDATE jobs SET status = 'pending', due_at = ?, done_at = NULL WHERE id = ?",
+        (due_at, job_id),
+    )
+
+
+def hold(conn: sqlite3.Connection, job_id: int, now: float) -> None:
+    """Put a claimed job back, held: its person has paused, so it waits for RESUME."""
+    conn.execute(
+        "UPDATE jobs SET status = 'pending', held_at = ?, done_at = NULL WHERE id = ?",
+        (now, job_id),
+    )
+
+
+def release_held(
+    conn: sqlite3.Connection, person_id: int, at: float
+) -> list[tuple[int, float]]:
+    """The person resumed: held jobs become due again, no earlier than `at`."""
+    rows = conn.execute(
+        "UPDATE jobs SET held_at = NULL, due_at = max(due_at, ?) WHERE person_id = ?"
+        " AND status = 'pending' AND held_at IS NOT NULL RETURNING id, due_at",
+        (at, person_id),
+    ).fetchall()
+    return sorted((r["id"], r["due_at"]) for r in rows)

@@ -138,6 +138,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 3: scheduler: a job that came due while its person had paused waits here until RESUME
+    """
+    ALTER TABLE jobs ADD COLUMN held_at REAL;
+    """,
 )
 
 
