@@ -129,7 +129,9 @@ def _follow(state: State, go: Go, now: datetime, immediate: bool = True) -> Outc
     if target == intents.REASK:
         if state.flow:
             replies.extend(_current(state).prompt(state))
-        target = intents.STAY
+            target = intents.STAY
+        else:  # "start" (Telegram's first message is /start) from someone new: begin
+            target = f"{FIRST_FLOW}.{FLOWS[FIRST_FLOW].start}"
     for _ in range(MAX_CHAIN):
         if target in (intents.STAY, END):
             break
