@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and a Bot API URL holds the bot token
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
     if args.command == "serve":
         return _serve(settings)

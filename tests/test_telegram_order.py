@@ -58,7 +58,7 @@ async def run_updates(service: Service, fake: FakeBotAPI, inbox: SlowInbox,
                       updates: list[dict[str, object]], ordered: bool = True) -> None:
     app = build_application(telegram_settings(service.settings, fake))
     if not ordered:  # what `concurrent_updates(True)` alone gives: no per-chat order
-        app._update_processor = SimpleUpdateProcessor(256)  # noqa: SLF001
+        app._update_processor = SimpleUpdateProcessor(256)
     channel = TelegramChannel(app, inbox)
     await channel.start()
     try:
@@ -112,4 +112,4 @@ def test_chat_order_forgets_idle_chats() -> None:
         await processor.process_update(update, nothing())
 
     asyncio.run(go())
-    assert processor._locks == {} and not processor._users  # noqa: SLF001
+    assert processor._locks == {} and not processor._users

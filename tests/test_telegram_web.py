@@ -118,7 +118,7 @@ async def test_unreachable_bot_api_leaves_the_service_up(settings: Settings) -> 
 async def test_polling_mode_fetches_updates_and_replies(settings: Settings,
                                                         fake: FakeBotAPI) -> None:
     update = text_update(CHAT, "hello")
-    async with serving(telegram_settings(settings, fake, mode="polling")) as (app, client):
+    async with serving(telegram_settings(settings, fake, mode="polling")) as (_, client):
         fake.queue_update(update)
         await fake.wait_for(lambda: len(replies_to(fake, CHAT)) >= 2)
         assert "deleteWebhook" in fake.methods()
