@@ -41,7 +41,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _telegram(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.channels.telegram import set_webhook
+    from bot.channels.telegram_setup import set_webhook
 
     missing = [n for n, v in (("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
                               ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret),

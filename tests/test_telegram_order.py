@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.ext import SimpleUpdateProcessor
 
-from bot.channels.telegram import ChatOrder, TelegramChannel, build_application
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_setup import ChatOrder, build_application
 from bot.runtime import Inbound, LinkResult, Runtime
 from bot.service import Service
 from bot.types import ChannelName, Reply
