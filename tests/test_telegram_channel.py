@@ -227,3 +227,12 @@ async def _fail_second(channel: TelegramChannel, fake: FakeBotAPI, out: Outgoing
         return await channel.send(out)
     finally:
         fake.api_sendMessage = original  # type: ignore[method-assign]
+
+
+async def test_a_person_who_blocked_the_bot_is_marked_opted_out(
+    service: Service, channel: TelegramChannel, fake: FakeBotAPI
+) -> None:
+    fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    await deliver(service, channel, text_update(CHAT, "hello"))
+    assert await count(service, "SELECT count(*) FROM people WHERE opted_out = 1") == 1
+    assert await count(service, "SELECT count(*) FROM outbox WHERE status = 'failed'") == 1

@@ -175,27 +175,31 @@ class TelegramChannel:
         return f"https://t.me/{self.app.bot.username}?start={code}"
 
     async def send(self, out: Outgoing) -> SendResult:
+        """Choices as inline buttons (on the last part); a retry resumes after the parts sent."""
         parts = split_text(out.text)
         markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton(label, callback_data=payload)] for payload, label in out.choices]
         ) if out.choices else None
-        done = self._progress.get(out.outbox_id, 0)
+        provider_id = ""
         try:
-            for number in range(done, len(parts)):
+            for number in range(self._progress.get(out.outbox_id, 0), len(parts)):
                 last = number == len(parts) - 1
                 sent = await self.app.bot.send_message(
                     chat_id=int(out.address), text=parts[number],
                     reply_markup=markup if last else None,
                 )
                 self._progress[out.outbox_id] = number + 1
+                provider_id = str(sent.message_id)
         except TelegramError as exc:
-            result = classify(exc)
             log.info("telegram send outbox %d: %s", out.outbox_id, type(exc).__name__)
+            result = classify(exc)
+            if isinstance(result, Failed):
+                self._progress.pop(out.outbox_id, None)
             return result
         except ValueError:
             return Failed("not a chat id", undeliverable=True)
         self._progress.pop(out.outbox_id, None)
-        return Sent(str(sent.message_id))
+        return Sent(provider_id)
 
     async def reconcile(self, out: Outgoing) -> bool | None:
         return None  # the Bot API cannot tell whether an earlier send arrived
