@@ -41,6 +41,20 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _telegram(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.telegram_setup import set_webhook
+
+    missing = [n for n, v in (("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
+                              ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret),
+                              ("RJBOT_PUBLIC_URL", settings.public_url)) if not v]
+    if missing:
+        print(f"rjbot telegram: {', '.join(missing)} not set", file=sys.stderr)
+        return 2
+    url = asyncio.run(set_webhook(settings))
+    print(f"rjbot telegram: webhook set to {url}, commands menu registered", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rjbot", description="Restorative Justice intake assistant")
     sub = p.add_subparsers(dest="command", required=True)
@@ -50,6 +64,10 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--from", dest="address", required=True, help="the sender's address")
     sim.add_argument("--db", help="database file; the same file continues the conversation")
     admin.add_commands(sub)
+    tg = sub.add_parser("telegram", help="Telegram chores")
+    tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
+    tg_sub.add_parser("set-webhook", help="register RJBOT_PUBLIC_URL/webhooks/telegram with "
+                      "the secret token, and the commands menu")
     return p
 
 
@@ -57,11 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and a Bot API URL holds the bot token
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
     if args.command == "serve":
         return _serve(settings)
     if args.command == "simulate":
         return _simulate(settings, args)
+    if args.command == "telegram":
+        return _telegram(settings, args)
     return admin.main(settings, args)
 
 

@@ -51,8 +51,6 @@ def _on_message(state: State, msg: Message, now: datetime) -> Outcome:
         intent = None if intent.value in _current(state).handles else intent
     if state.status == "withdrawn" and intent not in (intents.Intent.RISK, intents.Intent.RESUME):
         return Outcome(state)  # they asked us to stop: silence until they come back
-    if intent is intents.Intent.RESUME and not state.flow:
-        intent = None  # "start" from someone new is a first message like any other
     if intent is not None:
         return _follow(state, intents.HANDLERS[intent](state, now), now)
     if state.status == "paused":
@@ -133,7 +131,9 @@ def _follow(state: State, go: Go, now: datetime, immediate: bool = True) -> Outc
     if target == intents.REASK:
         if state.flow:
             replies.extend(_current(state).prompt(state))
-        target = intents.STAY
+            target = intents.STAY
+        else:  # "start" (Telegram's first message is /start) from someone new: begin
+            target = f"{FIRST_FLOW}.{FLOWS[FIRST_FLOW].start}"
     for _ in range(MAX_CHAIN):
         if target in (intents.STAY, END):
             break

@@ -18,20 +18,25 @@ from bot.apply import Applied, Target, apply_outcome
 from bot.clock import Clock, from_ts, to_ts
 from bot.crypto import Cipher
 from bot.scheduler import kinds
-from bot.store import jobs, records
+from bot.store import jobs, links, records
 from bot.store.db import Database
 from bot.types import (
+    Alert,
+    Audit,
     ChannelName,
     Event,
     FacilitatorAction,
     Message,
+    Outcome,
     ProviderSignal,
+    Reply,
     Timer,
 )
 
 log = logging.getLogger(__name__)
 Observer = Callable[[Applied], None]
 SignalKind = Literal["opt_out", "opt_in", "help", "media"]
+LinkResult = Literal["linked", "invalid", "duplicate"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,47 @@ class Runtime:
         log.info("inbound %s %s", inbound.channel, "duplicate" if applied is None else "applied")
         self._notify(applied)
         return applied
+
+    async def link(self, inbound: Inbound, code: str, welcome: Reply) -> LinkResult:
+        """Deep link: a one-time code attaches this new address to the person it was made for."""
+        now = self.clock.now()
+
+        def unit(conn: sqlite3.Connection) -> Applied | LinkResult:
+            if not records.claim_inbound(conn, inbound.key, to_ts(now)):
+                return "duplicate"
+            found = links.redeem(conn, self.cipher, code, inbound.channel, inbound.address,
+                                 to_ts(now))
+            if found is None:
+                return "invalid"
+            person_id, address_id = found
+            records.link_inbound(conn, inbound.key, person_id)
+            state, version = records.load_state(conn, self.cipher, person_id)
+            detail = {"channel": inbound.channel}
+            outcome = Outcome(state, (welcome,),
+                              (Alert("channel_linked", detail), Audit("channel_linked", detail)))
+            target = Target(person_id, address_id, inbound.channel, actor="person")
+            return apply_outcome(conn, self.cipher, target, state, version, outcome, now)
+
+        result = await self.db.write(unit)
+        log.info("link %s %s", inbound.channel, result if isinstance(result, str) else "linked")
+        if isinstance(result, str):
+            return result
+        self._notify(result)
+        return "linked"
+
+    async def may_message(self, channel: ChannelName, address: str) -> bool:
+        """False when the address belongs to someone who withdrew or opted out: stay silent."""
+
+        def unit(conn: sqlite3.Connection) -> bool:
+            found = records.find_address(conn, self.cipher, channel, address)
+            if found is None:
+                return True
+            row = conn.execute(
+                "SELECT status, opted_out FROM people WHERE id = ?", (found[0],)
+            ).fetchone()
+            return row["status"] != "withdrawn" and not row["opted_out"]
+
+        return await self.db.read(unit)
 
     async def fire_job(self, job_id: int) -> Applied | None:
         """Fire one due job: claim, engine step and effects commit together, so at most once."""

@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.channels import telegram_routes
 from bot.channels.base import Channel
+from bot.channels.telegram import TelegramChannel
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.scheduler.runner import Runner
@@ -46,6 +48,8 @@ def create_app(settings: Settings) -> Starlette:
         service = await Service.open(settings, SystemClock(), channels)
         app.state.service = service
         app.state.channels = status
+        telegram = await _start_telegram(settings, service, status)
+        app.state.telegram = telegram
         runner = Runner(service.runtime)
         app.state.runner = runner
         workers = [asyncio.create_task(service.sender.run(), name="sender")]
@@ -57,6 +61,37 @@ def create_app(settings: Settings) -> Starlette:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            if telegram is not None:
+                await telegram.stop()
             await service.close()
 
-    return Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    routes = [Route("/healthz", healthz)]
+    if telegram_webhook_on(settings):
+        routes += telegram_routes.ROUTES
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.telegram_secret = settings.telegram_webhook_secret
+    return app
+
+
+def telegram_webhook_on(settings: Settings) -> bool:
+    return not settings.telegram_missing and settings.telegram_mode == "webhook"
+
+
+async def _start_telegram(
+    settings: Settings, service: Service, status: dict[str, str]
+) -> TelegramChannel | None:
+    """Start the Telegram channel if configured; if the Bot API fails us, run without it."""
+    if settings.telegram_missing:
+        return None
+    channel = TelegramChannel.from_settings(settings, service.runtime)
+    try:
+        await channel.start()
+    except Exception as exc:
+        status["telegram"] = f"off: could not start ({type(exc).__name__})"
+        log.warning("channel telegram: %s", status["telegram"])
+        with contextlib.suppress(Exception):
+            await channel.stop()
+        return None
+    service.sender.channels[channel.name] = channel
+    log.info("channel telegram: started (%s)", settings.telegram_mode)
+    return channel

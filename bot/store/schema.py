@@ -142,6 +142,21 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE jobs ADD COLUMN held_at REAL;
     """,
+    # telegram deep links (issue 5): one-time codes that attach a new chat to an existing
+    # person; only a keyed hash of each code is stored
+    """
+    CREATE TABLE link_codes (
+        id INTEGER PRIMARY KEY,
+        code_hash BLOB NOT NULL UNIQUE,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        channel TEXT NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        used_at REAL
+    );
+    CREATE INDEX link_codes_person ON link_codes(person_id);
+    """,
 )
 
 

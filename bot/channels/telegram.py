@@ -1,0 +1,292 @@
+"""Telegram through python-telegram-bot, used as transport only: our store holds all state.
+
+Updates arrive by webhook (bot.channels.telegram_routes) or long polling, go through one
+handler that turns them into `Inbound`s for the runtime, and are processed in order per chat
+and in parallel across chats (`ChatOrder`). Replies leave only from the outbox, via `send`.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from datetime import timedelta
+from typing import Any, Protocol
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import TypeHandler
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.base import Failed, Outgoing, Retry, SendResult, Sent
+from bot.channels.telegram_setup import (
+    ALLOWED_UPDATES,
+    App,
+    build_application,
+    register_commands,
+)
+from bot.config import Settings
+from bot.i18n import DEFAULT_LOCALE, LOCALES, N_, MissingCatalog, render
+from bot.runtime import Inbound, LinkResult
+from bot.types import ChannelName, Msg, Reply
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096  # UTF-16 code units per message, the Bot API's limit
+LINKED = Msg(N_("You are now connected here. From now on our messages will come to this chat. "
+                "You can send HELP, PAUSE or WITHDRAW at any time."))
+LINK_INVALID = Msg(N_("Sorry, this link cannot be used. It may have expired or been used "
+                      "already. Ask our team for a new link, or send a message to start."))
+EDITED = Msg(N_("I can only read new messages, not changes to earlier ones. "
+                "Please send it again as a new message."))
+PRIVATE_ONLY = Msg(N_("Sorry, I only talk in private chats. Please message me directly."))
+
+
+class Inbox(Protocol):
+    """What the channel hands updates to (the runtime)."""
+
+    async def handle(self, inbound: Inbound) -> object: ...
+
+    async def link(self, inbound: Inbound, code: str, welcome: Reply) -> LinkResult: ...
+
+    async def may_message(self, channel: ChannelName, address: str) -> bool: ...
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Long texts as several messages, cut at a paragraph, line or word where possible."""
+    parts: list[str] = []
+    rest = text
+    while _units(rest) > limit:
+        cut, used = 0, 0
+        while used + _units(rest[cut]) <= limit:
+            used += _units(rest[cut])
+            cut += 1
+        for sep in ("\n\n", "\n", " "):
+            at = rest.rfind(sep, 0, cut)
+            if at > cut // 2:
+                cut = at
+                break
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*parts, rest]
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # the int form is deprecated; accept either form
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def classify(exc: TelegramError) -> SendResult:
+    """What the outbox should do about a Bot API error."""
+    if isinstance(exc, RetryAfter):
+        return Retry("rate limited", after=_seconds(exc))
+    if isinstance(exc, Forbidden):  # the person blocked the bot or deleted their account
+        return Failed("blocked by the person", opted_out=True)
+    if isinstance(exc, ChatMigrated):
+        return Failed("chat migrated", undeliverable=True)
+    if isinstance(exc, BadRequest):  # a NetworkError subclass: check it first
+        if "chat not found" in exc.message.lower():
+            return Failed("chat not found", undeliverable=True)
+        return Failed("bad request")
+    if isinstance(exc, NetworkError):  # includes TimedOut
+        return Retry(type(exc).__name__)
+    return Retry(type(exc).__name__)
+
+
+def locale_of(update: Update) -> str:
+    """The shipped locale closest to the person's Telegram language (replies outside a case)."""
+    user = update.effective_user
+    code = (user.language_code or "") if user else ""
+    lang = code.replace("-", "_").split("_")[0].lower()
+    return next((loc for loc in LOCALES if loc.split("_")[0] == lang), DEFAULT_LOCALE)
+
+
+def render_safe(msg: Msg, locale: str) -> str:
+    try:
+        return render(msg, locale)
+    except MissingCatalog:
+        return render(msg, DEFAULT_LOCALE)
+
+
+class TelegramChannel:
+    name: ChannelName = "telegram"
+
+    def __init__(self, app: App, inbox: Inbox, polling: bool = False) -> None:
+        self.app = app
+        self.inbox = inbox
+        self.polling = polling
+        self._progress: dict[int, int] = {}  # outbox id -> parts already delivered
+        app.add_handler(TypeHandler(Update, self._on_update))
+        app.add_error_handler(self._on_error)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, inbox: Inbox) -> TelegramChannel:
+        return cls(build_application(settings), inbox, settings.telegram_mode == "polling")
+
+    async def start(self) -> None:
+        """Inside our loop: initialise (getMe), menu, start; poll when there is no webhook."""
+        await self.app.initialize()
+        try:
+            await register_commands(self.app.bot)
+        except TelegramError as exc:
+            log.warning("telegram: could not set the commands menu (%s)", type(exc).__name__)
+        await self.app.start()
+        if self.polling and self.app.updater is not None:
+            await self.app.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def enqueue(self, body: dict[str, Any]) -> bool:
+        """A webhook body onto the update queue; False (logged) if PTB cannot read it."""
+        try:
+            update = Update.de_json(body, self.app.bot)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            kinds = ",".join(k for k in body if k != "update_id")
+            log.warning("telegram update %s unreadable (%s): %s", body.get("update_id"),
+                        type(exc).__name__, kinds)
+            return False
+        await self.app.update_queue.put(update)
+        return True
+
+    def link_url(self, code: str) -> str:
+        return f"https://t.me/{self.app.bot.username}?start={code}"
+
+    async def send(self, out: Outgoing) -> SendResult:
+        """Choices as inline buttons (on the last part); a retry resumes after the parts sent."""
+        parts = split_text(out.text)
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=payload)] for payload, label in out.choices]
+        ) if out.choices else None
+        provider_id = ""
+        try:
+            for number in range(self._progress.get(out.outbox_id, 0), len(parts)):
+                last = number == len(parts) - 1
+                sent = await self.app.bot.send_message(
+                    chat_id=int(out.address), text=parts[number],
+                    reply_markup=markup if last else None,
+                )
+                self._progress[out.outbox_id] = number + 1
+                provider_id = str(sent.message_id)
+        except TelegramError as exc:
+            log.info("telegram send outbox %d: %s", out.outbox_id, type(exc).__name__)
+            result = classify(exc)
+            if isinstance(result, Failed):
+                self._progress.pop(out.outbox_id, None)
+            return result
+        except ValueError:
+            return Failed("not a chat id", undeliverable=True)
+        self._progress.pop(out.outbox_id, None)
+        return Sent(provider_id)
+
+    async def reconcile(self, out: Outgoing) -> bool | None:
+        return None  # the Bot API cannot tell whether an earlier send arrived
+
+    async def _on_error(self, update: object, context: Any) -> None:
+        log.error("telegram handler failed: %s", type(context.error).__name__)
+
+    async def _on_update(self, update: Update, context: Any) -> None:
+        """Every update: ours to interpret; an unfamiliar kind is logged and left alone."""
+        if update.callback_query is not None:
+            await self._on_button(update)
+        elif update.message is not None:
+            await self._on_message(update, update.message)
+        elif update.edited_message is not None:
+            await self._on_edit(update, update.edited_message)
+        else:
+            kinds = [k for k in update.to_dict() if k != "update_id"]
+            log.info("telegram update %d ignored: %s", update.update_id, ",".join(kinds))
+
+    async def _on_message(self, update: Update, msg: Message) -> None:
+        uid, address = str(update.update_id), str(msg.chat.id)
+        if msg.chat.type != ChatType.PRIVATE:
+            await self._say(msg.chat.id, PRIVATE_ONLY, locale_of(update))
+            return
+        text = msg.text
+        if text is None:
+            if msg.effective_attachment is None:  # a service message: nothing to answer
+                return
+            await self.inbox.handle(Inbound(self.name, address, uid, signal="media"))
+            if msg.caption:  # a caption is text the person wrote: read it (risk words too)
+                await self.inbox.handle(Inbound(self.name, address, uid + ".caption",
+                                                msg.caption))
+            return
+        command, _, code = text.strip().partition(" ")
+        if command == "/start" and code.strip():
+            await self._on_link(update, msg, code.strip())
+            return
+        await self.inbox.handle(Inbound(self.name, address, uid, text))
+
+    async def _on_link(self, update: Update, msg: Message, code: str) -> None:
+        inbound = Inbound(self.name, str(msg.chat.id), str(update.update_id), "/start")
+        result = await self.inbox.link(inbound, code, Reply(LINKED))
+        if result == "invalid":
+            await self._say(msg.chat.id, LINK_INVALID, locale_of(update))
+
+    async def _on_button(self, update: Update) -> None:
+        """Answer the press, route it as that choice, and take the keyboard away."""
+        query = update.callback_query
+        assert query is not None
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            log.info("telegram answerCallbackQuery: %s", type(exc).__name__)
+        message = query.message if isinstance(query.message, Message) else None
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE or not query.data:
+            return
+        label = _label(message, query.data)
+        await self.inbox.handle(Inbound(self.name, str(chat.id), str(update.update_id),
+                                        label, payload=query.data))
+        if message is not None and message.reply_markup is not None:
+            try:
+                await message.edit_reply_markup(reply_markup=None)
+            except TelegramError as exc:
+                log.info("telegram editMessageReplyMarkup: %s", type(exc).__name__)
+
+    async def _on_edit(self, update: Update, msg: Message) -> None:
+        if msg.chat.type == ChatType.PRIVATE and await self.inbox.may_message(
+            self.name, str(msg.chat.id)
+        ):
+            await self._say(msg.chat.id, EDITED, locale_of(update))
+
+    async def _say(self, chat_id: int, text: Msg, locale: str) -> None:
+        """A reply outside any case (no person behind it): straight out, not via the outbox."""
+        try:
+            await self.app.bot.send_message(chat_id=chat_id, text=render_safe(text, locale))
+        except TelegramError as exc:
+            log.info("telegram direct reply: %s", type(exc).__name__)
+
+
+def _label(message: Message | None, data: str) -> str:
+    """The text of the pressed button, for the message log (the payload if it is gone)."""
+    markup = message.reply_markup if message is not None else None
+    for row in markup.inline_keyboard if markup is not None else ():
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return data
+
+

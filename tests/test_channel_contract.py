@@ -1,0 +1,209 @@
+"""One contract, every channel adapter (aiogram's storage tests, for channels).
+
+Each adapter gets a Harness: the person's side of that channel (how they send text, pick a
+choice, opt out; what they see) around the real adapter, runtime and store. The test class
+below runs unchanged against every entry of HARNESSES.
+
+Adding an adapter (e.g. SMS): write a Harness subclass whose `say`/`choose`/`opt_out` go
+through the adapter's own inbound path (its webhook or handler) and whose `seen` reads what
+its fake provider received, then add `"sms": SmsHarness.open` to HARNESSES.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from bot.channels.base import Channel, Failed, Outgoing, SendResult, Sent
+from bot.channels.console import ConsoleChannel
+from bot.runtime import Inbound
+from bot.service import Service
+from tests.fakes import telegram_api
+from tests.fakes.telegram_api import button_update, text_update
+from tests.fakes.telegram_harness import deliver, started
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One message as the person saw it: its text and the choices offered with it."""
+
+    text: str
+    choices: tuple[str, ...] = ()
+
+
+@dataclass
+class Harness:
+    service: Service
+    channel: Channel
+    address: str
+    max_part: int | None = None  # the longest single message the channel sends
+    can_report_opt_out: bool = False  # the provider can tell us the person blocked us
+
+    async def say(self, text: str, provider_id: str) -> None:
+        raise NotImplementedError
+
+    async def choose(self, label: str) -> None:
+        """Pick a choice from the last message offering one, the way this channel does."""
+        raise NotImplementedError
+
+    async def opt_out(self) -> None:
+        raise NotImplementedError
+
+    def seen(self) -> list[Seen]:
+        raise NotImplementedError
+
+    async def blocked_send(self, out: Outgoing) -> SendResult:
+        raise NotImplementedError
+
+    async def flush(self) -> None:
+        while await self.service.sender.send_due():
+            pass
+
+
+@dataclass
+class ConsoleHarness(Harness):
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, service: Service) -> AsyncIterator[Harness]:
+        records: list[dict[str, Any]] = []
+        channel = ConsoleChannel("console", records.append)
+        service.sender.channels["console"] = channel
+        yield cls(service, channel, "console-1", records=records)
+
+    async def say(self, text: str, provider_id: str) -> None:
+        await self.service.runtime.handle(Inbound("console", self.address, provider_id, text))
+        await self.flush()
+
+    async def choose(self, label: str) -> None:
+        offered = next(s for s in reversed(self.seen()) if s.choices)
+        await self.say(str(offered.choices.index(label) + 1), f"pick-{len(self.records)}")
+
+    async def opt_out(self) -> None:
+        await self.say("stop", "opt-out")
+
+    def seen(self) -> list[Seen]:
+        return [Seen(r["text"], tuple(r["choices"])) for r in self.records]
+
+
+@dataclass
+class TelegramHarness(Harness):
+    fake: telegram_api.FakeBotAPI | None = None
+    chat: int = 31337
+    ids: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
+    update_ids: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, service: Service) -> AsyncIterator[Harness]:
+        async with telegram_api.running() as fake, started(service, fake) as channel:
+            yield cls(service, channel, "31337", max_part=4096, can_report_opt_out=True,
+                      fake=fake)
+
+    async def _deliver(self, update: dict[str, Any]) -> None:
+        from bot.channels.telegram import TelegramChannel
+
+        assert isinstance(self.channel, TelegramChannel)
+        await deliver(self.service, self.channel, update)
+
+    async def say(self, text: str, provider_id: str) -> None:
+        uid = self.update_ids.setdefault(provider_id, self.ids())
+        await self._deliver(text_update(self.chat, text, update_id=uid))
+
+    async def choose(self, label: str) -> None:
+        assert self.fake is not None
+        message = next(m for m in reversed(self.fake.sent) if "reply_markup" in m)
+        buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+        data = next(b["callback_data"] for b in buttons if b["text"] == label)
+        await self._deliver(button_update(self.chat, data, message))
+
+    async def opt_out(self) -> None:
+        await self.say("/withdraw", "opt-out")
+
+    def seen(self) -> list[Seen]:
+        assert self.fake is not None
+        return [Seen(m["text"], tuple(b["text"] for row in m.get("reply_markup", {}).get(
+            "inline_keyboard", []) for b in row)) for m in self.fake.sent]
+
+    async def blocked_send(self, out: Outgoing) -> SendResult:
+        assert self.fake is not None
+        self.fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+        return await self.channel.send(out)
+
+
+HARNESSES: dict[str, Callable[[Service], contextlib.AbstractAsyncContextManager[Harness]]] = {
+    "console": ConsoleHarness.open,
+    "telegram": TelegramHarness.open,
+}
+
+
+@pytest.fixture(params=sorted(HARNESSES))
+async def harness(request: pytest.FixtureRequest, service: Service) -> AsyncIterator[Harness]:
+    async with HARNESSES[request.param](service) as h:
+        yield h
+
+
+async def person_row(service: Service) -> tuple[str, int]:
+    row = await service.db.read(
+        lambda c: c.execute("SELECT status, opted_out FROM people").fetchone())
+    return row["status"], row["opted_out"]
+
+
+class TestChannelContract:
+    async def test_choices_are_offered_and_can_be_picked(self, harness: Harness) -> None:
+        await harness.say("hello", "m1")
+        assert harness.seen()[-1].choices == ("Skip",)
+        await harness.choose("Skip")
+        last = harness.seen()[-1]
+        assert last.text.startswith("Question 2 of 2")
+        assert last.choices == ("Phone call", "Video call", "In person")
+        await harness.choose("Video call")
+        assert "within 48 hours" in harness.seen()[-1].text
+
+    async def test_long_text_arrives_whole_within_the_channel_limit(self,
+                                                                    harness: Harness) -> None:
+        text = "\n\n".join(f"Part {i}: " + "steady words " * 400 for i in range(3))
+        out = Outgoing(1, harness.address, text, (("yes", "Yes"), ("no", "No")), "en_GB")
+        assert isinstance(await harness.channel.send(out), Sent)
+        parts = harness.seen()
+        assert " ".join(p.text for p in parts).split()[: len(text.split())] == text.split()
+        if harness.max_part is not None:
+            assert all(len(p.text) <= harness.max_part for p in parts)
+        assert parts[-1].choices == ("Yes", "No") or "Yes" in parts[-1].text
+
+    async def test_unknown_input_is_said_and_the_question_asked_again(self,
+                                                                     harness: Harness) -> None:
+        await harness.say("hello", "m1")
+        await harness.choose("Skip")
+        before = len(harness.seen())
+        await harness.say("purple elephant", "m2")
+        new = harness.seen()[before:]
+        assert new[0].text == "Sorry, I did not understand that."
+        assert new[-1].choices == ("Phone call", "Video call", "In person")
+
+    async def test_opting_out_stops_every_message(self, harness: Harness) -> None:
+        await harness.say("hello", "m1")
+        await harness.opt_out()
+        status, opted_out = await person_row(harness.service)
+        assert status == "withdrawn" or opted_out
+        before = len(harness.seen())
+        await harness.say("what now", "m3")
+        assert len(harness.seen()) == before
+
+    async def test_provider_reports_a_blocked_person(self, harness: Harness) -> None:
+        if not harness.can_report_opt_out:
+            pytest.skip("this channel's provider never reports opt-outs")
+        result = await harness.blocked_send(Outgoing(5, harness.address, "hi", (), "en_GB"))
+        assert isinstance(result, Failed) and result.opted_out
+
+    async def test_a_redelivered_message_is_handled_once(self, harness: Harness) -> None:
+        await harness.say("hello", "same-id")
+        first = len(harness.seen())
+        await harness.say("hello", "same-id")
+        assert first > 0 and len(harness.seen()) == first
