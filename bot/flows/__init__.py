@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from bot.flows import facilitator, first_contact, settings, timers
+from bot.flows import consent, facilitator, first_contact, info, menu, settings, timers, triage
 from bot.flows.base import Flow
 from bot.flows.timers import TIMERS
 
 ACTIONS = {**timers.ACTIONS, **facilitator.ACTIONS}
 
-FLOWS: dict[str, Flow] = {f.name: f for f in (first_contact.FLOW, settings.FLOW)}
+FLOWS: dict[str, Flow] = {
+    f.name: f
+    for f in (first_contact.FLOW, triage.FLOW, info.FLOW, consent.FLOW, menu.FLOW, settings.FLOW)
+}
 FIRST_FLOW = first_contact.FLOW.name
 
 __all__ = ["ACTIONS", "FIRST_FLOW", "FLOWS", "TIMERS"]
