@@ -63,10 +63,10 @@ SAVED_ALL = Msg(
         "next steps. To take it back, reply WITHDRAW CONSENT."
     )
 )
-SAVED_CONTACT = Msg(
+SAVED_PART = Msg(
     N_(
-        "Thank you. We saved your answer. Without part 2 we cannot reach the other person, but "
-        "a person from our team can talk it through with you."
+        "Thank you. We saved the part you agreed to. Without both parts we cannot go further, "
+        "but a person from our team can talk it through with you."
     )
 )
 NOTHING_SAVED = Msg(
@@ -102,7 +102,7 @@ def _done(state: State, answer: Answer, now: datetime) -> Go:
         UpdateCase({"consent": CONSENT_VERSION, "consent_scopes": list(scopes)}),
         Audit("consent_recorded", {"version": CONSENT_VERSION, "scopes": list(scopes)}),
     )
-    reply = SAVED_ALL if scopes == ("contact", "share") else SAVED_CONTACT
+    reply = SAVED_ALL if scopes == ("contact", "share") else SAVED_PART
     return Go(IDLE, state=state, replies=(Reply(reply),), effects=effects)
 
 

@@ -15,7 +15,7 @@ from enum import Enum
 from bot.flows import consent, settings
 from bot.flows.base import REASK, STAY, Go
 from bot.flows.case import open_case
-from bot.i18n import N_, keywords, normalise
+from bot.i18n import LOCALES, N_, keywords, normalise
 from bot.types import Alert, Audit, CancelJobs, Msg, Reply, State
 
 __all__ = ["REASK", "STAY", "Intent", "detect", "handle"]
@@ -65,7 +65,9 @@ def detect(text: str, locale: str) -> Intent | None:
     if any(f" {w} " in padded for w in keywords(RISK_WORDS, locale)):
         return Intent.RISK
     for intent, words in EXACT_WORDS:
-        if norm in keywords(words, locale):
+        # the way to change language must work whatever language is set now
+        scope = LOCALES if intent is Intent.LANGUAGE else (locale,)
+        if any(norm in keywords(words, loc) for loc in scope):
             return intent
     return Intent.SET_LANGUAGE if named_locale(text, locale) else None
 
@@ -73,7 +75,8 @@ def detect(text: str, locale: str) -> Intent | None:
 def named_locale(text: str, locale: str) -> str | None:
     """The locale a message names on its own ("polski"), so a person can switch in one word."""
     norm = normalise(text)
-    return next((loc for loc, words in settings.NAMED if norm in keywords(words, locale)), None)
+    return next((loc for loc, words in settings.NAMED
+                 if any(norm in keywords(words, x) for x in LOCALES)), None)
 
 
 RISK_REPLY = Msg(
