@@ -62,7 +62,7 @@ def answers_until(step: str) -> list[str]:
 def intent_files() -> None:
     for intent, (what, words) in INTENTS.items():
         lines = ["hello"]
-        for i, (step, answer) in enumerate(PATH):
+        for i, (_, answer) in enumerate(PATH):
             lines += [RISK_PHRASES[i % len(RISK_PHRASES)]] if intent == "risk" else words
             lines.append(answer)
         channel = "telegram" if intent in ("help", "info") else "sms"

@@ -64,9 +64,10 @@ def test_every_shipped_locale_has_a_catalog() -> None:
 
 
 @pytest.mark.parametrize(
-    ("n", "form"), [(1, "1 krótkie pytanie."), (2, "2 krótkie pytania."), (4, "4 krótkie pytania."),
-                    (5, "5 krótkich pytań."), (12, "12 krótkich pytań."), (22, "22 krótkie pytania."),
-                    (25, "25 krótkich pytań.")],
+    ("n", "form"),
+    [(1, "1 krótkie pytanie."), (2, "2 krótkie pytania."), (4, "4 krótkie pytania."),
+     (5, "5 krótkich pytań."), (12, "12 krótkich pytań."), (22, "22 krótkie pytania."),
+     (25, "25 krótkich pytań.")],
 )
 def test_polish_has_three_plural_forms(n: int, form: str) -> None:
     assert form in render(Msg(INTRO[0], {"n": n}, plural=INTRO[1]), "pl")
@@ -83,7 +84,8 @@ def test_polish_has_three_plural_forms(n: int, form: str) -> None:
         ("Chcę porozmawiać", intents.Intent.PERSON), ("menu", intents.Intent.MENU),
         ("jak to działa", intents.Intent.INFO), ("zmień język", intents.Intent.LANGUAGE),
         ("english", intents.Intent.SET_LANGUAGE),
-        ("Chcę umrzeć", intents.Intent.RISK), ("nie chce juz zyc, chce umrzec", intents.Intent.RISK),
+        ("Chcę umrzeć", intents.Intent.RISK),
+        ("nie chce juz zyc, chce umrzec", intents.Intent.RISK),
         ("Jestem w niebezpieczeństwie!", intents.Intent.RISK),
         ("I want to die", intents.Intent.RISK),
         ("Tak", None), ("Anna", None),

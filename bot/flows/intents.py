@@ -117,7 +117,7 @@ PERSON_EARLY = Msg(
 
 def _here(state: State) -> str:
     """Where to come back to after a detour (the menu keeps the place it was opened from)."""
-    if state.flow in DETOURS:
+    if state.flow in DETOURS and (state.resume_at or state.flow != "info"):
         return state.resume_at
     return f"{state.flow}.{state.step}" if state.flow else ""
 
