@@ -213,3 +213,24 @@ def test_commands_in_texts_work_and_avoid_twilio_words(locale: str) -> None:
             for command in runs.findall(text):
                 assert command not in TWILIO_RESERVED, f"{command} in {text!r}"
                 assert intents.detect(command, locale) is not None, f"{command} in {text!r}"
+
+
+def test_every_sms_in_the_golden_transcripts_fits_and_is_discreet() -> None:
+    """What was actually sent, in English and Polish: at most 3 parts, and discreet unless the
+    transcript's person chose plain words (`# words: plain`)."""
+    import json
+
+    checked = 0
+    for path in sorted((ROOT / "tests" / "transcripts").rglob("*.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        plain = "# words: plain" in lines
+        for line in lines:
+            if not line.startswith("{"):
+                continue
+            sent = json.loads(line)
+            if sent.get("channel") != "sms":
+                continue
+            checked += 1
+            assert segments(sent["text"])[1] <= 3, (path.name, sent["text"])
+            assert plain or not lint_words(sent["text"]), (path.name, sent["text"])
+    assert checked > 300
