@@ -185,8 +185,18 @@ def _update_case(
     row = conn.execute("SELECT data_enc FROM cases WHERE id = ?", (case_id,)).fetchone()
     data = json.loads(cipher.open(row["data_enc"], "case")) if row["data_enc"] else {}
     stage = fields.pop("stage", None)
+    flags = fields.pop("flags", None)  # case flags (senior, on_hold, ...) live in their column
     data.update(fields)
     conn.execute(
         "UPDATE cases SET stage = coalesce(?, stage), data_enc = ?, updated_at = ? WHERE id = ?",
         (stage, cipher.seal(json.dumps(data, ensure_ascii=False), "case"), ts, case_id),
     )
+    if flags:
+        _merge_flags(conn, case_id, [str(f) for f in flags])
+
+
+def _merge_flags(conn: sqlite3.Connection, case_id: int, flags: list[str]) -> None:
+    row = conn.execute("SELECT flags FROM cases WHERE id = ?", (case_id,)).fetchone()
+    have = [f for f in (row["flags"] or "").split(",") if f]
+    merged = have + [f for f in flags if f not in have]
+    conn.execute("UPDATE cases SET flags = ? WHERE id = ?", (",".join(merged), case_id))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.flows import ACTIONS, FIRST_FLOW, FLOWS, TIMERS, intents
 from bot.flows.base import END, Answer, Go, Step
-from bot.flows.common import NOT_UNDERSTOOD, ONLY_TEXT
+from bot.flows.common import NOT_UNDERSTOOD, ONLY_TEXT, WELCOME_BACK
 from bot.i18n import gettext, keywords, normalise
 from bot.types import (
     Alert,
@@ -25,6 +25,7 @@ from bot.types import (
 )
 
 MAX_CHAIN = 20  # steps entered without waiting, before we assume a flow loops by mistake
+RETURN_AFTER = timedelta(hours=24)  # silence after which an unclear reply is met as a return
 
 
 def step(state: State, event: Message | ProviderSignal | Timer | FacilitatorAction,
@@ -46,13 +47,17 @@ def step(state: State, event: Message | ProviderSignal | Timer | FacilitatorActi
 
 
 def _on_message(state: State, msg: Message, now: datetime) -> Outcome:
+    returning = bool(state.last_seen) and now - datetime.fromisoformat(state.last_seen) > (
+        RETURN_AFTER
+    )
+    state = replace(state, channel=msg.channel, last_seen=now.isoformat())
     intent = intents.detect(msg.text, state.locale) if msg.payload is None else None
     if intent is not None and state.status == "active" and state.flow:
         intent = None if intent.value in _current(state).handles else intent
     if state.status == "withdrawn" and intent not in (intents.Intent.RISK, intents.Intent.RESUME):
         return Outcome(state)  # they asked us to stop: silence until they come back
     if intent is not None:
-        return _follow(state, intents.HANDLERS[intent](state, now), now)
+        return _follow(state, intents.handle(intent, state, msg.text, now), now)
     if state.status == "paused":
         return Outcome(state, (Reply(intents.STILL_PAUSED),))
     if not state.flow:
@@ -60,7 +65,8 @@ def _on_message(state: State, msg: Message, now: datetime) -> Outcome:
     current = _current(state)
     answer = _match(current, msg, state.locale)
     if answer is None:
-        return Outcome(state, (Reply(NOT_UNDERSTOOD), *current.prompt(state)))
+        lead = WELCOME_BACK if returning else NOT_UNDERSTOOD  # silence is not chased, just met
+        return Outcome(state, (Reply(lead), *current.prompt(state)))
     return _follow(state, _resolve(current, state, answer, now), now)
 
 
@@ -73,6 +79,9 @@ def _on_signal(state: State, signal: ProviderSignal, now: datetime) -> Outcome:
             effects=(SetOptOut(True), *withdrawn.effects),
         )
     if signal.kind == "opt_in":
+        if state.status != "withdrawn":
+            # on SMS a plain "yes" is an opt-in keyword: nothing came back, so ask again
+            return _follow(state, Go(intents.REASK, effects=(SetOptOut(False),)), now)
         back = replace(state, status="active")
         return Outcome(back, effects=(SetOptOut(False), Alert("returned"), Audit("opted_in")))
     if signal.kind == "help":

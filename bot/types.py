@@ -175,6 +175,10 @@ class State:
     case_open: bool = False
     # where to go back to after a detour (changing language, a help text)
     resume_at: str = ""
+    # the channel of the person's last message (consent records it) and when it came (ISO,
+    # UTC): a reply after a long silence is met as a return, never chased
+    channel: str = ""
+    last_seen: str = ""
 
     def with_answer(self, name: str, value: JSONValue) -> State:
         return replace(self, answers={**self.answers, name: value})

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from bot.flows import checkin, facilitator, first_contact, settings, timers
+from bot.flows import (
+    checkin,
+    consent,
+    facilitator,
+    first_contact,
+    info,
+    menu,
+    settings,
+    timers,
+    triage,
+)
 from bot.flows.base import Flow
 from bot.flows.timers import TIMERS
 
 ACTIONS = {**timers.ACTIONS, **facilitator.ACTIONS}
 
 FLOWS: dict[str, Flow] = {
-    f.name: f for f in (first_contact.FLOW, settings.FLOW, checkin.FLOW)
+    f.name: f
+    for f in (first_contact.FLOW, triage.FLOW, info.FLOW, consent.FLOW, menu.FLOW,
+              settings.FLOW, checkin.FLOW)
 }
 FIRST_FLOW = first_contact.FLOW.name
 

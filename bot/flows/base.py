@@ -9,6 +9,8 @@ from datetime import datetime
 from bot.types import Choice, Effect, Msg, Reply, State
 
 END = "end"  # a step name that means: nothing more to ask in this flow
+STAY = ""  # Go target: keep the current step, ask nothing
+REASK = "."  # Go target: ask the current step's question again
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class Go:
-    """Where an answer leads (`flow.step`, or a step of this flow), and what happens on the way."""
+    """Where an answer leads (`flow.step` or a step of this flow) and what happens on the way."""
 
     to: str
     state: State | None = None

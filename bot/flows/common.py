@@ -1,9 +1,63 @@
-"""Choices and texts that several conversations share."""
+"""Choices and texts that several conversations share, and how discreet wording is chosen.
+
+Discreet mode (the default, `answers["discreet"]`): texts never say what they are about, in
+case someone else sees the phone. A person may choose plain words at first contact; only then
+are the `plain` (and `named`) wordings of a `Words` used. Every msgid that is not registered
+as a plain wording is linted as a discreet SMS text (tests/test_texts.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from bot.i18n import N_
-from bot.types import Choice, Msg
+from bot.types import Choice, JSONValue, Msg, State
+
+# msgids used only when the person chose plain words: exempt from the discreet lint
+PLAIN_KEYS: set[str] = set()
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular/plural pair for extraction; use as Msg(s, {"n": n}, plural=p)."""
+    return singular, plural
+
+
+def counted(pair: tuple[str, str], n: int, **params: JSONValue) -> Msg:
+    """A message whose form depends on the number n (Polish has 3 forms)."""
+    return Msg(pair[0], {"n": n, **params}, plural=pair[1])
+
+
+def discreet(state: State) -> bool:
+    """True unless the person chose plain words."""
+    return bool(state.answers.get("discreet", True))
+
+
+@dataclass(frozen=True)
+class Words:
+    """One text in discreet wording (default), plain wording, and plain with the person's name."""
+
+    discreet: str
+    plain: str = ""
+    named: str = ""  # plain wording that uses {name}, when the person gave one
+    params: Mapping[str, JSONValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        PLAIN_KEYS.update(k for k in (self.plain, self.named) if k)
+
+    def __call__(self, state: State) -> Msg:
+        if discreet(state):
+            return Msg(self.discreet, self.params)
+        name = str(state.answers.get("name", "") or "")
+        if self.named and name:
+            return Msg(self.named, {**self.params, "name": name})
+        return Msg(self.plain or self.discreet, self.params)
+
+    def variants(self) -> tuple[Msg, ...]:
+        """Every wording this text can take (for the text lint)."""
+        keys = (self.discreet, self.plain, self.named)
+        return tuple(Msg(k, self.params) for k in keys if k)
+
 
 # Translators: keywords are alternatives separated by "|"; people may type any of them.
 YES = Choice("yes", N_("Yes"), N_("yes|y|yeah|yep|ok|okay|sure"))
@@ -11,7 +65,9 @@ NO = Choice("no", N_("No"), N_("no|n|nope|no thanks"))
 SKIP = Choice("skip", N_("Skip"), N_("skip|pass|rather not say|prefer not to say"))
 DONT_KNOW = Choice("dont_know", N_("Don't know"), N_("dont know|not sure|unsure|idk"))
 
+FINE = Msg(N_("That is fine. Reply MENU at any time."))
 NOT_UNDERSTOOD = Msg(N_("Sorry, I did not understand that."))
+WELCOME_BACK = Msg(N_("Welcome back. Here is where we were. Reply MENU for other options."))
 ONLY_TEXT = Msg(
     N_(
         "Sorry, I can only read text messages. Please type your message. "

@@ -1,25 +1,49 @@
-"""First contact: say what this is, ask how we may contact them, start the 48-hour clock.
-
-The full set of questions (safe times, voicemail, area, optional triage) comes with the
-conversations work; this is the skeleton every later step hangs on.
+"""First contact: say what this is, then 6 questions, one per message, about how we may contact
+the person. Nothing about what happened is required. The optional questions and the ending
+(case, 48-hour clock, eligibility notes) are in bot/flows/triage.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.flows.base import Answer, Flow, Go, Step
-from bot.flows.common import SKIP
+from bot.flows.common import DONT_KNOW, NO, YES, N_plural, Words, counted
+from bot.flows.triage import finish
 from bot.i18n import N_
-from bot.types import Alert, Audit, Choice, Effect, Msg, OpenCase, Schedule, State
+from bot.types import Choice, Msg, State
 
-REPLY_WITHIN = timedelta(hours=48)
-REMIND_AFTER = timedelta(hours=24)
+QUESTIONS = 6
 
+SAFE_DISCREET = Choice("discreet", N_("Yes, keep them like that"), N_("yes|y|ok|okay|sure"))
+SAFE_PLAIN = Choice("plain", N_("Yes, plain words are fine"), N_("plain|plain words"))
+NOT_SAFE = Choice("no", N_("No, it is not safe"), N_("no|n|not safe"))
+
+# payloads are the safe-contact windows of bot/scheduler/windows.py
+ANYTIME = Choice("anytime", N_("Any time, 8am to 9pm"), N_("any time|anytime"))
+MORNINGS = Choice("mornings", N_("Mornings, 9am to 12"), N_("morning|mornings"))
+AFTERNOONS = Choice("afternoons", N_("Afternoons, 12 to 5pm"), N_("afternoon|afternoons"))
+EVENINGS = Choice("evenings", N_("Evenings, 5pm to 9pm"), N_("evening|evenings"))
+
+NO_NAME = Choice("skip", N_("Rather not say"), N_("skip|rather not say|no name"))
 PHONE = Choice("phone", N_("Phone call"), N_("phone|call|phone call"))
 VIDEO = Choice("video", N_("Video call"), N_("video|video call"))
 IN_PERSON = Choice("in_person", N_("In person"), N_("in person|meet|face to face"))
+LATER = Choice("later", N_("Decide later"), N_("later|decide later|not sure"))
+
+I_LIVE = Choice("mine", N_("I live there"), N_("i live there|me"))
+THEY_LIVE = Choice("theirs", N_("The other person lives there"), N_("they live there|them"))
+HAPPENED = Choice("happened", N_("It happened there"), N_("it happened there"))
+NONE = Choice("none", N_("None of these"), N_("none|none of these"))
+
+
+def _safe(state: State, answer: Answer, now: datetime) -> Go:
+    """Not safe: stop messaging at once, give the freephone number, still tell the team."""
+    if answer.choice == "no":
+        state = state.with_answer("safe", "no")
+        return finish(state, now)
+    state = state.with_answer("safe", "yes").with_answer("discreet", answer.choice != "plain")
+    return Go("when", state=state)
 
 
 def _name(state: State, answer: Answer, now: datetime) -> Go:
@@ -27,58 +51,105 @@ def _name(state: State, answer: Answer, now: datetime) -> Go:
     return Go("mode", state=state.with_answer("name", name))
 
 
-def _open_case(state: State, now: datetime) -> tuple[State, tuple[Effect, ...]]:
-    """Create the case, tell the facilitators and start the 48-hour reply clock."""
-    if state.case_open:
-        return state, ()
-    effects: tuple[Effect, ...] = (
-        OpenCase(stage="new_contact", reply_due=now + REPLY_WITHIN),
-        Alert("new_contact"),
-        Schedule("reply_reminder", now + REMIND_AFTER, key="reply_clock"),
-        Schedule("reply_overdue", now + REPLY_WITHIN, key="reply_overdue"),
-        Audit("case_opened"),
-    )
-    return replace(state, case_open=True), effects
+def _place(state: State, answer: Answer, now: datetime) -> Go:
+    place = "" if answer.choice == "later" else answer.text.strip()
+    return Go("area", state=state.with_answer("place", place))
 
 
-def _thanks(state: State) -> Msg:
-    return Msg(
-        N_(
-            "Thank you. A person from our team will contact you within 48 hours. "
-            "You can reply HELP, PAUSE or WITHDRAW at any time."
-        )
-    )
+def _area(state: State, answer: Answer, now: datetime) -> Go:
+    if answer.choice == "none":
+        return finish(state, now)
+    return Go("triage.offer")
 
+
+INTRO = N_plural(
+    "Hello. This is an automated assistant, not a person. A person from our team will reply "
+    "within 48 hours. First, {n} short question. Reply MENU at any time for options. "
+    "Po polsku: napisz POLSKI.",
+    "Hello. This is an automated assistant, not a person. A person from our team will reply "
+    "within 48 hours. First, {n} short questions. Reply MENU at any time for options. "
+    "Po polsku: napisz POLSKI.",
+)
 
 FLOW = Flow(
     "first_contact",
     (
+        Step("start", say=counted(INTRO, QUESTIONS), wait=False, then="safe"),
         Step(
-            "start",
+            "safe",
             say=Msg(
                 N_(
-                    "Hello. This is an automated assistant, not a person. Someone from our "
-                    "team will reply within 48 hours. First, 2 short questions."
+                    "Question 1 of 6: Is it safe for us to message you here? Our messages do "
+                    "not say what they are about, in case someone else sees them."
                 )
             ),
-            wait=False,
+            choices=(SAFE_DISCREET, SAFE_PLAIN, NOT_SAFE),
+            then=_safe,
+        ),
+        Step(
+            "when",
+            say=Msg(N_("Question 2 of 6: When is it safe for us to send you messages?")),
+            choices=(ANYTIME, MORNINGS, AFTERNOONS, EVENINGS),
+            save="safe_times",
+            then="voicemail",
+        ),
+        Step(
+            "voicemail",
+            say=Msg(
+                N_(
+                    "Question 3 of 6: If we phone and you do not answer, may we leave a short "
+                    "voicemail? It will not say what it is about."
+                )
+            ),
+            choices=(YES, NO),
+            save="voicemail",
             then="name",
         ),
         Step(
             "name",
-            say=Msg(N_("Question 1 of 2: What would you like us to call you?")),
-            choices=(SKIP,),
+            say=Msg(N_("Question 4 of 6: What would you like us to call you? Any name is fine.")),
+            choices=(NO_NAME,),
             free_text=True,
             max_length=60,
             then=_name,
         ),
         Step(
             "mode",
-            say=Msg(N_("Question 2 of 2: How would you like to have the first conversation?")),
+            say=Msg(
+                N_("Question 5 of 6: How would you like to have your first talk with our team?")
+            ),
             choices=(PHONE, VIDEO, IN_PERSON),
             save="first_conversation",
-            then="done",
+            then={"in_person": "place", "*": "area"},
         ),
-        Step("done", say=_thanks, on_enter=_open_case, then="done"),
+        Step(
+            "place",
+            say=Msg(
+                N_(
+                    "Where would you like to meet? Pick a place where you feel at ease, like a "
+                    "cafe or your home. Please type it."
+                )
+            ),
+            choices=(LATER,),
+            free_text=True,
+            max_length=120,
+            then=_place,
+        ),
+        Step(
+            "area",
+            say=Words(
+                N_(
+                    "Question 6 of 6: We can help when there is a link to the area we cover. "
+                    "Which is true? It is fine not to know."
+                ),
+                plain=N_(
+                    "Question 6 of 6: We help people with a link to Kent or Medway. Which is "
+                    "true? It is fine not to know."
+                ),
+            ),
+            choices=(I_LIVE, THEY_LIVE, HAPPENED, NONE, DONT_KNOW),
+            save="area",
+            then=_area,
+        ),
     ),
 )

@@ -1,6 +1,8 @@
 """Global intents: what a person can say at any step, checked before the step sees the message.
 
 Order matters and follows DESIGN section 5: risk, opt-out, pause/resume, help/person, language.
+Our own SMS commands avoid Twilio's reserved words (STOP, START, HELP, INFO, ...): those never
+reach us on SMS, so texts point to MENU, PAUSE, RESUME and WITHDRAW.
 """
 
 from __future__ import annotations
@@ -10,23 +12,29 @@ from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 
-from bot.flows import checkin
-from bot.flows.base import Go
-from bot.i18n import N_, keywords, normalise
+from bot.flows import checkin, consent, settings
+from bot.flows.base import REASK, STAY, Go
+from bot.flows.case import open_case
+from bot.i18n import LOCALES, N_, keywords, normalise
 from bot.types import Alert, Audit, CancelJobs, Msg, Reply, State
 
-STAY = ""  # Go target: keep the current step, ask nothing
-REASK = "."  # Go target: ask the current step's question again
+__all__ = ["REASK", "STAY", "Intent", "detect", "handle"]
+START = "first_contact.start"
+DETOURS = ("menu", "settings", "info")  # flows that keep the place a person came from
 
 
 class Intent(Enum):
     RISK = "risk"
+    WITHDRAW_CONSENT = "withdraw_consent"
     WITHDRAW = "withdraw"
     RESUME = "resume"
     PAUSE = "pause"
     HELP = "help"
     PERSON = "person"
+    MENU = "menu"
+    INFO = "info"
     LANGUAGE = "language"
+    SET_LANGUAGE = "set_language"
     STOP_CHECKINS = "stop_checkins"
     CHANGE_CHECKINS = "change_checkins"
 
@@ -38,11 +46,14 @@ RISK_WORDS = N_(
 )
 # Translators: whole-message commands; people may type any of the alternatives.
 EXACT_WORDS: tuple[tuple[Intent, str], ...] = (
+    (Intent.WITHDRAW_CONSENT, N_("withdraw consent|take back consent|cancel consent")),
     (Intent.WITHDRAW, N_("withdraw|stop|opt out|optout|leave me alone|no more messages")),
     (Intent.RESUME, N_("resume|start|come back|restart|unpause")),
     (Intent.PAUSE, N_("pause|pause messages")),
     (Intent.HELP, N_("help|helpline")),
     (Intent.PERSON, N_("person|talk to someone|talk to a person|human|call me|facilitator")),
+    (Intent.MENU, N_("menu|options|main menu")),
+    (Intent.INFO, N_("info|information|how does it work|how it works|tell me more")),
     (Intent.LANGUAGE, N_("language|change language")),
     (Intent.STOP_CHECKINS, N_("stop check ins|stop checkins|stop check in|no more check ins")),
     (Intent.CHANGE_CHECKINS, N_("change check ins|change checkins|change check in")),
@@ -58,9 +69,18 @@ def detect(text: str, locale: str) -> Intent | None:
     if any(f" {w} " in padded for w in keywords(RISK_WORDS, locale)):
         return Intent.RISK
     for intent, words in EXACT_WORDS:
-        if norm in keywords(words, locale):
+        # the way to change language must work whatever language is set now
+        scope = LOCALES if intent is Intent.LANGUAGE else (locale,)
+        if any(norm in keywords(words, loc) for loc in scope):
             return intent
-    return None
+    return Intent.SET_LANGUAGE if named_locale(text, locale) else None
+
+
+def named_locale(text: str, locale: str) -> str | None:
+    """The locale a message names on its own ("polski"), so a person can switch in one word."""
+    norm = normalise(text)
+    return next((loc for loc, words in settings.NAMED
+                 if any(norm in keywords(words, x) for x in LOCALES)), None)
 
 
 RISK_REPLY = Msg(
@@ -91,6 +111,19 @@ PERSON_TEXT = Msg(
         "in the way you chose."
     )
 )
+PERSON_EARLY = Msg(
+    N_(
+        "Thank you. We have told our team. A person will contact you within 48 hours. The "
+        "questions help them reach you safely, and you can skip any."
+    )
+)
+
+
+def _here(state: State) -> str:
+    """Where to come back to after a detour (the menu keeps the place it was opened from)."""
+    if state.flow in DETOURS and (state.resume_at or state.flow != "info"):
+        return state.resume_at
+    return f"{state.flow}.{state.step}" if state.flow else ""
 
 
 def risk(state: State, now: datetime) -> Go:
@@ -110,11 +143,12 @@ def withdraw(state: State, now: datetime) -> Go:
 
 def resume(state: State, now: datetime) -> Go:
     if state.status == "active":
-        return Go(REASK)
+        return Go(REASK if state.flow else START)
     came_back = state.status == "withdrawn"
     effects = (Alert("returned"), Audit("returned")) if came_back else (Audit("resumed"),)
     return Go(
-        REASK, state=replace(state, status="active"), replies=(Reply(RESUMED),), effects=effects
+        REASK if state.flow else START, state=replace(state, status="active"),
+        replies=(Reply(RESUMED),), effects=effects,
     )
 
 
@@ -132,22 +166,40 @@ def help_(state: State, now: datetime) -> Go:
 
 
 def person(state: State, now: datetime) -> Go:
-    return Go(STAY, replies=(Reply(PERSON_TEXT),), effects=(Alert("person"), Audit("person")))
+    """Hand over to the facilitators; a case (and its 48-hour clock) opens if there is none."""
+    told = (Alert("person"), Audit("person"))
+    if state.case_open:
+        return Go(STAY, replies=(Reply(PERSON_TEXT),), effects=told)
+    opened, effects = open_case(state.with_answer("asked_for_person", True), now)
+    return Go(REASK if state.flow else START, state=opened, replies=(Reply(PERSON_EARLY),),
+              effects=(*told, *effects))
 
 
-def language(state: State, now: datetime) -> Go:
-    here = f"{state.flow}.{state.step}" if state.flow else ""
-    return Go("settings.language", state=replace(state, resume_at=here))
+def detour(to: str) -> Callable[[State, datetime], Go]:
+    """Open a detour (menu, information, language) that remembers where the person was."""
+    def go(state: State, now: datetime) -> Go:
+        return Go(to, state=replace(state, resume_at=_here(state)))
+    return go
 
 
 HANDLERS: dict[Intent, Callable[[State, datetime], Go]] = {
     Intent.RISK: risk,
+    Intent.WITHDRAW_CONSENT: consent.withdraw_consent,
     Intent.WITHDRAW: withdraw,
     Intent.RESUME: resume,
     Intent.PAUSE: pause,
     Intent.HELP: help_,
     Intent.PERSON: person,
-    Intent.LANGUAGE: language,
+    Intent.MENU: detour("menu.menu"),
+    Intent.INFO: detour("info.start"),
+    Intent.LANGUAGE: detour("settings.language"),
     Intent.STOP_CHECKINS: checkin.stop,
     Intent.CHANGE_CHECKINS: checkin.change,
 }
+
+
+def handle(intent: Intent, state: State, text: str, now: datetime) -> Go:
+    """Run the handler for an intent; naming a language switches to it directly."""
+    if intent is Intent.SET_LANGUAGE:
+        return settings.set_language(state, named_locale(text, state.locale) or state.locale, now)
+    return HANDLERS[intent](state, now)

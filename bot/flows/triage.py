@@ -1,0 +1,186 @@
+"""The end of first contact: optional questions that help plan (only if the person wants
+them), then the case, the 48-hour promise, and plain notes on what the answers mean.
+
+Eligibility is explained, never used to turn someone away: under 18 goes to the Youth Justice
+Service, an open court case means "on hold", no link to the area gets a pointer to another
+service. For domestic abuse, sexual violence and non-recent child sexual abuse the bot never
+proposes RJ: the case is flagged for a senior facilitator and the person leads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.flows.base import Answer, Flow, Go, Step
+from bot.flows.case import flags_for, open_case, sensitive
+from bot.flows.common import DONT_KNOW, FINE, NO, SKIP, YES, N_plural, Words, counted
+from bot.i18n import N_
+from bot.types import Choice, Msg, Reply, State
+
+OPTIONAL = 4
+IDLE = "menu.idle"
+
+SKIP_ALL = Choice("no", N_("No, skip them"), N_("no|n|skip|no thanks"))
+UNDER_18 = Choice("no", N_("No, under 18"), N_("no|n|under 18"))
+
+PROPERTY = Choice("property", N_("Theft or damage"), N_("theft|damage"))
+VIOLENCE = Choice("violence", N_("Violence or threats"), N_("violence|threats"))
+DOMESTIC = Choice("domestic", N_("Abuse by a partner or family"), N_("partner|family"))
+SEXUAL = Choice("sexual", N_("Sexual harm"), N_("sexual"))
+CHILD_PAST = Choice("child_past", N_("Abuse as a child, in the past"), N_("as a child"))
+OTHER = Choice("other", N_("Something else"), N_("something else|other"))
+
+OFFER = N_plural(
+    "Thank you. {n} more question can help us plan, but you can skip it. Would you like to "
+    "answer it?",
+    "Thank you. {n} more questions can help us plan, but you can skip them. Would you like to "
+    "answer them?",
+)
+
+PROMISE = Words(
+    N_(
+        "Thank you. A person from our team will contact you within 48 hours, in the way you "
+        "chose. Reply MENU for options, PAUSE to pause messages, or WITHDRAW to stop."
+    ),
+    named=N_(
+        "Thank you, {name}. A person from our team will contact you within 48 hours, in the way "
+        "you chose. Reply MENU for options, PAUSE to pause messages, or WITHDRAW to stop."
+    ),
+)
+NOT_SAFE_END = Msg(
+    N_(
+        "Thank you for telling us. We will not send you any more messages here. When it is "
+        "safe, call us free on 0800 783 1583. If you are in danger, call 999."
+    )
+)
+SENIOR = Msg(
+    N_(
+        "Thank you for telling us. A senior member of our team will contact you. Nothing will "
+        "happen unless you ask for it."
+    )
+)
+YOUTH = Words(
+    N_(
+        "As the other person is under 18, a different local team for young people usually "
+        "helps. A person from our team will explain and can put you in touch."
+    ),
+    plain=N_(
+        "As the other person is under 18, the Youth Justice Service usually helps with this. "
+        "A person from our team will explain and can put you in touch."
+    ),
+)
+ON_HOLD = Words(
+    N_(
+        "While the legal case is still going on, we may need to wait until it ends. That is "
+        "not a no: your case will be on hold and we will keep in touch."
+    ),
+    plain=N_(
+        "While the court case is still going on, we may need to wait until it ends. That is "
+        "not a no: your case will be on hold and we will keep in touch."
+    ),
+)
+OUT_OF_AREA = Words(
+    N_(
+        "We can only help when there is a link to our area. That is not your fault. A person "
+        "from our team will help you find a service near you."
+    ),
+    plain=N_(
+        "We can only help with a link to Kent or Medway. The Restorative Justice Council can "
+        "help you find a service near you: restorativejustice.org.uk"
+    ),
+)
+OFFER_INFO = Msg(N_("While you wait, would you like to read how it works? It is 6 short messages."))
+NOT_NOW = Choice("not_now", N_("Not now"), N_("not now|later|no|n"))
+
+
+def _notes(state: State) -> tuple[Reply, ...]:
+    """What the answers mean for the person, said plainly and without refusing anyone."""
+    flags = flags_for(state)
+    notes: list[Msg] = []
+    if "senior" in flags:
+        notes.append(SENIOR)
+    if "youth_justice" in flags:
+        notes.append(YOUTH(state))
+    if "on_hold" in flags:
+        notes.append(ON_HOLD(state))
+    if "out_of_area" in flags:
+        notes.append(OUT_OF_AREA(state))
+    return tuple(Reply(m) for m in notes)
+
+
+def _next(state: State) -> str:
+    """After the promise: offer to explain, unless that would be proposing RJ or unwelcome."""
+    if state.answers.get("go_ahead"):
+        return "consent.start"
+    if sensitive(state) or {"out_of_area", "youth_justice"} & set(flags_for(state)):
+        return IDLE
+    return "triage.offer_info"
+
+
+def finish(state: State, now: datetime) -> Go:
+    """Open the case (or update it), keep the 48-hour promise, and explain what comes next."""
+    state, effects = open_case(state, now)
+    if state.answers.get("safe") == "no":
+        return Go(IDLE, state=state, replies=(Reply(NOT_SAFE_END),), effects=effects)
+    replies = (Reply(PROMISE(state)), *_notes(state))
+    return Go(_next(state), state=state, replies=replies, effects=effects)
+
+
+def _then_finish(state: State, answer: Answer, now: datetime) -> Go:
+    return finish(state, now)
+
+
+def _known(state: State, answer: Answer, now: datetime) -> Go:
+    return Go("adult" if answer.choice == "yes" else "court")
+
+
+def _offer(state: State, answer: Answer, now: datetime) -> Go:
+    return Go("known") if answer.choice == "yes" else finish(state, now)
+
+
+FLOW = Flow(
+    "triage",
+    (
+        Step("offer", say=counted(OFFER, OPTIONAL), choices=(YES, SKIP_ALL), then=_offer),
+        Step(
+            "known",
+            say=Msg(N_("Extra question 1 of 4: Do you know who the person responsible is?")),
+            choices=(YES, NO, SKIP),
+            save="known",
+            then=_known,
+        ),
+        Step(
+            "adult",
+            say=Msg(N_("Extra question 2 of 4: Are they 18 or over?")),
+            choices=(YES, UNDER_18, DONT_KNOW, SKIP),
+            save="adult",
+            then="court",
+        ),
+        Step(
+            "court",
+            say=Words(
+                N_("Extra question 3 of 4: Is there a legal case about it that has not ended yet?"),
+                plain=N_(
+                    "Extra question 3 of 4: Is there a court case about it that has not ended yet?"
+                ),
+            ),
+            choices=(YES, NO, DONT_KNOW, SKIP),
+            save="court_open",
+            then="harm",
+        ),
+        Step(
+            "harm",
+            say=Msg(N_("Extra question 4 of 4: What kind of harm was it? No details needed.")),
+            choices=(PROPERTY, VIOLENCE, DOMESTIC, SEXUAL, CHILD_PAST, OTHER, SKIP),
+            save="harm",
+            then=_then_finish,
+        ),
+        Step(
+            "offer_info",
+            say=OFFER_INFO,
+            choices=(YES, NOT_NOW),
+            then={"yes": "info.start", "*": "fine"},
+        ),
+        Step("fine", say=FINE, wait=False, then=IDLE),
+    ),
+)

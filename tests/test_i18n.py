@@ -1,0 +1,102 @@
+"""Catalogs: complete, checked by GNU msgfmt, up to date with the code, Polish plurals right,
+and every command understood in every shipped language."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.flows import intents
+from bot.flows.first_contact import INTRO
+from bot.i18n import LOCALES, render
+from bot.types import Msg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _ids(path: Path) -> set[str]:
+    with path.open("rb") as fh:
+        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+
+
+def test_every_marked_string_is_in_the_template(tmp_path: Path) -> None:
+    """A string marked with N_ in bot/ but missing from messages.pot would never be translated."""
+    fresh = tmp_path / "fresh.pot"
+    subprocess.run(
+        ["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "N_", "-k", "N_plural:1,2",
+         "--no-location", "-o", str(fresh), "bot"],
+        cwd=ROOT, check=True,
+    )
+    missing = _ids(fresh) - _ids(ROOT / "locales" / "messages.pot")
+    assert not missing, f"run scripts/i18n.sh extract; missing: {sorted(missing)}"
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext not installed")
+def test_catalogs_pass_the_check_script() -> None:
+    """No fuzzy or untranslated entry in a shipped catalog, and msgfmt -c passes on each."""
+    result = subprocess.run([str(ROOT / "scripts" / "i18n.sh"), "check"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_check_script_fails_on_a_fuzzy_entry(tmp_path: Path) -> None:
+    """The CI check must not be one that cannot fail."""
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT / "scripts", copy / "scripts")
+    shutil.copytree(ROOT / "locales", copy / "locales")
+    po = copy / "locales" / "pl" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    po.write_text(text.replace('msgid "Next"', '#, fuzzy\nmsgid "Next"', 1), encoding="utf-8")
+    result = subprocess.run([str(copy / "scripts" / "i18n.sh"), "check"], cwd=copy,
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "Next" in result.stderr
+
+
+def test_every_shipped_locale_has_a_catalog() -> None:
+    pot = _ids(ROOT / "locales" / "messages.pot")
+    for locale in LOCALES:
+        assert _ids(ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po") >= pot, locale
+
+
+@pytest.mark.parametrize(
+    ("n", "form"),
+    [(1, "1 krótkie pytanie."), (2, "2 krótkie pytania."), (4, "4 krótkie pytania."),
+     (5, "5 krótkich pytań."), (12, "12 krótkich pytań."), (22, "22 krótkie pytania."),
+     (25, "25 krótkich pytań.")],
+)
+def test_polish_has_three_plural_forms(n: int, form: str) -> None:
+    assert form in render(Msg(INTRO[0], {"n": n}, plural=INTRO[1]), "pl")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("REZYGNUJĘ", intents.Intent.WITHDRAW), ("rezygnuje", intents.Intent.WITHDRAW),
+        ("Nie piszcie", intents.Intent.WITHDRAW), ("withdraw", intents.Intent.WITHDRAW),
+        ("COFAM ZGODĘ", intents.Intent.WITHDRAW_CONSENT),
+        ("Wznów", intents.Intent.RESUME), ("pauza", intents.Intent.PAUSE),
+        ("pomoc", intents.Intent.HELP), ("osoba", intents.Intent.PERSON),
+        ("Chcę porozmawiać", intents.Intent.PERSON), ("menu", intents.Intent.MENU),
+        ("jak to działa", intents.Intent.INFO), ("zmień język", intents.Intent.LANGUAGE),
+        ("english", intents.Intent.SET_LANGUAGE),
+        ("Chcę umrzeć", intents.Intent.RISK),
+        ("nie chce juz zyc, chce umrzec", intents.Intent.RISK),
+        ("Jestem w niebezpieczeństwie!", intents.Intent.RISK),
+        ("I want to die", intents.Intent.RISK),
+        ("Tak", None), ("Anna", None),
+    ],
+)
+def test_polish_commands_are_understood(text: str, intent: intents.Intent | None) -> None:
+    assert intents.detect(text, "pl") == intent
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_risk_reply_gives_the_numbers_in_every_locale(locale: str) -> None:
+    text = render(intents.RISK_REPLY, locale)
+    for number in ("999", "55", "116 123", "0808 168 9111"):
+        assert number in text
