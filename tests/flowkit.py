@@ -42,3 +42,6 @@ class Chat:
 
 # answers that walk first contact to the end with the optional questions
 TO_END = ["hello", "1", "2", "2", "Sam", "3", "the library", "1", "1", "1", "1", "2", "2"]
+# the shortest way through first contact to an open case (no optional questions)
+OPEN_CASE = ["hello", "1", "1", "1", "Robin", "1", "2", "2"]
+OPEN_CASE_REPLIES = 10  # intro + 6 questions + the optional offer + thanks + info offer

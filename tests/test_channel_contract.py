@@ -158,13 +158,14 @@ async def person_row(service: Service) -> tuple[str, int]:
 class TestChannelContract:
     async def test_choices_are_offered_and_can_be_picked(self, harness: Harness) -> None:
         await harness.say("hello", "m1")
-        assert harness.seen()[-1].choices == ("Skip",)
-        await harness.choose("Skip")
+        assert harness.seen()[-1].choices == (
+            "Yes, keep them like that", "Yes, plain words are fine", "No, it is not safe")
+        await harness.choose("Yes, keep them like that")
         last = harness.seen()[-1]
-        assert last.text.startswith("Question 2 of 2")
-        assert last.choices == ("Phone call", "Video call", "In person")
-        await harness.choose("Video call")
-        assert "within 48 hours" in harness.seen()[-1].text
+        assert last.text.startswith("Question 2 of 6")
+        assert last.choices[0] == "Any time, 8am to 9pm"
+        await harness.choose("Mornings, 9am to 12")
+        assert harness.seen()[-1].text.startswith("Question 3 of 6")
 
     async def test_long_text_arrives_whole_within_the_channel_limit(self,
                                                                     harness: Harness) -> None:
@@ -180,12 +181,13 @@ class TestChannelContract:
     async def test_unknown_input_is_said_and_the_question_asked_again(self,
                                                                      harness: Harness) -> None:
         await harness.say("hello", "m1")
-        await harness.choose("Skip")
+        await harness.choose("Yes, keep them like that")
         before = len(harness.seen())
         await harness.say("purple elephant", "m2")
         new = harness.seen()[before:]
-        assert new[0].text == "Sorry, I did not understand that."
-        assert new[-1].choices == ("Phone call", "Video call", "In person")
+        assert new[0].text.startswith("Sorry, I did not understand")
+        assert new[-1].text.startswith("Question 2 of 6")
+        assert new[-1].choices[0] == "Any time, 8am to 9pm"
 
     async def test_opting_out_stops_every_message(self, harness: Harness) -> None:
         await harness.say("hello", "m1")

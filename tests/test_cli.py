@@ -31,8 +31,8 @@ def test_simulate_continues_the_same_conversation_and_clock(tmp_path: Path) -> N
     assert first and all(set(m) == {"at", "channel", "to", "text", "choices"} for m in first)
     assert "48 hours" in str(first[0]["text"])
     assert (tmp_path / "a.db.key").stat().st_mode & 0o777 == 0o600
-    second = simulate(db, "Kim\n1\n::wait 25h\n")
-    assert second[0]["text"].startswith("Question 2 of 2")  # type: ignore[union-attr]
+    second = simulate(db, "1\n1\n1\nKim\n1\n2\n2\n::wait 25h\n")
+    assert second[0]["text"].startswith("Question 2 of 6")  # type: ignore[union-attr]
     assert {"alert", "at", "person", "case"} <= set(second[-1])
     assert second[-1]["alert"] == "reply_reminder"
     third = simulate(db, "::wait 24h\n")

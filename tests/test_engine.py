@@ -28,14 +28,18 @@ def say(state: State, text: str, payload: str | None = None) -> engine.Outcome:
 
 
 def at_mode() -> State:
-    state = say(State(), "hello").state
-    return say(state, "Sam").state
+    """Walk first contact up to "how would you like the first conversation"."""
+    state = State()
+    for text in ("hello", "1", "1", "1", "Sam"):
+        state = say(state, text).state
+    assert (state.flow, state.step) == ("first_contact", "mode")
+    return state
 
 
 def test_first_message_starts_first_contact_and_asks_one_question() -> None:
     out = say(State(), "hello")
-    assert (out.state.flow, out.state.step) == ("first_contact", "name")
-    assert next(r.text.key for r in out.replies).startswith("Hello. This is an automated")
+    assert (out.state.flow, out.state.step) == ("first_contact", "safe")
+    assert "automated assistant" in out.replies[0].text.key
     assert len(out.replies) == 2
 
 
@@ -59,7 +63,8 @@ def test_unknown_answer_is_explained_and_asked_again() -> None:
 
 
 def test_finishing_first_contact_opens_case_and_starts_clock() -> None:
-    out = say(at_mode(), "1")
+    state = say(say(at_mode(), "1").state, "2").state  # phone; the other person lives there
+    out = say(state, "2")  # no optional questions
     kinds = [type(e).__name__ for e in out.effects]
     assert "OpenCase" in kinds and "Alert" in kinds
     opened = next(e for e in out.effects if isinstance(e, OpenCase))

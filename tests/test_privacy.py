@@ -35,7 +35,7 @@ def test_export_then_erase_removes_the_words_but_keeps_the_audit(tmp_path: Path)
     db = tmp_path / "p.db"
     words = ["Quillbright", "my unique quokka story"]
     talk = rjbot(db, "simulate", "--from", PHONE, "--db", str(db),
-                 stdin=f"hello\n{words[0]}\n1\n{words[1]}\n")
+                 stdin=f"hello\n1\n1\n1\n{words[0]}\n1\n2\n2\n{words[1]}\n")
     assert talk.returncode == 0, talk.stderr
     exported = rjbot(db, "export", "--address", PHONE, "--out", str(tmp_path / "x"))
     assert exported.returncode == 0, exported.stderr

@@ -8,14 +8,15 @@ from bot.clock import VirtualClock, to_ts
 from bot.privacy import retention
 from bot.runtime import Inbound
 from bot.service import Service
+from tests.flowkit import OPEN_CASE
 
 
 async def test_retention_erases_only_what_is_due(service: Service, clock: VirtualClock) -> None:
     h = service.runtime.handle
     await h(Inbound("sms", "+447700900801", "a1", "hello"))  # an enquiry that stops
-    for n, text in enumerate(["hello", "Ash", "1"]):  # a case, later closed
+    for n, text in enumerate(OPEN_CASE):  # a case, later closed
         await h(Inbound("sms", "+447700900802", f"b{n}", text))
-    for n, text in enumerate(["hello", "Bo", "2"]):  # a case still open
+    for n, text in enumerate(OPEN_CASE):  # a case still open
         await h(Inbound("sms", "+447700900803", f"c{n}", text))
     await service.db.write(lambda c: c.execute(
         "UPDATE cases SET closed_at = ? WHERE person_id = 2", (to_ts(clock.now()),)))

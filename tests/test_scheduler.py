@@ -13,6 +13,7 @@ from bot.clock import VirtualClock, to_ts
 from bot.runtime import Inbound
 from bot.service import Service
 from bot.store import jobs, records
+from tests.flowkit import OPEN_CASE
 
 ADDRESS = "+447700900123"
 _ids = itertools.count(1)
@@ -25,7 +26,7 @@ async def say(service: Service, text: str) -> None:
 
 
 async def first_contact(service: Service) -> int:
-    for text in ("hello", "Sam", "1"):
+    for text in OPEN_CASE:
         await say(service, text)
     found = await service.db.read(
         lambda c: records.find_address(c, service.cipher, "sms", ADDRESS)

@@ -58,7 +58,8 @@ async def test_first_message_gets_greeting_and_buttons(service: Service, channel
     assert len(sent) == 2
     assert all(s["chat_id"] == str(CHAT) for s in sent)
     assert "automated assistant" in sent[0]["text"] and "reply_markup" not in sent[0]
-    assert keyboard(fake.sent[1]) == [("Skip", "skip")]
+    assert keyboard(fake.sent[1]) == [("Yes, keep them like that", "discreet"), ("Yes, plain words are fine", "plain"),
+        ("No, it is not safe", "no")]
 
 
 async def test_slash_start_from_a_new_chat_begins(service: Service, channel: TelegramChannel,
@@ -82,14 +83,14 @@ async def test_button_press_is_answered_routed_and_keyboard_removed(
 ) -> None:
     await deliver(service, channel, text_update(CHAT, "hello"))
     question = fake.sent[-1]
-    await deliver(service, channel, button_update(CHAT, "skip", question))
+    await deliver(service, channel, button_update(CHAT, "discreet", question))
     assert fake.called("answerCallbackQuery")[0]["callback_query_id"].startswith("cq")
     edit = fake.called("editMessageReplyMarkup")[0]
     assert edit["chat_id"] == str(CHAT) and edit["message_id"] == str(question["message_id"])
     assert "reply_markup" not in edit or not edit["reply_markup"].get("inline_keyboard")
-    # routed as the "skip" choice: the next question, with its own buttons
-    assert keyboard(fake.sent[-1]) == [
-        ("Phone call", "phone"), ("Video call", "video"), ("In person", "in_person")]
+    # routed as the "discreet" choice: the next question, with its own buttons
+    assert fake.sent[-1]["text"].startswith("Question 2 of 6")
+    assert keyboard(fake.sent[-1])[1] == ("Mornings, 9am to 12", "mornings")
 
 
 async def test_media_gets_text_only_reply_and_alert(service: Service, channel: TelegramChannel,

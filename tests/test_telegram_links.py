@@ -71,9 +71,9 @@ async def test_start_with_code_continues_the_same_case_on_telegram(
     assert owners == [("sms", person), ("telegram", person)]
     assert await rows(service, "SELECT kind FROM alerts WHERE kind = 'channel_linked'") == [
         ("channel_linked",)]
-    # the conversation carries on where the SMS left it: the name question is answered here
-    await deliver(service, channel, text_update(CHAT, "Sam"))
-    assert texts(fake, CHAT)[-1].startswith("Question 2 of 2")
+    # the conversation carries on where the SMS left it: question 1 is answered here
+    await deliver(service, channel, text_update(CHAT, "1"))
+    assert texts(fake, CHAT)[-1].startswith("Question 2 of 6")
     assert len(sent) == sms_before  # nothing more went by SMS
     assert await rows(service, "SELECT count(*) FROM people") == [(1,)]
 

@@ -97,7 +97,8 @@ async def serve_and_talk(tmp_path: Path) -> None:
         assert (await client.post(url, json=update, headers=good)).status_code == 200
         await fake.wait_for(lambda: any("reply_markup" in p for p in replies(fake)), 15)
         keyboard = next(p for p in replies(fake) if "reply_markup" in p)["reply_markup"]
-        assert keyboard["inline_keyboard"] == [[{"text": "Skip", "callback_data": "skip"}]]
+        assert keyboard["inline_keyboard"][0] == [
+            {"text": "Yes, keep them like that", "callback_data": "discreet"}]
         count = len(replies(fake))
 
         assert (await client.post(url, json=update, headers=good)).status_code == 200
@@ -105,6 +106,6 @@ async def serve_and_talk(tmp_path: Path) -> None:
         assert len(replies(fake)) == count == 2
 
         # and the conversation goes on: the next update gets the next question
-        assert (await client.post(url, json=text_update(CHAT, "Sam"),
+        assert (await client.post(url, json=text_update(CHAT, "1"),
                                   headers=good)).status_code == 200
         await fake.wait_for(lambda: len(replies(fake)) == 3, 15)
