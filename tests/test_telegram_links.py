@@ -66,7 +66,7 @@ async def test_start_with_code_continues_the_same_case_on_telegram(
     await deliver(service, channel, text_update(CHAT, f"/start {code}"))
     assert texts(fake, CHAT) == [
         "You are now connected here. From now on our messages will come to this chat. "
-        "You can send HELP, PAUSE or WITHDRAW at any time."]
+        "You can send MENU, PAUSE or WITHDRAW at any time."]
     owners = await rows(service, "SELECT channel, person_id FROM addresses ORDER BY id")
     assert owners == [("sms", person), ("telegram", person)]
     assert await rows(service, "SELECT kind FROM alerts WHERE kind = 'channel_linked'") == [

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # UTF-16 code units per message, the Bot API's limit
 LINKED = Msg(N_("You are now connected here. From now on our messages will come to this chat. "
-                "You can send HELP, PAUSE or WITHDRAW at any time."))
+                "You can send MENU, PAUSE or WITHDRAW at any time."))
 LINK_INVALID = Msg(N_("Sorry, this link cannot be used. It may have expired or been used "
                       "already. Ask our team for a new link, or send a message to start."))
 EDITED = Msg(N_("I can only read new messages, not changes to earlier ones. "

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.flows.base import Answer, Flow, Go, Step
+from bot.flows.common import Words
 from bot.i18n import N_, N_plural
 from bot.types import Alert, Audit, CancelJobs, Choice, Effect, Msg, Reply, Schedule, State, Timer
 
@@ -91,11 +92,8 @@ def check_in(state: State, timer: Timer, now: datetime) -> Go:
     return Go("checkin.how", state=state, effects=(Audit("checkin_sent", current),))
 
 
-def _how(state: State) -> Msg:
-    name = str(state.answers.get("name") or "")
-    if name and state.answers.get("discreet", True) is False:
-        return Msg(HOW_NAMED, {"name": name})
-    return Msg(HOW)
+# the name only for someone who chose plain words
+_how = Words(HOW, named=HOW_NAMED)
 
 
 def _help(state: State, why: dict[str, Any]) -> tuple[Reply, Alert]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.flows import checkin
 from bot.flows.base import Go
+from bot.flows.common import PLAIN_KEYS
 from bot.i18n import N_
 from bot.types import (
     Alert,
@@ -55,6 +56,7 @@ REMINDER_AT = N_(
     "Reminder: your {what} with our team is on {when}, at {place}. "
     "Reply PERSON if you need to change it."
 )
+PLAIN_KEYS.update({BOOKED_AT, REMINDER_AT})  # these name the place: plain words only
 
 
 def parse_time(value: Any) -> datetime:
