@@ -58,8 +58,9 @@ async def test_first_message_gets_greeting_and_buttons(service: Service, channel
     assert len(sent) == 2
     assert all(s["chat_id"] == str(CHAT) for s in sent)
     assert "automated assistant" in sent[0]["text"] and "reply_markup" not in sent[0]
-    assert keyboard(fake.sent[1]) == [("Yes, keep them like that", "discreet"), ("Yes, plain words are fine", "plain"),
-        ("No, it is not safe", "no")]
+    assert keyboard(fake.sent[1]) == [("Yes, keep them like that", "discreet"),
+                                      ("Yes, plain words are fine", "plain"),
+                                      ("No, it is not safe", "no")]
 
 
 async def test_slash_start_from_a_new_chat_begins(service: Service, channel: TelegramChannel,
