@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
 from tests.flowkit import OPEN_CASE as SCRIPT
 from tests.flowkit import OPEN_CASE_REPLIES as REPLIES_PER_PERSON
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def start(tmp: Path) -> subprocess.Popen[str]:
