@@ -40,6 +40,20 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console.accounts import AccountError, add_facilitator, read_password
+
+    try:
+        password = read_password(sys.stdin if args.password_stdin else None)
+        asyncio.run(add_facilitator(settings, args.email, args.name, password, args.supervisor))
+    except AccountError as exc:
+        print(f"rjbot facilitator: {exc}", file=sys.stderr)
+        return 2
+    role = "supervisor" if args.supervisor else "facilitator"
+    print(f"rjbot: {role} account ready for {args.email}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rjbot", description="Restorative Justice intake assistant")
     sub = p.add_subparsers(dest="command", required=True)
@@ -48,6 +62,14 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--channel", choices=["sms", "telegram"], default="sms")
     sim.add_argument("--from", dest="address", required=True, help="the sender's address")
     sim.add_argument("--db", help="database file; the same file continues the conversation")
+    fac = sub.add_parser("facilitator", help="manage console accounts")
+    fac_sub = fac.add_subparsers(dest="facilitator_command", required=True)
+    add = fac_sub.add_parser("add", help="create an account (or reset its password and role)")
+    add.add_argument("email")
+    add.add_argument("--name", required=True)
+    add.add_argument("--supervisor", action="store_true", help="sees all cases, assigns them")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of stdin instead of asking")
     return p
 
 
@@ -58,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "facilitator":
+        return _facilitator(settings, args)
     return _simulate(settings, args)
 
 

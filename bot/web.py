@@ -1,4 +1,4 @@
-"""The ASGI app: webhooks, health and (later) the console, plus the background workers."""
+"""The ASGI app: webhooks, health and the console, plus the background workers."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from starlette.routing import Route
 from bot.channels.base import Channel
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.console import mount as console_mount
 from bot.scheduler.runner import sweep_forever
 from bot.service import Service
 
@@ -58,4 +59,4 @@ def create_app(settings: Settings) -> Starlette:
             await asyncio.gather(*workers, return_exceptions=True)
             await service.close()
 
-    return Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    return Starlette(routes=[Route("/healthz", healthz), console_mount()], lifespan=lifespan)
