@@ -51,12 +51,15 @@ async def form(request: Request, v: Visitor) -> Response:
 
 
 def _phone(raw: str) -> str:
-    """A UK or international mobile number in E.164, or '' if it is not a valid number."""
+    """A UK or international number in E.164, or '' if it cannot be a phone number.
+
+    Only the length and shape are checked, so Ofcom's reserved drama numbers pass too.
+    """
     try:
         number = phonenumbers.parse(raw, "GB")
     except phonenumbers.NumberParseException:
         return ""
-    if not phonenumbers.is_valid_number(number):
+    if not phonenumbers.is_possible_number(number):
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
