@@ -181,7 +181,7 @@ async def test_a_message_longer_than_three_sms_is_refused(settings: Settings) ->
         long = "x" * 460  # 4 segments of 153
         preview = await post(client, f"/console/cases/{case_id}/message/preview", {"text": long})
         assert "longer than 3 text messages" in preview.text
-        assert 'action="/console/cases/%d/message"' % case_id not in preview.text
+        assert f'action="/console/cases/{case_id}/message"' not in preview.text
         refused = await post(client, f"/console/cases/{case_id}/message", {"text": long})
         assert refused.status_code == 400
 
