@@ -42,6 +42,16 @@ def local_to_utc(value: str, tz: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+async def _act(request: Request, v: Visitor, got: Access, action: str,
+               data: dict[str, object]) -> Response | None:
+    """Tell the conversation; a handler that refuses the data gives the user a 400 page."""
+    try:
+        await request.app.state.service.runtime.act(got.case.person_id, action, data, v.actor)
+    except ValueError as exc:
+        return error(request, v, 400, f"That could not be done: {exc}.")
+    return None
+
+
 def _now(request: Request) -> datetime:
     service: Service = request.app.state.service
     return service.runtime.clock.now()
@@ -72,6 +82,11 @@ async def schedule_meeting(request: Request, v: Visitor) -> Response:
         return error(request, v, 400, "Choose the kind, the mode and a date and time.")
     if at < now:
         return error(request, v, 400, "That time has already passed.")
+    data: dict[str, object] = {"kind": kind, "mode": mode, "at": iso(at)}
+    if place:
+        data["place"] = place
+    if (refused := await _act(request, v, got, "meeting_set", data)) is not None:
+        return refused
     ts = to_ts(now)
 
     def unit(conn: sqlite3.Connection) -> None:
@@ -81,8 +96,6 @@ async def schedule_meeting(request: Request, v: Visitor) -> Response:
                       {"meeting": mid, "kind": kind, "mode": mode})
 
     await service.db.write(unit)
-    data = {"kind": kind, "mode": mode, "at": iso(at), **({"place": place} if place else {})}
-    await service.runtime.act(got.case.person_id, "meeting_set", data, v.actor)
     return back(got, f"{KINDS[kind]} scheduled.", "meetings")
 
 
@@ -103,7 +116,8 @@ async def meeting_held(request: Request, v: Visitor) -> Response:
 
     if await service.db.write(unit) is None:
         return error(request, v, 400, "There is no planned meeting to mark as held.")
-    await service.runtime.act(got.case.person_id, "meeting_held", {}, v.actor)
+    if (refused := await _act(request, v, got, "meeting_held", {})) is not None:
+        return refused
     return back(got, "Meeting marked as held.", "meetings")
 
 
@@ -156,9 +170,9 @@ async def outcome_item(request: Request, v: Visitor) -> Response:
         return item_id
 
     await service.db.write(unit)
-    if review is not None:
-        await service.runtime.act(got.case.person_id, "review_set",
-                                  {"at": iso(review), "item": item["action"]}, v.actor)
+    review_data: dict[str, object] = {"at": iso(review), "item": item["action"]} if review else {}
+    if review and (refused := await _act(request, v, got, "review_set", review_data)):
+        return refused
     return back(got, "Outcome item added.", "outcome")
 
 
@@ -189,15 +203,16 @@ async def checkins(request: Request, v: Visitor) -> Response:
     got = await access_or_error(request, v)
     if isinstance(got, Response):
         return got
-    runtime = request.app.state.service.runtime
     if await form_value(request, "do") == "stop":
-        await runtime.act(got.case.person_id, "checkins_stop", {}, v.actor)
+        if (refused := await _act(request, v, got, "checkins_stop", {})) is not None:
+            return refused
         return back(got, "Check-ins stopped.", "checkins")
     raw = (await form_value(request, "days", 100)).replace(",", " ").split()
     days = sorted({int(d) for d in raw if d.isdigit() and 1 <= int(d) <= 90})
-    if not days:
-        return error(request, v, 400, "Give the days for check-ins, for example 2, 7.")
-    await runtime.act(got.case.person_id, "checkins_start", {"days": days}, v.actor)
+    if not days or len(days) > 10:
+        return error(request, v, 400, "Give up to 10 days for check-ins, for example 2, 7.")
+    if (refused := await _act(request, v, got, "checkins_start", {"days": days})) is not None:
+        return refused
     return back(got, "Check-ins started.", "checkins")
 
 
