@@ -55,6 +55,20 @@ def _telegram(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console.accounts import AccountError, add_facilitator, read_password
+
+    try:
+        password = read_password(sys.stdin if args.password_stdin else None)
+        asyncio.run(add_facilitator(settings, args.email, args.name, password, args.supervisor))
+    except AccountError as exc:
+        print(f"rjbot facilitator: {exc}", file=sys.stderr)
+        return 2
+    role = "supervisor" if args.supervisor else "facilitator"
+    print(f"rjbot: {role} account ready for {args.email}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rjbot", description="Restorative Justice intake assistant")
     sub = p.add_subparsers(dest="command", required=True)
@@ -68,6 +82,14 @@ def parser() -> argparse.ArgumentParser:
     tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
     tg_sub.add_parser("set-webhook", help="register RJBOT_PUBLIC_URL/webhooks/telegram with "
                       "the secret token, and the commands menu")
+    fac = sub.add_parser("facilitator", help="manage console accounts")
+    fac_sub = fac.add_subparsers(dest="facilitator_command", required=True)
+    add = fac_sub.add_parser("add", help="create an account (or reset its password and role)")
+    add.add_argument("email")
+    add.add_argument("--name", required=True)
+    add.add_argument("--supervisor", action="store_true", help="sees all cases, assigns them")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of stdin instead of asking")
     return p
 
 
@@ -84,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return _simulate(settings, args)
     if args.command == "telegram":
         return _telegram(settings, args)
+    if args.command == "facilitator":
+        return _facilitator(settings, args)
     return admin.main(settings, args)
 
 

@@ -168,5 +168,8 @@ class Sender:
                 continue
             due = await self.next_due()
             wait = idle if due is None else max(0.0, min(idle, due - to_ts(self.clock.now())))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives
+            # just after the event was set, and shutdown then hangs
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()

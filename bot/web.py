@@ -1,4 +1,4 @@
-"""The ASGI app: webhooks, health and (later) the console, plus the background workers."""
+"""The ASGI app: webhooks, health and the console, plus the background workers."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.console import mount as console_mount
 from bot.scheduler.runner import Runner
 from bot.service import Service
 
@@ -65,7 +66,7 @@ def create_app(settings: Settings) -> Starlette:
                 await telegram.stop()
             await service.close()
 
-    routes = [Route("/healthz", healthz)]
+    routes = [Route("/healthz", healthz), console_mount()]
     if telegram_webhook_on(settings):
         routes += telegram_routes.ROUTES
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,51 @@
+"""The facilitator web console, mounted under /console/ by bot.web."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.console import actions, case, dashboard, login, message, referrals
+from bot.console.auth import Visitor
+from bot.console.pages import HERE, error, staff
+
+CASE = "/cases/{case_id:int}"
+
+
+@staff
+async def not_found(request: Request, v: Visitor) -> Response:
+    """Unknown console paths: sign in first, so the console's shape is not shown to strangers."""
+    return error(request, v, 404, "There is no such page.")
+
+
+def routes() -> list[BaseRoute]:
+    post = ["POST"]
+    return [
+        Route("/", dashboard.dashboard),
+        Route("/login", login.login_page),
+        Route("/login", login.login_submit, methods=post),
+        Route("/logout", login.logout, methods=post),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="console-static"),
+        Route("/referrals/new", referrals.form),
+        Route("/referrals", referrals.submit, methods=post),
+        Route("/alerts/{alert_id:int}/handled", dashboard.handle_alert, methods=post),
+        Route(CASE, case.case_page),
+        Route(CASE + "/assign", dashboard.assign, methods=post),
+        Route(CASE + "/replied", actions.replied, methods=post),
+        Route(CASE + "/message/preview", message.preview, methods=post),
+        Route(CASE + "/message", message.send, methods=post),
+        Route(CASE + "/meetings", actions.schedule_meeting, methods=post),
+        Route(CASE + "/meetings/held", actions.meeting_held, methods=post),
+        Route(CASE + "/other-party", actions.other_party, methods=post),
+        Route(CASE + "/outcomes", actions.outcome_item, methods=post),
+        Route(CASE + "/outcomes/{item_id:int}/done", actions.outcome_done, methods=post),
+        Route(CASE + "/checkins", actions.checkins, methods=post),
+        Route(CASE + "/close", actions.close, methods=post),
+        Route("/{path:path}", not_found, methods=["GET", "POST"]),
+    ]
+
+
+def mount() -> Mount:
+    return Mount("/console", routes=routes())

@@ -1,10 +1,100 @@
 """Facilitator actions from the console that the conversation must know about.
 
 Handlers are (state, FacilitatorAction, now) -> Go, registered in ACTIONS by action name.
+Messages a facilitator sends are never immediate: they wait for the person's safe time.
 """
 
 from __future__ import annotations
 
-from bot.flows.timers import ActionHandler
+from dataclasses import replace
+from datetime import datetime, timedelta
 
-ACTIONS: dict[str, ActionHandler] = {}
+from bot.flows.base import Go
+from bot.flows.timers import ActionHandler
+from bot.i18n import N_
+from bot.types import (
+    Alert,
+    Audit,
+    CancelJobs,
+    Effect,
+    FacilitatorAction,
+    Msg,
+    RecordConsent,
+    Reply,
+    Schedule,
+    State,
+    UpdateCase,
+)
+
+STAY = ""
+REPLY_WITHIN = timedelta(hours=48)
+REMIND_AFTER = timedelta(hours=24)
+REFERRAL_CONSENT_VERSION = "referral-contact-1"
+
+# Verbatim text: the facilitator wrote it in the person's language, so it is not translated.
+VERBATIM = "{text}"
+# Translators: the first SMS to someone an agency referred; it must not say why we write.
+REFERRAL_HELLO = Msg(
+    N_(
+        "Hello. Someone you spoke to asked us to get in touch. We are a free, confidential "
+        "service. Reply to this message to hear more, or reply STOP for no more messages."
+    )
+)
+
+
+def send_message(state: State, action: FacilitatorAction, now: datetime) -> Go:
+    """A facilitator's own words to the person, delivered in their safe time."""
+    text = str(action.data.get("text", "")).strip()
+    if not text:
+        return Go(STAY)
+    return Go(
+        STAY,
+        replies=(Reply(Msg(VERBATIM, {"text": text}), immediate=False),),
+        effects=(Audit("message_sent", {"by": action.actor, "length": len(text)}),),
+    )
+
+
+def close_case(state: State, action: FacilitatorAction, now: datetime) -> Go:
+    """The case ends: nothing more is scheduled or sent for it; the reason stays encrypted."""
+    reason = str(action.data.get("reason", "")).strip()
+    return Go(
+        STAY,
+        state=replace(state, case_open=False),
+        effects=(
+            CancelJobs(),
+            UpdateCase({"stage": "closed", "close_reason": reason}),
+            Audit("case_closed", {"by": action.actor}),
+        ),
+    )
+
+
+def referral_received(state: State, action: FacilitatorAction, now: datetime) -> Go:
+    """An agency referred this person: start the 48-hour clock; write only if they agreed."""
+    data = action.data
+    answers = dict(state.answers)
+    for key in ("name", "safe_times", "area"):
+        if data.get(key):
+            answers[key] = str(data[key])
+    effects: list[Effect] = [
+        Alert("referral"),
+        Schedule("reply_reminder", now + REMIND_AFTER, key="reply_clock"),
+        Schedule("reply_overdue", now + REPLY_WITHIN, key="reply_overdue"),
+        Audit("referral_received", {"by": action.actor, "consent_sms": bool(data.get("sms"))}),
+    ]
+    replies: tuple[Reply, ...] = ()
+    if data.get("sms") is True:
+        effects.append(RecordConsent(REFERRAL_CONSENT_VERSION, ("contact_sms",), "sms"))
+        replies = (Reply(REFERRAL_HELLO, immediate=False),)
+    return Go(
+        STAY,
+        state=replace(state, case_open=True, answers=answers),
+        replies=replies,
+        effects=tuple(effects),
+    )
+
+
+ACTIONS: dict[str, ActionHandler] = {
+    "send_message": send_message,
+    "close_case": close_case,
+    "referral_received": referral_received,
+}

@@ -157,6 +157,83 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX link_codes_person ON link_codes(person_id);
     """,
+    # console (issue 7): staff accounts, sessions, login throttle, assignments, case work
+    """
+    CREATE TABLE facilitators (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        supervisor INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE console_sessions (
+        id_hash BLOB PRIMARY KEY,
+        facilitator_id INTEGER NOT NULL REFERENCES facilitators(id),
+        created_at REAL NOT NULL,
+        seen_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL COLLATE NOCASE,
+        client TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX login_failures_email ON login_failures(email, at);
+    CREATE INDEX login_failures_client ON login_failures(client, at);
+    CREATE TABLE case_assignments (
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        facilitator_id INTEGER NOT NULL REFERENCES facilitators(id),
+        assigned_at REAL NOT NULL,
+        assigned_by TEXT NOT NULL,
+        PRIMARY KEY (case_id, facilitator_id)
+    );
+    CREATE INDEX case_assignments_facilitator ON case_assignments(facilitator_id);
+    CREATE TABLE meetings (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        kind TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        at REAL NOT NULL,
+        place_enc BLOB,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        held_at REAL
+    );
+    CREATE INDEX meetings_case ON meetings(case_id, at);
+    CREATE TABLE other_parties (
+        case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+        data_enc BLOB NOT NULL,
+        accepted_responsibility INTEGER NOT NULL DEFAULT 0,
+        risk_assessed INTEGER NOT NULL DEFAULT 0,
+        updated_by TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE outcome_items (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        item_enc BLOB NOT NULL,
+        due_on TEXT NOT NULL DEFAULT '',
+        review_at REAL,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        done_at REAL
+    );
+    CREATE INDEX outcome_items_case ON outcome_items(case_id);
+    CREATE TABLE referrals (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        case_id INTEGER REFERENCES cases(id),
+        org_type TEXT NOT NULL,
+        consent_sms INTEGER NOT NULL DEFAULT 0,
+        data_enc BLOB NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX referrals_case ON referrals(case_id);
+    """,
 )
 
 

@@ -1,0 +1,51 @@
+"""Creating console accounts from the command line (`rjbot facilitator add`)."""
+
+from __future__ import annotations
+
+import getpass
+import re
+import sqlite3
+from typing import TextIO
+
+from bot.clock import SystemClock, to_ts
+from bot.config import Settings
+from bot.console.auth import MIN_PASSWORD, hash_password
+from bot.store import facilitators, records
+from bot.store.db import Database
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountError(Exception):
+    """Something the person running the command can fix: a bad email or password."""
+
+
+def read_password(stdin: TextIO | None) -> str:
+    """From the first line of stdin, or asked twice on the terminal (never echoed)."""
+    if stdin is not None:
+        password = stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise AccountError("the passwords do not match")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+async def add_facilitator(settings: Settings, email: str, name: str, password: str,
+                          supervisor: bool) -> int:
+    """Create the account (or reset its name, password and role); the change is audited."""
+    email = email.strip().lower()
+    if not EMAIL.match(email) or not name.strip():
+        raise AccountError("give a valid email and a --name")
+    hashed = hash_password(password)
+    now = to_ts(SystemClock().now())
+    async with Database(settings.database, settings.synchronous) as db:
+        def unit(conn: sqlite3.Connection) -> int:
+            fid = facilitators.add(conn, email, name, hashed, supervisor, now)
+            records.audit(conn, "cli", "facilitator_added", now,
+                          detail={"facilitator": fid, "supervisor": supervisor})
+            return fid
+
+        return await db.write(unit)

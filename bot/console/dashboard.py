@@ -1,0 +1,101 @@
+"""The dashboard: what needs a person now, and (for supervisors) who works on which case."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.clock import to_ts
+from bot.console.auth import Visitor
+from bot.console.pages import error, form_value, redirect, render, staff
+from bot.service import Service
+from bot.store import casework, facilitators, records
+
+REVIEW_AHEAD = 7 * 86400.0  # reviews due within a week are shown
+
+ALERT_TITLES = {
+    "risk": "Risk alerts",
+    "letters": "Letters awaiting review",
+    "withdrawals": "Withdrawals",
+    "checkins": "Check-ins with low scores",
+    "other": "Other alerts",
+}
+
+
+@staff
+async def dashboard(request: Request, v: Visitor) -> Response:
+    service: Service = request.app.state.service
+    assert v.user is not None
+    scope = None if v.user.supervisor else v.user.id
+    now = to_ts(service.runtime.clock.now())
+
+    def unit(conn: sqlite3.Connection) -> dict[str, Any]:
+        return {
+            "new_contacts": casework.new_contacts(conn, scope),
+            "alerts": casework.open_alerts(conn, scope),
+            "reviews": casework.reviews_due(conn, scope, now + REVIEW_AHEAD),
+            "cases": casework.open_cases(conn, scope),
+            "unassigned": casework.unassigned(conn) if scope is None else [],
+            "staff": facilitators.all_active(conn) if scope is None else [],
+        }
+
+    data = await service.db.read(unit)
+    return render(request, v, "dashboard.html", alert_titles=ALERT_TITLES, **data)
+
+
+@staff
+async def assign(request: Request, v: Visitor) -> Response:
+    """Supervisors only: set (or change) the two facilitators of a case."""
+    service: Service = request.app.state.service
+    assert v.user is not None
+    if not v.user.supervisor:
+        return error(request, v, 403, "Only supervisors assign cases.")
+    case_id = int(request.path_params["case_id"])
+    chosen = [await form_value(request, "first"), await form_value(request, "second")]
+    ids = [int(x) for x in chosen if x.isdigit()]
+    now = to_ts(service.runtime.clock.now())
+
+    def unit(conn: sqlite3.Connection) -> bool:
+        found = casework.case(conn, case_id)
+        if found is None:
+            return False
+        facilitators.assign(conn, case_id, ids, v.actor, now)
+        records.audit(conn, v.actor, "case_assigned", now, found.person_id, case_id,
+                      {"facilitators": sorted(set(ids))})
+        return True
+
+    try:
+        ok = await service.db.write(unit)
+    except ValueError as exc:
+        return error(request, v, 400, str(exc))
+    if not ok:
+        return error(request, v, 404, "There is no such case.")
+    back = await form_value(request, "back")
+    return redirect(back if back.startswith("/console/") else f"/console/cases/{case_id}")
+
+
+@staff
+async def handle_alert(request: Request, v: Visitor) -> Response:
+    """Mark an alert as dealt with (it stays in the audit log)."""
+    service: Service = request.app.state.service
+    assert v.user is not None
+    alert_id = int(request.path_params["alert_id"])
+    now = to_ts(service.runtime.clock.now())
+    scope = None if v.user.supervisor else v.user.id
+
+    def unit(conn: sqlite3.Connection) -> bool:
+        found = casework.alert(conn, alert_id)
+        visible = casework.open_alerts(conn, scope)
+        if found is None or not any(a.id == alert_id for g in visible.values() for a in g):
+            return False
+        casework.handle_alert(conn, alert_id, now)
+        records.audit(conn, v.actor, "alert_handled", now, found.person_id, found.case_id,
+                      {"alert": alert_id, "kind": found.kind})
+        return True
+
+    if not await service.db.write(unit):
+        return error(request, v, 403, "You cannot close that alert.")
+    return redirect("/console/")

@@ -1,0 +1,125 @@
+"""One case, decrypted, for the case page: the person harmed, their choices, the timeline.
+
+Only the console calls this, for an assigned facilitator or a supervisor, and it writes an
+audit row for every read (see bot.console.case).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.crypto import Cipher
+from bot.store import records
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the case timeline."""
+
+    at: float
+    kind: str  # message_in, message_out, job, meeting, audit
+    text: str
+    status: str = ""
+
+
+@dataclass
+class CaseFile:
+    case: dict[str, Any]
+    person: dict[str, Any]
+    answers: dict[str, Any]
+    consents: list[dict[str, Any]] = field(default_factory=list)
+    meetings: list[dict[str, Any]] = field(default_factory=list)
+    other_party: dict[str, Any] | None = None
+    outcome_items: list[dict[str, Any]] = field(default_factory=list)
+    referral: dict[str, Any] | None = None
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[Entry] = field(default_factory=list)
+
+
+def _person(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str, Any]:
+    person = dict(conn.execute("SELECT * FROM people WHERE id = ?", (person_id,)).fetchone())
+    rows = conn.execute("SELECT id, channel, address_enc, last_seen_at FROM addresses"
+                        " WHERE person_id = ? ORDER BY last_seen_at DESC, id DESC", (person_id,))
+    person["addresses"] = [
+        {"channel": r["channel"], "address": cipher.open(r["address_enc"], "address"),
+         "last_seen_at": r["last_seen_at"]}
+        for r in rows
+    ]
+    return person
+
+
+def _case_data(cipher: Cipher, row: sqlite3.Row) -> dict[str, Any]:
+    case = dict(row)
+    case.pop("data_enc", None)
+    case["data"] = json.loads(cipher.open(row["data_enc"], "case")) if row["data_enc"] else {}
+    return case
+
+
+def _decrypted(cipher: Cipher, blob: bytes | None, context: str) -> dict[str, Any]:
+    return dict(json.loads(cipher.open(blob, context))) if blob else {}
+
+
+def load(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> CaseFile | None:
+    row = conn.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
+    if row is None:
+        return None
+    pid = row["person_id"]
+    state, _ = records.load_state(conn, cipher, pid)
+    cf = CaseFile(_case_data(cipher, row), _person(conn, cipher, pid), dict(state.answers))
+    cf.person["state_status"] = state.status
+    cf.person["locale"] = state.locale
+    cf.consents = [dict(r) for r in conn.execute(
+        "SELECT version, scopes, channel, agreed_at, withdrawn_at FROM consents"
+        " WHERE person_id = ? ORDER BY agreed_at, id", (pid,))]
+    cf.meetings = [
+        {**dict(r), "place_enc": None,
+         "place": cipher.open(r["place_enc"], "meeting") if r["place_enc"] else ""}
+        for r in conn.execute("SELECT * FROM meetings WHERE case_id = ? ORDER BY at, id",
+                              (case_id,))
+    ]
+    other = conn.execute("SELECT * FROM other_parties WHERE case_id = ?", (case_id,)).fetchone()
+    if other is not None:
+        cf.other_party = {**_decrypted(cipher, other["data_enc"], "other_party"),
+                          "accepted_responsibility": bool(other["accepted_responsibility"]),
+                          "risk_assessed": bool(other["risk_assessed"]),
+                          "updated_by": other["updated_by"], "updated_at": other["updated_at"]}
+    cf.outcome_items = [
+        {**_decrypted(cipher, r["item_enc"], "outcome"), "id": r["id"], "due_on": r["due_on"],
+         "review_at": r["review_at"], "done_at": r["done_at"]}
+        for r in conn.execute("SELECT * FROM outcome_items WHERE case_id = ? ORDER BY id",
+                              (case_id,))
+    ]
+    ref = conn.execute("SELECT * FROM referrals WHERE case_id = ? ORDER BY id DESC LIMIT 1",
+                       (case_id,)).fetchone()
+    if ref is not None:
+        cf.referral = {**_decrypted(cipher, ref["data_enc"], "referral"),
+                       "org_type": ref["org_type"], "consent_sms": bool(ref["consent_sms"]),
+                       "created_by": ref["created_by"], "created_at": ref["created_at"]}
+    cf.jobs = [dict(r) for r in conn.execute(
+        "SELECT id, kind, due_at, status, data FROM jobs WHERE person_id = ?"
+        " ORDER BY due_at, id", (pid,))]
+    cf.timeline = _timeline(conn, cipher, pid, cf)
+    return cf
+
+
+def _timeline(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
+              cf: CaseFile) -> list[Entry]:
+    """Messages both ways (with delivery status), jobs and meetings, oldest first."""
+    entries: list[Entry] = []
+    for r in conn.execute(
+        "SELECT m.direction, m.channel, m.body_enc, m.created_at, o.status AS delivery,"
+        " o.not_before FROM messages m LEFT JOIN outbox o ON o.id = m.outbox_id"
+        " WHERE m.person_id = ? ORDER BY m.id", (person_id,)
+    ):
+        status = r["delivery"] or ""
+        if status == "pending" and r["not_before"] and r["not_before"] > r["created_at"]:
+            status = "waiting for safe time"
+        entries.append(Entry(r["created_at"], f"message_{r['direction']}",
+                             cipher.open(r["body_enc"], "message"), status))
+    entries.extend(Entry(j["due_at"], "job", j["kind"], j["status"]) for j in cf.jobs)
+    entries.extend(Entry(m["at"], "meeting", f"{m['kind']} ({m['mode']})",
+                         "held" if m["held_at"] else "planned") for m in cf.meetings)
+    return sorted(entries, key=lambda e: e.at)

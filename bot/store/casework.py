@@ -1,0 +1,199 @@
+"""What the console lists and records about cases: queues, meetings, the other party, outcomes.
+
+Queues carry no personal content (ids, stages, times), so the dashboard needs no decryption;
+personal details are read through bot.store.casefile, which the console audits.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from bot.crypto import Cipher
+
+# alert kinds grouped the way the dashboard shows them; anything else is "other"
+ALERT_GROUPS: dict[str, tuple[str, ...]] = {
+    "risk": ("risk",),
+    "letters": ("letter_submitted", "letter_for_review", "letter_review"),
+    "withdrawals": ("withdrawn", "opted_out"),
+    "checkins": ("checkin_low", "low_score", "checkin_help"),
+}
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    person_id: int
+    stage: str
+    reply_due_at: float | None
+    flags: str
+    created_at: float
+    closed_at: float | None
+    channel: str
+    assigned: str  # names, comma separated
+    person_status: str
+    opted_out: int
+
+
+_CASE_SELECT = (
+    "SELECT c.id, c.person_id, c.stage, c.reply_due_at, c.flags, c.created_at, c.closed_at,"
+    " coalesce((SELECT a.channel FROM addresses a WHERE a.person_id = c.person_id"
+    "  ORDER BY a.last_seen_at DESC, a.id DESC LIMIT 1), '') AS channel,"
+    " coalesce((SELECT group_concat(f.name, ', ') FROM case_assignments x JOIN facilitators f"
+    "  ON f.id = x.facilitator_id WHERE x.case_id = c.id), '') AS assigned,"
+    " p.status AS person_status, p.opted_out"
+    " FROM cases c JOIN people p ON p.id = c.person_id"
+)
+
+
+def _visible(user_id: int | None) -> tuple[str, list[Any]]:
+    """SQL that limits cases to those assigned to a facilitator (None: a supervisor)."""
+    if user_id is None:
+        return "1", []
+    return ("EXISTS (SELECT 1 FROM case_assignments x WHERE x.case_id = c.id"
+            " AND x.facilitator_id = ?)", [user_id])
+
+
+def _cases(conn: sqlite3.Connection, where: str, params: list[Any], order: str) -> list[CaseRow]:
+    rows = conn.execute(f"{_CASE_SELECT} WHERE {where} ORDER BY {order}", params)
+    return [CaseRow(**dict(r)) for r in rows]
+
+
+def case(conn: sqlite3.Connection, case_id: int) -> CaseRow | None:
+    found = _cases(conn, "c.id = ?", [case_id], "c.id")
+    return found[0] if found else None
+
+
+def new_contacts(conn: sqlite3.Connection, user_id: int | None) -> list[CaseRow]:
+    """Open cases still waiting for the first reply: the oldest promise (or overdue) first."""
+    vis, params = _visible(user_id)
+    return _cases(conn, f"c.closed_at IS NULL AND c.stage = 'new_contact' AND {vis}", params,
+                  "c.reply_due_at IS NULL, c.reply_due_at, c.id")
+
+
+def open_cases(conn: sqlite3.Connection, user_id: int | None) -> list[CaseRow]:
+    vis, params = _visible(user_id)
+    return _cases(conn, f"c.closed_at IS NULL AND c.stage != 'new_contact' AND {vis}", params,
+                  "c.updated_at DESC, c.id")
+
+
+def unassigned(conn: sqlite3.Connection) -> list[CaseRow]:
+    where = ("c.closed_at IS NULL AND (SELECT count(*) FROM case_assignments x"
+             " WHERE x.case_id = c.id) < 2")
+    return _cases(conn, where, [], "c.created_at, c.id")
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: int
+    kind: str
+    person_id: int | None
+    case_id: int | None
+    created_at: float
+
+
+def open_alerts(conn: sqlite3.Connection, user_id: int | None) -> dict[str, list[AlertRow]]:
+    """Unhandled alerts the user may see, grouped for the dashboard (newest first)."""
+    sql = ("SELECT al.id, al.kind, al.person_id, coalesce(al.case_id, (SELECT max(c.id) FROM"
+           " cases c WHERE c.person_id = al.person_id)) AS case_id, al.created_at"
+           " FROM alerts al WHERE al.handled_at IS NULL")
+    params: list[Any] = []
+    if user_id is not None:
+        sql += (" AND EXISTS (SELECT 1 FROM case_assignments x JOIN cases c ON c.id = x.case_id"
+                " WHERE x.facilitator_id = ? AND (c.id = al.case_id OR c.person_id ="
+                " al.person_id))")
+        params.append(user_id)
+    groups: dict[str, list[AlertRow]] = {name: [] for name in (*ALERT_GROUPS, "other")}
+    for r in conn.execute(sql + " ORDER BY al.created_at DESC, al.id DESC LIMIT 500", params):
+        group = next((g for g, kinds in ALERT_GROUPS.items() if r["kind"] in kinds), "other")
+        groups[group].append(AlertRow(**dict(r)))
+    return groups
+
+
+def alert(conn: sqlite3.Connection, alert_id: int) -> AlertRow | None:
+    r = conn.execute("SELECT id, kind, person_id, case_id, created_at FROM alerts"
+                     " WHERE id = ?", (alert_id,)).fetchone()
+    return AlertRow(**dict(r)) if r else None
+
+
+def handle_alert(conn: sqlite3.Connection, alert_id: int, now: float) -> None:
+    conn.execute("UPDATE alerts SET handled_at = ? WHERE id = ? AND handled_at IS NULL",
+                 (now, alert_id))
+
+
+def reviews_due(conn: sqlite3.Connection, user_id: int | None, until: float) -> list[AlertRow]:
+    """Outcome items whose review date has come (or comes before `until`)."""
+    vis, params = _visible(user_id)
+    sql = ("SELECT o.id, 'review' AS kind, c.person_id, c.id AS case_id,"
+           " o.review_at AS created_at FROM outcome_items o JOIN cases c ON c.id = o.case_id"
+           " WHERE o.done_at IS NULL AND o.review_at IS NOT NULL AND o.review_at <= ? AND ")
+    rows = conn.execute(sql + vis + " ORDER BY o.review_at", [until, *params])
+    return [AlertRow(**dict(r)) for r in rows]
+
+
+# ---- records the console keeps ----
+
+
+def add_meeting(conn: sqlite3.Connection, cipher: Cipher, case_id: int, kind: str, mode: str,
+                at: float, place: str, by: str, now: float) -> int:
+    place_enc = cipher.seal(place, "meeting") if place else None
+    row_id = conn.execute(
+        "INSERT INTO meetings (case_id, kind, mode, at, place_enc, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (case_id, kind, mode, at, place_enc, by, now),
+    ).lastrowid
+    assert row_id is not None
+    return row_id
+
+
+def mark_meeting_held(conn: sqlite3.Connection, case_id: int, now: float) -> int | None:
+    """The latest meeting not yet marked held, now held; its id (None if there is none)."""
+    row = conn.execute("SELECT id FROM meetings WHERE case_id = ? AND held_at IS NULL"
+                       " ORDER BY at DESC, id DESC LIMIT 1", (case_id,)).fetchone()
+    if row is None:
+        return None
+    conn.execute("UPDATE meetings SET held_at = ? WHERE id = ?", (now, row["id"]))
+    return int(row["id"])
+
+
+def save_other_party(conn: sqlite3.Connection, cipher: Cipher, case_id: int,
+                     details: dict[str, str], accepted: bool, risk_assessed: bool, by: str,
+                     now: float) -> None:
+    data = cipher.seal(json.dumps(details, ensure_ascii=False), "other_party")
+    conn.execute(
+        "INSERT INTO other_parties (case_id, data_enc, accepted_responsibility, risk_assessed,"
+        " updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id) DO UPDATE SET"
+        " data_enc = excluded.data_enc, accepted_responsibility ="
+        " excluded.accepted_responsibility, risk_assessed = excluded.risk_assessed,"
+        " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        (case_id, data, int(accepted), int(risk_assessed), by, now),
+    )
+
+
+def add_outcome_item(conn: sqlite3.Connection, cipher: Cipher, case_id: int,
+                     item: dict[str, str], due_on: str, review_at: float | None, by: str,
+                     now: float) -> int:
+    """One SMART item of an outcome agreement: what, who, by when, how checked, review."""
+    row_id = conn.execute(
+        "INSERT INTO outcome_items (case_id, item_enc, due_on, review_at, created_by,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (case_id, cipher.seal(json.dumps(item, ensure_ascii=False), "outcome"), due_on,
+         review_at, by, now),
+    ).lastrowid
+    assert row_id is not None
+    return row_id
+
+
+def complete_outcome_item(conn: sqlite3.Connection, case_id: int, item_id: int,
+                          now: float) -> bool:
+    cur = conn.execute("UPDATE outcome_items SET done_at = ? WHERE id = ? AND case_id = ?"
+                       " AND done_at IS NULL", (now, item_id, case_id))
+    return cur.rowcount == 1
+
+
+def close_case(conn: sqlite3.Connection, case_id: int, now: float) -> None:
+    """Mark the case closed once the conversation has been told (stage already 'closed')."""
+    conn.execute("UPDATE cases SET closed_at = coalesce(closed_at, ?), updated_at = ?"
+                 " WHERE id = ?", (now, now, case_id))

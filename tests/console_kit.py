@@ -1,0 +1,76 @@
+"""Shared helpers for the console tests: the real app over ASGI, accounts, a new contact."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+
+from bot.config import Settings
+from bot.console.auth import hash_password
+from bot.runtime import Inbound
+from bot.service import Service
+from bot.store import facilitators
+from bot.web import create_app
+
+PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+
+
+@asynccontextmanager
+async def console(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+    """The whole app with its lifespan (service, sender, sweep), and a client with cookies."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield app, client
+
+
+def service_of(app: Starlette) -> Service:
+    svc: Service = app.state.service
+    return svc
+
+
+async def add_user(app: Starlette, email: str, name: str, supervisor: bool = False) -> int:
+    hashed = hash_password(PASSWORD)
+    svc = service_of(app)
+    return await svc.db.write(
+        lambda c: facilitators.add(c, email, name, hashed, supervisor, 0.0))
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD
+                ) -> httpx.Response:
+    page = await client.get("/console/login")
+    return await client.post("/console/login", data={
+        "csrf": csrf_of(page.text), "email": email, "password": password})
+
+
+async def post(client: httpx.AsyncClient, url: str, data: dict[str, str] | None = None,
+               page: str = "/console/") -> httpx.Response:
+    """A form post with the CSRF token taken from a page the user can see."""
+    token = csrf_of((await client.get(page)).text)
+    return await client.post(url, data={"csrf": token, **(data or {})})
+
+
+async def new_contact(app: Starlette, address: str = "+447700900123",
+                      name: str = "Sam") -> int:
+    """A person texts in and answers the first-contact questions: a case with a clock."""
+    runtime = service_of(app).runtime
+    for n, text in enumerate(("hello", "1", "1", "1", name, "1", "2", "2")):
+        await runtime.handle(Inbound("sms", address, f"{address}-{n}", text))
+    svc = service_of(app)
+    row = await svc.db.read(lambda c: c.execute(
+        "SELECT max(c.id) FROM cases c JOIN addresses a ON a.person_id = c.person_id"
+        " WHERE a.address_hash = ?", (svc.cipher.address_hash("sms", address),)).fetchone())
+    assert row[0] is not None, "first contact did not open a case"
+    return int(row[0])

@@ -1,0 +1,46 @@
+"""`rjbot facilitator add` in a real subprocess, then signing in over HTTP with that account."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from tests.console_kit import console, login
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rjbot(settings: Settings, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RJBOT_DATABASE": str(settings.database),
+           "RJBOT_DATA_KEY": settings.data_key, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, env=env,
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
+
+
+@pytest.mark.slow
+async def test_facilitator_add_then_login_over_http(settings: Settings) -> None:
+    done = rjbot(settings, "facilitator", "add", "Dana@Example.org", "--name", "Dana Lee",
+                 "--supervisor", "--password-stdin", stdin="a long enough secret\n")
+    assert done.returncode == 0, done.stderr
+    assert "a long enough secret" not in done.stderr + done.stdout
+    async with console(settings) as (_, client):
+        assert (await login(client, "dana@example.org", "wrong password!")).status_code == 401
+        response = await login(client, "dana@example.org", "a long enough secret")
+        assert response.status_code == 303
+        page = await client.get("/console/")
+        assert page.status_code == 200 and "Dana Lee (supervisor)" in page.text
+
+
+@pytest.mark.slow
+def test_facilitator_add_refuses_a_short_password_and_a_bad_email(settings: Settings) -> None:
+    short = rjbot(settings, "facilitator", "add", "x@example.org", "--name", "X",
+                  "--password-stdin", stdin="short\n")
+    assert short.returncode == 2 and "at least" in short.stderr
+    bad = rjbot(settings, "facilitator", "add", "not-an-email", "--name", "X",
+                "--password-stdin", stdin="a long enough secret\n")
+    assert bad.returncode == 2 and "valid email" in bad.stderr
