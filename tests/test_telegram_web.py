@@ -131,3 +131,21 @@ async def test_polling_mode_fetches_updates_and_replies(settings: Settings,
         await fake.wait_for(lambda: any(int(p.get("offset", 0)) > update["update_id"]
                                         for p in fake.called("getUpdates")))
         assert (await post(client, update)).status_code == 404  # no webhook when polling
+
+
+async def test_an_update_is_acknowledged_only_after_it_is_stored(settings: Settings,
+                                                                 fake: FakeBotAPI) -> None:
+    """If we cannot store an update, Telegram gets a 5xx and sends it again: nothing is lost."""
+    async with serving(telegram_settings(settings, fake)) as (app, client):
+        db = app.state.service.db
+        await db.write(lambda c: c.execute(
+            "CREATE TRIGGER full BEFORE INSERT ON inbound BEGIN"
+            " SELECT RAISE(ABORT, 'database or disk is full'); END"))
+        update = text_update(CHAT, "hello")
+        assert (await post(client, update)).status_code == 503
+        assert await inbound_rows(app) == 0
+        await db.write(lambda c: c.execute("DROP TRIGGER full"))
+        assert (await post(client, update)).status_code == 200  # Telegram's retry
+        assert await inbound_rows(app) == 1
+        await fake.wait_for(lambda: len(replies_to(fake, CHAT)) >= 2)
+        assert len(replies_to(fake, CHAT)) == 2

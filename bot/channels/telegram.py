@@ -159,8 +159,13 @@ class TelegramChannel:
             await self.app.stop()
         await self.app.shutdown()
 
-    async def enqueue(self, body: dict[str, Any]) -> bool:
-        """A webhook body onto the update queue; False (logged) if PTB cannot read it."""
+    async def receive(self, body: dict[str, Any]) -> bool:
+        """Apply a webhook update in chat order; returns once it is committed.
+
+        The webhook answers only after this, so a crash or a failed commit leaves Telegram
+        to send the update again (DESIGN: acknowledge after commit); a re-delivery is dropped
+        by update id. False (logged) if python-telegram-bot cannot read the body.
+        """
         try:
             update = Update.de_json(body, self.app.bot)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -168,7 +173,8 @@ class TelegramChannel:
             log.warning("telegram update %s unreadable (%s): %s", body.get("update_id"),
                         type(exc).__name__, kinds)
             return False
-        await self.app.update_queue.put(update)
+        # straight to our handler inside PTB's per-chat processor, so errors reach the caller
+        await self.app.update_processor.process_update(update, self._on_update(update, None))
         return True
 
     def link_url(self, code: str) -> str:

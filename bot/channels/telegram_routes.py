@@ -1,8 +1,9 @@
-"""POST /webhooks/telegram: check the secret token, queue the update, answer 200 at once.
+"""POST /webhooks/telegram: check the secret token, apply the update, then answer 200.
 
 Telegram retries any non-2xx answer, so a bad secret (403) or a body that is not an update
-(400) is refused before anything is queued or stored, and a good one is never held up by
-our processing. Duplicates are dropped later, by update id, in the runtime.
+(400) is refused before anything is stored, and a good one is acknowledged only after its
+transaction committed (a few milliseconds): if we crash or cannot store it, Telegram sends it
+again and the runtime drops the duplicate by update id.
 """
 
 from __future__ import annotations
@@ -45,7 +46,12 @@ async def telegram_webhook(request: Request) -> Response:
         return Response(status_code=400)
     # an update python-telegram-bot cannot read is dropped (logged), not refused: Telegram
     # would only send it again and again
-    await channel.enqueue(data)
+    try:
+        await channel.receive(data)
+    except Exception as exc:  # not stored: let Telegram deliver it again
+        log.error("telegram webhook: update %s not stored (%s)", data["update_id"],
+                  type(exc).__name__)
+        return Response(status_code=503)
     return Response(status_code=200)
 
 

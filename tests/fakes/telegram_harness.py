@@ -39,7 +39,7 @@ async def started(service: Service, fake: FakeBotAPI,
 async def deliver(service: Service, channel: TelegramChannel, *updates: dict[str, Any]) -> None:
     """Hand updates over as the webhook would, wait until handled, then send the replies."""
     for update in updates:
-        await channel.enqueue(update)
+        await channel.receive(update)
     await settle(service, channel)
 
 
