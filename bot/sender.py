@@ -125,6 +125,9 @@ class Sender:
                 alert = self._record(conn, row, result, done)
                 if alert:
                     alerts.append(alert)
+            for row, result in zip(rows, results, strict=True):  # after any retry was marked
+                if isinstance(result, Failed) and result.opted_out:
+                    outbox.cancel_channel(conn, row.person_id, row.channel)
 
         await self.db.write(unit)
         for alert in alerts:

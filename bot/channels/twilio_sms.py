@@ -83,7 +83,8 @@ class TwilioChannel:
         self.inbox = inbox
         self.timeout = timeout
         self.validator = RequestValidator(settings.twilio_auth_token)  # one, reused
-        self.limiter = RateLimiter(settings.twilio_send_rate)
+        rate = settings.twilio_send_rate
+        self.limiter = RateLimiter(rate, burst=rate)  # up to a second's worth at once
         self.sms_url = settings.public_url + SMS_PATH
         self.status_url = settings.public_url + STATUS_PATH
         self._http: TwilioHttp | None = None

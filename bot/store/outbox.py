@@ -126,6 +126,15 @@ def cancel_scheduled(conn: sqlite3.Connection, person_id: int) -> None:
     )
 
 
+def cancel_channel(conn: sqlite3.Connection, person_id: int, channel: str) -> None:
+    """The provider refuses this person (opted out there): nothing more goes that way."""
+    conn.execute(
+        "UPDATE outbox SET status = 'cancelled' WHERE person_id = ? AND channel = ?"
+        " AND status IN ('pending', 'held')",
+        (person_id, channel),
+    )
+
+
 def hold_scheduled(conn: sqlite3.Connection, person_id: int) -> None:
     conn.execute(
         "UPDATE outbox SET status = 'held' WHERE person_id = ? AND priority = ?"
