@@ -241,3 +241,26 @@ async def test_sms_off_says_why_and_has_no_route(settings: Settings) -> None:
         assert health["channels"]["sms"].startswith("off: TWILIO_ACCOUNT_SID")
         assert "RJBOT_PUBLIC_URL" in health["channels"]["sms"]
         assert (await post_sms(client, inbound_form(PERSON, "hi"))).status_code == 404
+
+
+async def test_no_number_or_text_in_debug_logs(settings: Settings, fake: FakeTwilioAPI,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    other, landline = "+447700900777", "+442079460000"
+    fake.error_for[other] = 21614
+    with caplog.at_level(logging.DEBUG):
+        async with serving(twilio_settings(settings, fake)) as (app, client):
+            await post_sms(client, inbound_form(PERSON, "my private words"))
+            await post_sms(client, inbound_form(PERSON, "", NumMedia="1",
+                                                MediaUrl0="https://mediahost.invalid/m.jpg"))
+            await post_sms(client, inbound_form(other, "another secret"))
+            await post_sms(client, inbound_form(landline, "landline words"))
+            await drain(app)
+            for message in fake.to(PERSON):
+                await post_status(client, message["sid"], "undelivered", "30003")
+            await post_sms(client, inbound_form(PERSON, "STOP", OptOutType="STOP"))
+            await post_sms(client, inbound_form(PERSON, "forged"), signature="x")
+    logged = "\n".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
+    assert "undeliverable" in logged, "nothing was logged: the test would prove nothing"
+    for secret in (PERSON, other, landline, "my private words", "another secret",
+                   "landline words", "mediahost"):
+        assert secret not in logged and secret[3:] not in logged, secret
