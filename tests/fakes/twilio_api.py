@@ -235,7 +235,9 @@ def error(status: int, code: int) -> JSONResponse:
 async def running(**options: Any) -> AsyncIterator[FakeTwilioAPI]:
     """Serve a fresh fake (FakeTwilioAPI fields as options) on a free 127.0.0.1 port."""
     fake = FakeTwilioAPI(**options)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
+    # without it every answer waits ~40 ms for a delayed ACK (Nagle)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     fake.port = sock.getsockname()[1]
