@@ -56,8 +56,8 @@ async def sms_webhook(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     assert channel is not None
-    if not form.get("MessageSid"):
-        log.warning("twilio sms webhook: signed, but no MessageSid")
+    if not form.get("MessageSid") or not form.get("From", "").strip():
+        log.warning("twilio sms webhook: signed, but no MessageSid or From")
         return Response(status_code=400)
     try:
         await channel.receive(form)
