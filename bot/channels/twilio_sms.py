@@ -24,7 +24,7 @@ from twilio.rest import Client
 from bot.channels.base import Failed, Outgoing, Retry, SendResult, Sent, numbered_text
 from bot.channels.phone import NotForSms, inbound_address, sms_address
 from bot.channels.rate import RateLimiter
-from bot.channels.segments import split_sms
+from bot.channels.segments import segments, split_sms
 from bot.channels.twilio_http import TwilioHttp
 from bot.config import Settings
 from bot.runtime import Inbound, SignalKind
@@ -151,7 +151,7 @@ class TwilioChannel:
             if out.first_try is not None:
                 ids = await self._already_sent(to, parts, out.first_try)
             for part in parts[len(ids):]:
-                await self.limiter.acquire()
+                await self.limiter.acquire(segments(part).count)  # carriers pace segments
                 ids.append(await self._create(to, part))
         except TwilioRestException as exc:
             log.info("sms send outbox %d: twilio %s/%s", out.outbox_id, exc.status, exc.code)
