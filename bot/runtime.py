@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from bot import engine
@@ -35,6 +36,7 @@ from bot.types import (
 
 log = logging.getLogger(__name__)
 Observer = Callable[[Applied], None]
+AfterSystem = Callable[[datetime], Awaitable[object]]
 SignalKind = Literal["opt_out", "opt_in", "help", "media"]
 LinkResult = Literal["linked", "invalid", "duplicate"]
 
@@ -66,6 +68,8 @@ class Runtime:
         self.cipher = cipher
         self.clock = clock
         self._observers: list[Observer] = []
+        # async work after a system job committed (provider calls cannot sit in a transaction)
+        self.after_system: dict[str, AfterSystem] = {}
 
     def subscribe(self, observer: Observer) -> None:
         self._observers.append(observer)
@@ -143,6 +147,7 @@ class Runtime:
     async def fire_job(self, job_id: int) -> Applied | None:
         """Fire one due job: claim, engine step and effects commit together, so at most once."""
         now = self.clock.now()
+        system: list[str] = []
 
         def unit(conn: sqlite3.Connection) -> Applied | None:
             job = jobs.claim(conn, job_id, to_ts(now))
@@ -152,6 +157,7 @@ class Runtime:
                 handler = kinds.kind_of(job.kind).system
                 if handler is not None:
                     handler(conn, job.data, now)
+                system.append(job.kind)
                 return None
             state, _ = records.load_state(conn, self.cipher, job.person_id)
             decision = kinds.when_due(job.kind, from_ts(job.due_at), job.data, state, now)
@@ -162,6 +168,12 @@ class Runtime:
 
         applied = await self.db.write(unit)
         self._notify(applied)
+        for kind in system:
+            if (after := self.after_system.get(kind)) is not None:
+                try:
+                    await after(now)
+                except Exception:  # the job itself is done; its follow-up runs again next time
+                    log.exception("follow-up of system job %s failed", kind)
         return applied
 
     async def fire_due(self) -> int:

@@ -18,6 +18,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.console import mount as console_mount
+from bot.privacy import provider_copies, retention
 from bot.scheduler.runner import Runner
 from bot.service import Service
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.channels = status
         telegram = await _start_telegram(settings, service, status)
         app.state.telegram = telegram
+        await start_retention(settings, service)
         runner = Runner(service.runtime)
         app.state.runner = runner
         workers = [asyncio.create_task(service.sender.run(), name="sender")]
@@ -72,6 +74,16 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.telegram_secret = settings.telegram_webhook_secret
     return app
+
+
+async def start_retention(settings: Settings, service: Service) -> None:
+    """One pending daily sweep with the current settings; provider copies go after each."""
+    policy = retention.Retention(settings.retention_enquiry_days,
+                                 settings.retention_closed_days, settings.timezone)
+    now = service.runtime.clock.now()
+    await service.db.write(lambda c: retention.ensure_job(c, policy, now))
+    service.runtime.after_system[retention.KIND] = (
+        lambda at: provider_copies.forget_final(service.db, service.sender.channels, at))
 
 
 def telegram_webhook_on(settings: Settings) -> bool:

@@ -227,7 +227,8 @@ async def close(request: Request, v: Visitor) -> Response:
     if reason not in CLOSE_REASONS:
         return error(request, v, 400, "Choose a reason for closing the case.")
     text = CLOSE_REASONS[reason] + (f": {note}" if note else "")
-    await service.runtime.act(got.case.person_id, "close_case", {"reason": text}, v.actor)
+    await service.runtime.act(got.case.person_id, "close_case",
+                             {"reason": text, "outcome": reason}, v.actor)
     ts = to_ts(_now(request))
     await service.db.write(lambda c: casework.close_case(c, got.case.id, ts))
     return back(got, "Case closed.")

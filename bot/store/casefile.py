@@ -44,7 +44,7 @@ def _person(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[st
     rows = conn.execute("SELECT id, channel, address_enc, last_seen_at FROM addresses"
                         " WHERE person_id = ? ORDER BY last_seen_at DESC, id DESC", (person_id,))
     person["addresses"] = [
-        {"channel": r["channel"], "address": cipher.open(r["address_enc"], "address"),
+        {"channel": r["channel"], "address": _text(cipher, r["address_enc"], "address"),
          "last_seen_at": r["last_seen_at"]}
         for r in rows
     ]
@@ -56,6 +56,14 @@ def _case_data(cipher: Cipher, row: sqlite3.Row) -> dict[str, Any]:
     case.pop("data_enc", None)
     case["data"] = json.loads(cipher.open(row["data_enc"], "case")) if row["data_enc"] else {}
     return case
+
+
+ERASED = "(erased)"
+
+
+def _text(cipher: Cipher, blob: bytes | None, context: str) -> str:
+    """Decrypted text; an erased value (empty) shows as such instead of failing the page."""
+    return cipher.open(blob, context) if blob else ERASED
 
 
 def _decrypted(cipher: Cipher, blob: bytes | None, context: str) -> dict[str, Any]:
@@ -118,7 +126,7 @@ def _timeline(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
         if status == "pending" and r["not_before"] and r["not_before"] > r["created_at"]:
             status = "waiting for safe time"
         entries.append(Entry(r["created_at"], f"message_{r['direction']}",
-                             cipher.open(r["body_enc"], "message"), status))
+                             _text(cipher, r["body_enc"], "message"), status))
     entries.extend(Entry(j["due_at"], "job", j["kind"], j["status"]) for j in cf.jobs)
     entries.extend(Entry(m["at"], "meeting", f"{m['kind']} ({m['mode']})",
                          "held" if m["held_at"] else "planned") for m in cf.meetings)

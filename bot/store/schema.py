@@ -234,6 +234,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX referrals_case ON referrals(case_id);
     """,
+    # privacy (issue 9): when the provider's copy of a sent message was deleted
+    """
+    ALTER TABLE outbox ADD COLUMN provider_forgotten_at REAL;
+    """,
 )
 
 

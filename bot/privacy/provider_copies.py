@@ -1,0 +1,86 @@
+"""Provider copies: once a message's delivery status is final, ask the provider to delete it.
+
+Twilio keeps every message body in its logs until deleted; that copy is personal data we
+control. After each retention sweep, every outbox row that
+  - was accepted by the provider (`outbox.provider_id` set),
+  - has a final delivery status (`outbox.provider_status`, see FINAL; the SMS channel's
+    status callbacks move it forward), and
+  - has not been forgotten yet (`outbox.provider_forgotten_at IS NULL`)
+is passed to its channel's `async forget(provider_id) -> bool`, if the channel has one
+(channels that keep no deletable copy, like the console, simply lack it). True means the
+copy is gone (or was never there): the row is marked and the audit log records it. False
+or an error leaves the row for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+
+from bot.clock import to_ts
+from bot.store import records
+from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+# Twilio's final MessageStatus values (WhatsApp adds "read"); anything else may still change
+FINAL = ("delivered", "undelivered", "failed", "canceled", "read")
+BATCH = 500
+Forget = Callable[[str], Awaitable[bool]]
+
+
+def forgetters(channels: Mapping[str, object]) -> dict[str, Forget]:
+    """The channels that can delete their provider's copy, by name."""
+    found = {name: getattr(ch, "forget", None) for name, ch in channels.items()}
+    return {name: fn for name, fn in found.items() if callable(fn)}
+
+
+def due(conn: sqlite3.Connection, channels: tuple[str, ...], limit: int = BATCH
+        ) -> list[tuple[int, str, str]]:
+    """(outbox id, channel, provider id) of final messages whose copy is still held."""
+    rows = conn.execute(
+        "SELECT id, channel, provider_id FROM outbox WHERE provider_id IS NOT NULL"  # noqa: S608  # nosec B608
+        " AND provider_id != '' AND provider_forgotten_at IS NULL"
+        f" AND provider_status IN ({','.join('?' * len(FINAL))})"
+        f" AND channel IN ({','.join('?' * len(channels))}) ORDER BY id LIMIT ?",
+        (*FINAL, *channels, limit),
+    ).fetchall()
+    return [(r["id"], r["channel"], r["provider_id"]) for r in rows]
+
+
+def mark(conn: sqlite3.Connection, outbox_ids: list[int], now: float) -> None:
+    for oid in outbox_ids:
+        conn.execute("UPDATE outbox SET provider_forgotten_at = ? WHERE id = ?", (now, oid))
+        row = conn.execute("SELECT person_id, channel FROM outbox WHERE id = ?",
+                           (oid,)).fetchone()
+        records.audit(conn, "retention", "provider_copy_deleted", now, row["person_id"],
+                      detail={"outbox": oid, "channel": row["channel"]})
+
+
+async def forget_final(db: Database, channels: Mapping[str, object], now: datetime) -> int:
+    """Delete the provider copies of final messages; returns how many went."""
+    able = forgetters(channels)
+    if not able:
+        return 0
+    gone = 0
+    while rows := await db.read(lambda c: due(c, tuple(sorted(able)))):
+        done: list[int] = []
+        for oid, channel, provider_id in rows:
+            try:
+                if await able[channel](provider_id):
+                    done.append(oid)
+            except Exception as exc:  # the provider is down: try again tomorrow
+                log.warning("could not delete provider copy of outbox %d (%s)", oid,
+                            type(exc).__name__)
+        if done:
+            def record(c: sqlite3.Connection, d: list[int] = done) -> None:
+                mark(c, d, to_ts(now))
+
+            await db.write(record)
+        gone += len(done)
+        if len(done) < len(rows):  # some refused: stop rather than loop over them again
+            break
+    if gone:
+        log.info("deleted %d provider copies", gone)
+    return gone
