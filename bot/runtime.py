@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -62,6 +62,11 @@ class Inbound:
         return Message(self.text, self.channel, self.payload)
 
 
+def valid_text(text: str) -> str:
+    """Lone surrogates (JSON "\\ud800", undecodable bytes) cannot be stored: mark them, go on."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 class Runtime:
     def __init__(self, db: Database, cipher: Cipher, clock: Clock) -> None:
         self.db = db
@@ -83,6 +88,7 @@ class Runtime:
     async def handle(self, inbound: Inbound) -> Applied | None:
         """Store and apply one inbound message; None if the provider re-delivered it."""
         now = self.clock.now()
+        inbound = replace(inbound, text=valid_text(inbound.text))
 
         def unit(conn: sqlite3.Connection) -> Applied | None:
             if not records.claim_inbound(conn, inbound.key, to_ts(now)):

@@ -8,10 +8,12 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.bodylimit import BodyLimit
 from bot.channels import telegram_routes
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
@@ -71,7 +73,8 @@ def create_app(settings: Settings) -> Starlette:
     routes = [Route("/healthz", healthz), console_mount()]
     if telegram_webhook_on(settings):
         routes += telegram_routes.ROUTES
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(BodyLimit, limit=settings.max_body_bytes)])
     app.state.telegram_secret = settings.telegram_webhook_secret
     return app
 
