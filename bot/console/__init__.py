@@ -43,6 +43,7 @@ def routes() -> list[BaseRoute]:
         Route(CASE + "/outcomes", actions.outcome_item, methods=post),
         Route(CASE + "/outcomes/{item_id:int}/done", actions.outcome_done, methods=post),
         Route(CASE + "/checkins", actions.checkins, methods=post),
+        Route(CASE + "/passphrase-reset", actions.passphrase_reset, methods=post),
         Route(CASE + "/close", actions.close, methods=post),
         Route(CASE + "/erase", supervision.erase, methods=post),
         Route(CASE + "/erasure-refused", supervision.refuse, methods=post),

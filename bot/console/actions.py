@@ -232,3 +232,16 @@ async def close(request: Request, v: Visitor) -> Response:
     ts = to_ts(_now(request))
     await service.db.write(lambda c: casework.close_case(c, got.case.id, ts))
     return back(got, "Case closed.")
+
+
+@staff
+async def passphrase_reset(request: Request, v: Visitor) -> Response:
+    """Clear a forgotten secret word, once the person's identity was checked another way."""
+    got = await access_or_error(request, v)
+    if isinstance(got, Response):
+        return got
+    if await form_value(request, "confirm") != "yes":
+        return error(request, v, 400, "Tick the box to confirm you checked who they are.")
+    if (refused := await _act(request, v, got, "passphrase_reset", {})) is not None:
+        return refused
+    return back(got, "Secret word cleared. They can set a new one from the menu.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.flows import passphrase
 from bot.flows.base import Go
 from bot.flows.timers import ActionHandler
 from bot.i18n import N_
@@ -96,6 +97,7 @@ def referral_received(state: State, action: FacilitatorAction, now: datetime) ->
 
 
 ACTIONS: dict[str, ActionHandler] = {
+    "passphrase_reset": passphrase.reset,
     "send_message": send_message,
     "close_case": close_case,
     "referral_received": referral_received,
