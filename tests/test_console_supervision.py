@@ -88,6 +88,9 @@ async def test_a_supervisor_erases_from_the_case_page(settings: Settings) -> Non
         await post(client, f"{case}/other-party", {"name": WORDS[2]})
         page = await client.get(case)
         assert all(w in page.text for w in WORDS) and "Erase personal content" in page.text
+        svc = service_of(app)
+        before = json.dumps(await svc.db.read(lambda c: subject.export(c, svc.cipher, 1)))
+        assert all(w in before for w in [*WORDS, PHONE])  # the access export has it all
         no_csrf = await client.post(f"{case}/erase", data={"confirm": "yes"})
         assert no_csrf.status_code == 403
         unconfirmed = await post(client, f"{case}/erase", {}, page=case)
@@ -100,7 +103,6 @@ async def test_a_supervisor_erases_from_the_case_page(settings: Settings) -> Non
         assert after.status_code == 200 and "(erased)" in after.text
         for w in [*WORDS, PHONE]:
             assert w not in after.text
-        svc = service_of(app)
         exported = await svc.db.read(lambda c: subject.export(c, svc.cipher, 1))
         assert not any(w in json.dumps(exported) for w in [*WORDS, PHONE])
         assert (await svc.db.read(audit.verify)).ok
@@ -138,3 +140,27 @@ async def test_a_refusal_records_the_exemption_and_keeps_the_content(
         assert WORDS[0] in (await client.get(case)).text
         log = (await client.get("/console/audit")).text
         assert "legal claims (Art 17(3)(e)) &lt;b&gt;" in log and "<b>" not in log
+
+
+async def test_a_forgotten_secret_word_is_cleared_only_with_csrf_and_confirmation(
+    settings: Settings
+) -> None:
+    async with console(settings) as (app, client):
+        await add_user(app, SUE, "Sue", supervisor=True)
+        runtime = service_of(app).runtime
+        for n, text in enumerate(("hello", "1", "1", "1", "Jo", "1", "2", "2", "1",
+                                  "Quiet river", "quiet river")):
+            await runtime.handle(Inbound("sms", PHONE, f"SM{n:032d}", text))
+        case = "/console/cases/1"
+        await login(client, SUE)
+        page = (await client.get(case)).text
+        assert "<dd>set</dd>" in page and "pbkdf2" not in page and "Clear the secret word" in page
+        assert (await client.post(f"{case}/passphrase-reset", data={"confirm": "yes"})
+                ).status_code == 403
+        assert (await post(client, f"{case}/passphrase-reset", {}, page=case)).status_code == 400
+        assert "<dd>set</dd>" in (await client.get(case)).text
+        done = await post(client, f"{case}/passphrase-reset", {"confirm": "yes"}, page=case)
+        assert done.status_code == 303
+        assert "<dd>not set</dd>" in (await client.get(case)).text
+        resets = await rows(app, "SELECT actor FROM audit WHERE action = 'passphrase_reset'")
+        assert resets == [{"actor": SUE}]
