@@ -86,6 +86,7 @@ async def test_a_supervisor_erases_from_the_case_page(settings: Settings) -> Non
         await post(client, f"{case}/meetings", {"kind": "meeting", "mode": "in_person",
                                                 "at": "2099-03-05T14:30", "place": WORDS[1]})
         await post(client, f"{case}/other-party", {"name": WORDS[2]})
+        await post(client, f"{case}/outcomes", {"action": f"Write to {WORDS[2]}", "who": "Pat"})
         page = await client.get(case)
         assert all(w in page.text for w in WORDS) and "Erase personal content" in page.text
         svc = service_of(app)
@@ -117,6 +118,23 @@ async def test_a_supervisor_erases_from_the_case_page(settings: Settings) -> Non
         kept = {r["action"] for r in await rows(app, "SELECT action FROM audit")}
         assert {"case_opened", "meeting_recorded", "other_party_saved", "erasure_requested",
                 "case_viewed"} <= kept
+
+
+async def test_an_erased_referral_case_still_renders(settings: Settings) -> None:
+    from tests.test_console_referrals import FORM
+
+    async with console(settings) as (app, client):
+        await add_user(app, SUE, "Sue", supervisor=True)
+        await login(client, SUE)
+        form = {**FORM, "name": WORDS[0], "notes": WORDS[1]}
+        done = await post(client, "/console/referrals", form, page="/console/referrals/new")
+        case = done.headers["location"].split("?")[0]
+        assert WORDS[1] in (await client.get(case)).text
+        assert (await post(client, f"{case}/erase", {"confirm": "yes"}, page=case)
+                ).status_code == 303
+        page = await client.get(case)
+        assert page.status_code == 200 and "(erased)" in page.text
+        assert WORDS[0] not in page.text and WORDS[1] not in page.text
 
 
 async def test_a_refusal_records_the_exemption_and_keeps_the_content(

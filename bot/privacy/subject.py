@@ -111,8 +111,10 @@ def erase(conn: sqlite3.Connection, person_id: int, now: float, actor: str) -> N
                                       (person_id,)).fetchall():
         conn.execute("UPDATE addresses SET address_hash = ? WHERE id = ?",
                      (secrets.token_bytes(32), address_id))
+    # 'sending' too: a send in flight may still be marked sent, but after a crash the row must
+    # not be reconciled, as its payload and address can no longer be read
     conn.execute("UPDATE outbox SET status = 'cancelled' WHERE person_id = ?"
-                 " AND status IN ('pending', 'held')", (person_id,))
+                 " AND status IN ('pending', 'held', 'sending')", (person_id,))
     conn.execute("UPDATE jobs SET status = 'cancelled', done_at = ? WHERE person_id = ?"
                  " AND status = 'pending'", (now, person_id))
     conn.execute("UPDATE people SET status = 'erased' WHERE id = ?", (person_id,))
