@@ -81,3 +81,33 @@ async def test_referral_fields_are_escaped_on_the_form_and_the_case(settings: Se
         assert done.status_code == 303
         page = (await client.get(done.headers["location"])).text
         assert_inert(page, fields)
+
+
+CASE_POSTS = ["replied", "message/preview", "message", "meetings", "meetings/held",
+              "other-party", "outcomes", "outcomes/1/done", "checkins", "close",
+              "passphrase-reset", "erase", "erasure-refused", "assign"]
+
+
+async def test_a_facilitator_cannot_reach_another_case_through_any_action(
+    settings: Settings
+) -> None:
+    async with console(settings) as (app, client):
+        await add_user(app, "carol@example.org", "Carol")
+        case_id = await new_contact(app, "+447700900444", name="Quintessa")
+        await login(client, "carol@example.org")
+        shown = await client.get(f"/console/cases/{case_id}")
+        assert shown.status_code == 403
+        before = await service_of(app).db.read(
+            lambda c: c.execute("SELECT count(*) FROM audit WHERE action NOT IN"
+                                " ('case_access_denied', 'supervisor_page_denied')").fetchone()[0])
+        for action in CASE_POSTS:
+            got = await post(client, f"/console/cases/{case_id}/{action}",
+                             {"text": "hi", "confirm": "yes", "reason": "other",
+                              "exemption": "x", "first": "1"})
+            assert got.status_code == 403, action
+            assert "Quintessa" not in got.text and "900444" not in got.text, action
+        after = await service_of(app).db.read(
+            lambda c: c.execute("SELECT count(*) FROM audit WHERE action NOT IN"
+                                " ('case_access_denied', 'supervisor_page_denied')").fetchone()[0])
+        assert after == before  # nothing was done
+        assert (await client.get("/console/cases/9999")).status_code == 404

@@ -95,8 +95,13 @@ async def test_the_daily_job_erases_deletes_final_provider_copies_and_reschedule
         lambda c: c.execute("SELECT status FROM people WHERE id = 1").fetchone()[0])
     assert status == "active"
 
+    await service.db.write(lambda c: c.execute(
+        "INSERT INTO login_failures (email, client, at) VALUES ('x@y.z', '10.0.0.1', ?)",
+        (to_ts(clock.now()),)))
     clock.advance_to(clock.now() + timedelta(days=91))
     await service.runtime.fire_due()
+    assert await service.db.read(
+        lambda c: c.execute("SELECT count(*) FROM login_failures").fetchone()[0]) == 0
     assert sms.asked.count("SM1") == 1 and sms.asked.count("SM3") == 2  # refused: asked again
     rows = await service.db.read(lambda c: c.execute(
         "SELECT status, due_at FROM jobs WHERE kind = 'retention' ORDER BY id").fetchall())

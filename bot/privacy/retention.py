@@ -24,6 +24,7 @@ from bot.store import jobs, records
 
 DAY = 86400.0
 KIND = "retention"
+LOGIN_FAILURES_DAYS = 30
 QUIET_HOUR = time(3, 30)  # local time: nobody is messaging, no facilitator is working
 
 
@@ -63,7 +64,11 @@ def run_job(conn: sqlite3.Connection, data: Mapping[str, Any], now: datetime) ->
     """The daily job: erase what is due, record the run, and schedule tomorrow's."""
     policy = Retention.from_data(data)
     erased = sweep(conn, policy, to_ts(now))
-    records.audit(conn, "retention", "retention_sweep", to_ts(now), detail={"erased": erased})
+    # failed console logins (an email and a client address) only feed the 15-minute throttle
+    purged = conn.execute("DELETE FROM login_failures WHERE at < ?",
+                          (to_ts(now) - LOGIN_FAILURES_DAYS * DAY,)).rowcount
+    records.audit(conn, "retention", "retention_sweep", to_ts(now),
+                  detail={"erased": erased, "login_failures_purged": purged})
     ensure_job(conn, policy, now)
 
 
