@@ -18,6 +18,7 @@ from bot import engine
 from bot.apply import Applied, Target, apply_outcome
 from bot.clock import Clock, from_ts, to_ts
 from bot.crypto import Cipher
+from bot.flows import passphrase
 from bot.scheduler import kinds
 from bot.store import jobs, links, records
 from bot.store.db import Database
@@ -98,8 +99,10 @@ class Runtime:
             )
             records.link_inbound(conn, inbound.key, person_id)
             if inbound.signal is None:
+                state, _ = records.load_state(conn, self.cipher, person_id)
+                body = passphrase.logged_text(state, inbound.text)
                 records.log_message(
-                    conn, self.cipher, person_id, "in", inbound.channel, inbound.text, to_ts(now)
+                    conn, self.cipher, person_id, "in", inbound.channel, body, to_ts(now)
                 )
             target = Target(person_id, address_id, inbound.channel, actor="person")
             return self._step(conn, target, inbound.event(), now)

@@ -154,3 +154,21 @@ def test_a_detour_from_a_question_comes_back_to_it() -> None:
     chat.send("hello", "1", "menu", "secret word", "Quiet river", "quiet river")
     assert passphrase.is_set(chat.state)
     assert (chat.state.flow, chat.state.step) == ("first_contact", "when")
+
+
+async def test_the_message_log_never_keeps_the_word_but_keeps_risk_words(service: object
+                                                                         ) -> None:
+    from bot.runtime import Inbound
+    from bot.service import Service
+
+    assert isinstance(service, Service)
+    said = [*OPEN_CASE, "1", WORD, WORD, "menu", "6", "I want to die", "wrong word"]
+    for n, text in enumerate(said):
+        await service.runtime.handle(Inbound("sms", "+447700900666", f"SM{n}", text))
+    logged = await service.db.read(lambda c: [
+        service.cipher.open(r[0], "message") for r in c.execute(
+            "SELECT body_enc FROM messages WHERE direction = 'in' ORDER BY id")])
+    assert len(logged) == len(said)
+    assert WORD not in logged and "wrong word" not in logged, logged
+    assert logged.count(passphrase.NOT_KEPT) == 3
+    assert "I want to die" in logged  # a risk message at the question is seen by the team

@@ -102,6 +102,20 @@ def is_set(state: State) -> bool:
     return bool(state.answers.get(HASH))
 
 
+ASKING = frozenset({"new", "again", "check"})
+NOT_KEPT = "[secret word: not kept]"
+
+
+def logged_text(state: State, text: str) -> str:
+    """What the message log keeps of an inbound text: not a secret word, even encrypted, as
+    staff read the log; anything the bot would take as a command or risk is kept as sent."""
+    from bot.flows import intents  # imported here: intents imports the menu, which imports us
+
+    if state.flow != "passphrase" or state.step not in ASKING or state.status != "active":
+        return text
+    return text if intents.detect(text, state.locale) is not None else NOT_KEPT
+
+
 def status(answers: Mapping[str, JSONValue], now: datetime) -> str:
     """For the console: whether a secret word is set, and whether wrong tries locked it."""
     if not answers.get(HASH):
@@ -175,20 +189,20 @@ def _checked(state: State, answer: Answer, now: datetime) -> Go:
     return _back(state, GENERIC, effects=effects)
 
 
-def _usable(word: str) -> bool:
+def _usable(word: str, locale: str) -> bool:
     """Long enough, and not a word the bot would take as a command or a choice."""
     from bot.flows import intents  # imported here: intents imports the menu, which imports us
 
     norm = normalised(word)
-    taken = {w for c in (NOT_NOW, FORGOT) for w in keywords(c.keywords, "en_GB")}
+    taken = {w for c in (NOT_NOW, FORGOT) for w in keywords(c.keywords, locale)}
     return (len(norm.replace(" ", "")) >= MIN_LENGTH and norm not in taken
-            and intents.detect(word, "en_GB") is None)
+            and intents.detect(word, locale) is None)
 
 
 def _new(state: State, answer: Answer, now: datetime) -> Go:
     if answer.choice == "cancel":
         return _back(state, UNCHANGED)
-    if not _usable(answer.text):
+    if not _usable(answer.text, state.locale):
         return Go(REASK, replies=(Reply(TOO_SHORT),))
     # the salt need not be secret, only unique: the moment, to the microsecond (the engine
     # has no randomness), makes two people's hashes of the same word differ
