@@ -70,8 +70,8 @@ async def test_the_daily_job_erases_deletes_final_provider_copies_and_reschedule
     await start_retention(settings, service)
     sms = ForgetfulSms(refuse={"SM3"})
     service.sender.channels["sms"] = sms
-    await service.runtime.handle(Inbound("sms", "+447700900801", "a1", "hello"))
-    await service.runtime.handle(Inbound("sms", "+447700900801", "a2", "Quillbright"))
+    await service.runtime.handle(Inbound("sms", "+447700900801", "SMin1", "hello"))
+    await service.runtime.handle(Inbound("sms", "+447700900801", "SMin2", "Quillbright"))
     statuses = {1: "delivered", 2: "sent", 3: "undelivered"}  # 2 may still change
 
     def delivered(c: sqlite3.Connection) -> list[int]:
@@ -87,7 +87,10 @@ async def test_the_daily_job_erases_deletes_final_provider_copies_and_reschedule
     clock.advance_to(clock.now() + timedelta(days=1))  # the first sweep: nothing is old yet
     await service.runtime.fire_due()
     expected = [f"SM{o}" for o in outbox_ids if o != 2]
-    assert sms.asked == expected
+    assert sms.asked == [*expected, "SMin1", "SMin2"]  # what they sent is a copy too
+    received = await service.db.read(lambda c: c.execute(
+        "SELECT count(*) FROM inbound WHERE provider_forgotten_at IS NOT NULL").fetchone()[0])
+    assert received == 2
     forgotten = await service.db.read(lambda c: [r[0] for r in c.execute(
         "SELECT id FROM outbox WHERE provider_forgotten_at IS NOT NULL ORDER BY id")])
     assert forgotten == [o for o in outbox_ids if o not in (2, 3)]
@@ -103,6 +106,7 @@ async def test_the_daily_job_erases_deletes_final_provider_copies_and_reschedule
     assert await service.db.read(
         lambda c: c.execute("SELECT count(*) FROM login_failures").fetchone()[0]) == 0
     assert sms.asked.count("SM1") == 1 and sms.asked.count("SM3") == 2  # refused: asked again
+    assert sms.asked.count("SMin1") == 1
     rows = await service.db.read(lambda c: c.execute(
         "SELECT status, due_at FROM jobs WHERE kind = 'retention' ORDER BY id").fetchall())
     assert [r[0] for r in rows].count("pending") == 1  # exactly one next sweep
@@ -112,7 +116,7 @@ async def test_the_daily_job_erases_deletes_final_provider_copies_and_reschedule
     actions = await service.db.read(lambda c: [r[0] for r in c.execute(
         "SELECT action FROM audit ORDER BY id")])
     assert "erased" in actions and actions.count("retention_sweep") >= 2
-    assert actions.count("provider_copy_deleted") == len(outbox_ids) - 2  # not 2, not 3
+    assert actions.count("provider_copy_deleted") == len(outbox_ids) - 2 + 2  # not 2, 3
     status = await service.db.read(
         lambda c: c.execute("SELECT status FROM people WHERE id = 1").fetchone()[0])
     assert status == "erased"

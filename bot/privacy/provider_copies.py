@@ -9,15 +9,19 @@ control. After each retention sweep, every outbox row that
 is passed to its channel's `async forget(provider_id) -> bool`, if the channel has one
 (channels that keep no deletable copy, like the console, simply lack it). True means the
 copy is gone (or was never there): the row is marked and the audit log records it. False
-or an error leaves the row for the next run.
+or an error leaves the row for the next run. Messages the person sent are provider copies
+too (a received message's status is final on arrival): every `inbound` row whose key is
+"<channel>:<provider id>" for such a channel goes the same way, marked in
+`inbound.provider_forgotten_at` (the row itself stays: it de-duplicates re-deliveries).
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from bot.clock import to_ts
 from bot.store import records
@@ -49,6 +53,26 @@ def due(conn: sqlite3.Connection, channels: tuple[str, ...], limit: int = BATCH
     return [(r["id"], r["channel"], r["provider_id"]) for r in rows]
 
 
+def received(conn: sqlite3.Connection, channels: tuple[str, ...], limit: int = BATCH
+             ) -> list[tuple[str, str, str]]:
+    """(inbound key, channel, provider id) of received messages whose copy is still held."""
+    found = []
+    for channel in channels:
+        rows = conn.execute(
+            "SELECT key FROM inbound WHERE key LIKE ? AND provider_forgotten_at IS NULL"
+            " ORDER BY received_at LIMIT ?", (f"{channel}:%", limit)).fetchall()
+        found += [(r["key"], channel, r["key"].split(":", 1)[1]) for r in rows]
+    return found
+
+
+def mark_received(conn: sqlite3.Connection, keys: list[str], now: float) -> None:
+    for key in keys:
+        conn.execute("UPDATE inbound SET provider_forgotten_at = ? WHERE key = ?", (now, key))
+        row = conn.execute("SELECT person_id FROM inbound WHERE key = ?", (key,)).fetchone()
+        records.audit(conn, "retention", "provider_copy_deleted", now, row["person_id"],
+                      detail={"channel": key.split(":", 1)[0], "received": True})
+
+
 def mark(conn: sqlite3.Connection, outbox_ids: list[int], now: float) -> None:
     for oid in outbox_ids:
         conn.execute("UPDATE outbox SET provider_forgotten_at = ? WHERE id = ?", (now, oid))
@@ -59,28 +83,38 @@ def mark(conn: sqlite3.Connection, outbox_ids: list[int], now: float) -> None:
 
 
 async def forget_final(db: Database, channels: Mapping[str, object], now: datetime) -> int:
-    """Delete the provider copies of final messages; returns how many went."""
+    """Delete the provider copies of final and received messages; returns how many went."""
     able = forgetters(channels)
     if not able:
         return 0
+    names = tuple(sorted(able))
+    gone = await _drain(db, able, lambda c: due(c, names), mark, now)
+    gone += await _drain(db, able, lambda c: received(c, names), mark_received, now)
+    if gone:
+        log.info("deleted %d provider copies", gone)
+    return gone
+
+
+async def _drain(db: Database, able: dict[str, Forget],
+                 fetch: Callable[[sqlite3.Connection], Sequence[tuple[Any, str, str]]],
+                 record: Callable[[sqlite3.Connection, list[Any], float], None],
+                 now: datetime) -> int:
+    """Ask the provider to forget each fetched copy; record those it did, in batches."""
     gone = 0
-    while rows := await db.read(lambda c: due(c, tuple(sorted(able)))):
-        done: list[int] = []
-        for oid, channel, provider_id in rows:
+    while rows := await db.read(fetch):
+        done: list[Any] = []
+        for row_key, channel, provider_id in rows:
             try:
                 if await able[channel](provider_id):
-                    done.append(oid)
+                    done.append(row_key)
             except Exception as exc:  # the provider is down: try again tomorrow
-                log.warning("could not delete provider copy of outbox %d (%s)", oid,
-                            type(exc).__name__)
+                log.warning("could not delete a provider copy (%s)", type(exc).__name__)
         if done:
-            def record(c: sqlite3.Connection, d: list[int] = done) -> None:
-                mark(c, d, to_ts(now))
+            def unit(c: sqlite3.Connection, d: list[Any] = done) -> None:
+                record(c, d, to_ts(now))
 
-            await db.write(record)
+            await db.write(unit)
         gone += len(done)
         if len(done) < len(rows):  # some refused: stop rather than loop over them again
             break
-    if gone:
-        log.info("deleted %d provider copies", gone)
     return gone

@@ -238,6 +238,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN provider_forgotten_at REAL;
     """,
+    # privacy (issue 9): when the provider's copy of a received message was deleted
+    """
+    ALTER TABLE inbound ADD COLUMN provider_forgotten_at REAL;
+    """,
 )
 
 
