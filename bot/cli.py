@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import sys
 from dataclasses import replace
@@ -34,7 +35,9 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
         db = Path(args.db) if args.db else Path(tmp) / "sim.sqlite3"
         settings = replace(settings, database=db)
         try:
-            asyncio.run(simulate(settings, args.channel, args.address, sys.stdin, sys.stdout))
+            # bytes that are not UTF-8 become U+FFFD rather than stopping the simulation
+            stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+            asyncio.run(simulate(settings, args.channel, args.address, stdin, sys.stdout))
         except DirectiveError as exc:
             print(f"rjbot simulate: {exc}", file=sys.stderr)
             return 2

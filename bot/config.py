@@ -30,6 +30,9 @@ class Settings:
     telegram_webhook_secret: str = ""
     telegram_api_base: str = ""
     telegram_mode: str = "webhook"
+    retention_enquiry_days: int = 90
+    retention_closed_days: int = 730
+    max_body_bytes: int = 64 * 1024
 
     @property
     def key_file(self) -> Path:
@@ -80,4 +83,17 @@ class Settings:
             telegram_webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", ""),
             telegram_api_base=e.get("TELEGRAM_API_BASE", ""),
             telegram_mode=mode,
+            retention_enquiry_days=_positive(e, "RJBOT_RETENTION_ENQUIRY_DAYS", 90),
+            retention_closed_days=_positive(e, "RJBOT_RETENTION_CLOSED_DAYS", 730),
+            max_body_bytes=_positive(e, "RJBOT_MAX_BODY_BYTES", 64 * 1024),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number above zero, or the default when unset; anything else is an error."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number above zero")
+    return int(raw)

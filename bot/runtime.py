@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from bot import engine
 from bot.apply import Applied, Target, apply_outcome
 from bot.clock import Clock, from_ts, to_ts
 from bot.crypto import Cipher
+from bot.flows import passphrase
 from bot.scheduler import kinds
 from bot.store import jobs, links, records
 from bot.store.db import Database
@@ -35,6 +37,7 @@ from bot.types import (
 
 log = logging.getLogger(__name__)
 Observer = Callable[[Applied], None]
+AfterSystem = Callable[[datetime], Awaitable[object]]
 SignalKind = Literal["opt_out", "opt_in", "help", "media"]
 LinkResult = Literal["linked", "invalid", "duplicate"]
 
@@ -60,12 +63,19 @@ class Inbound:
         return Message(self.text, self.channel, self.payload)
 
 
+def valid_text(text: str) -> str:
+    """Lone surrogates (JSON "\\ud800", undecodable bytes) cannot be stored: mark them, go on."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 class Runtime:
     def __init__(self, db: Database, cipher: Cipher, clock: Clock) -> None:
         self.db = db
         self.cipher = cipher
         self.clock = clock
         self._observers: list[Observer] = []
+        # async work after a system job committed (provider calls cannot sit in a transaction)
+        self.after_system: dict[str, AfterSystem] = {}
 
     def subscribe(self, observer: Observer) -> None:
         self._observers.append(observer)
@@ -79,6 +89,7 @@ class Runtime:
     async def handle(self, inbound: Inbound) -> Applied | None:
         """Store and apply one inbound message; None if the provider re-delivered it."""
         now = self.clock.now()
+        inbound = replace(inbound, text=valid_text(inbound.text))
 
         def unit(conn: sqlite3.Connection) -> Applied | None:
             if not records.claim_inbound(conn, inbound.key, to_ts(now)):
@@ -88,8 +99,10 @@ class Runtime:
             )
             records.link_inbound(conn, inbound.key, person_id)
             if inbound.signal is None:
+                state, _ = records.load_state(conn, self.cipher, person_id)
+                body = passphrase.logged_text(state, inbound.text)
                 records.log_message(
-                    conn, self.cipher, person_id, "in", inbound.channel, inbound.text, to_ts(now)
+                    conn, self.cipher, person_id, "in", inbound.channel, body, to_ts(now)
                 )
             target = Target(person_id, address_id, inbound.channel, actor="person")
             return self._step(conn, target, inbound.event(), now)
@@ -143,6 +156,7 @@ class Runtime:
     async def fire_job(self, job_id: int) -> Applied | None:
         """Fire one due job: claim, engine step and effects commit together, so at most once."""
         now = self.clock.now()
+        system: list[str] = []
 
         def unit(conn: sqlite3.Connection) -> Applied | None:
             job = jobs.claim(conn, job_id, to_ts(now))
@@ -152,6 +166,7 @@ class Runtime:
                 handler = kinds.kind_of(job.kind).system
                 if handler is not None:
                     handler(conn, job.data, now)
+                system.append(job.kind)
                 return None
             state, _ = records.load_state(conn, self.cipher, job.person_id)
             decision = kinds.when_due(job.kind, from_ts(job.due_at), job.data, state, now)
@@ -162,6 +177,12 @@ class Runtime:
 
         applied = await self.db.write(unit)
         self._notify(applied)
+        for kind in system:
+            if (after := self.after_system.get(kind)) is not None:
+                try:
+                    await after(now)
+                except Exception:  # the job itself is done; its follow-up runs again next time
+                    log.exception("follow-up of system job %s failed", kind)
         return applied
 
     async def fire_due(self) -> int:

@@ -8,10 +8,12 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.bodylimit import BodyLimit
 from bot.channels import telegram_routes, twilio_routes
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
@@ -19,6 +21,7 @@ from bot.channels.twilio_sms import TwilioChannel
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.console import mount as console_mount
+from bot.privacy import provider_copies, retention
 from bot.scheduler.runner import Runner
 from bot.service import Service
 
@@ -54,6 +57,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.telegram = telegram
         twilio = await _start_twilio(settings, service)
         app.state.twilio = twilio
+        await start_retention(settings, service)
         runner = Runner(service.runtime)
         app.state.runner = runner
         workers = [asyncio.create_task(service.sender.run(), name="sender")]
@@ -76,10 +80,21 @@ def create_app(settings: Settings) -> Starlette:
         routes += telegram_routes.ROUTES
     if not settings.twilio_missing:
         routes += twilio_routes.ROUTES
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(BodyLimit, limit=settings.max_body_bytes)])
     app.state.telegram_secret = settings.telegram_webhook_secret
     app.state.twilio = None
     return app
+
+
+async def start_retention(settings: Settings, service: Service) -> None:
+    """One pending daily sweep with the current settings; provider copies go after each."""
+    policy = retention.Retention(settings.retention_enquiry_days,
+                                 settings.retention_closed_days, settings.timezone)
+    now = service.runtime.clock.now()
+    await service.db.write(lambda c: retention.ensure_job(c, policy, now))
+    service.runtime.after_system[retention.KIND] = (
+        lambda at: provider_copies.forget_final(service.db, service.sender.channels, at))
 
 
 def telegram_webhook_on(settings: Settings) -> bool:

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 
 from bot.clock import from_ts
 from bot.config import Settings
+from bot.privacy import retention
 from bot.scheduler.windows import deliver_at
 from bot.store import outbox
 from bot.types import State
@@ -225,8 +226,11 @@ async def test_schedule_meeting_other_party_outcome_and_close(settings: Settings
         assert closed.status_code == 303
         c = await rows(app, "SELECT stage, closed_at FROM cases WHERE id = ?", case_id)
         assert c[0]["stage"] == "closed" and c[0]["closed_at"] is not None
-        pending = await rows(app, "SELECT count(*) AS n FROM jobs WHERE status = 'pending'")
+        pending = await rows(app, "SELECT count(*) AS n FROM jobs WHERE status = 'pending'"
+                                  " AND person_id IS NOT NULL")  # the retention sweep stays
         assert pending == [{"n": 0}]
+        stats = await service_of(app).db.read(retention.statistics)
+        assert stats["cases_by_outcome"] == {"completed": 1}
         assert (await post(client, f"{case}/replied")).status_code == 409
         actions = {r["action"] for r in await rows(
             app, "SELECT action FROM audit WHERE actor = ?", SUE)}

@@ -25,7 +25,8 @@ def test_consent_texts_match_their_version() -> None:
 
 def at_consent(channel: str = "sms") -> Chat:
     chat = Chat(channel=channel)
-    chat.send("hello", "1", "1", "1", "1", "1", "1", "2", "1", "2", "1")
+    # ... skip the optional questions, no secret word, read how it works, go ahead
+    chat.send("hello", "1", "1", "1", "1", "1", "1", "2", "2", "1", "2", "1")
     assert chat.state.flow == "consent" and chat.state.step == "contact"
     return chat
 

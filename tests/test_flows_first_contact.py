@@ -43,8 +43,11 @@ def test_sensitive_harm_is_flagged_senior_and_rj_is_never_offered(harm: str, fla
     chat.send(*TO_END[:-1], harm)
     assert chat.state.answers["harm"] == flag
     assert "senior" in chat.kinds(OpenCase)[0].flags  # type: ignore[attr-defined]
+    said = chat.texts()
+    assert (chat.state.flow, chat.state.step) == ("passphrase", "offer")  # offered to all
+    chat.send("2")
     assert chat.state.step == "idle"
-    assert not any("how it works" in t for t in chat.texts())
+    assert not any("how it works" in t for t in [*said, *chat.texts()])
 
 
 @pytest.mark.parametrize(

@@ -127,3 +127,21 @@ async def test_rotation_reseals_everything_and_people_are_still_found(
     finally:
         await svc.close()
     assert found is not None and people[0] == 1
+
+
+async def test_erasure_during_a_send_leaves_nothing_unreadable_to_reconcile(
+    service: Service
+) -> None:
+    from bot.clock import to_ts
+    from bot.privacy import subject
+    from bot.store import outbox
+
+    await service.runtime.handle(Inbound("sms", PHONE, "SM1", "hello"))
+    now = to_ts(service.runtime.clock.now())
+    claimed = await service.db.write(
+        lambda c: outbox.claim_due(c, service.cipher, now + 1, 10, ("sms",)))
+    assert claimed  # a send is in flight when the erasure comes
+    await service.db.write(lambda c: subject.erase(c, 1, now, "cli"))
+    assert await service.db.read(lambda c: outbox.in_doubt(c, service.cipher)) == []
+    assert await service.db.write(lambda c: outbox.claim_due(
+        c, service.cipher, now + 10**6, 10, ("sms",))) == []

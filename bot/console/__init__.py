@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.console import actions, case, dashboard, login, message, referrals
+from bot.console import actions, case, dashboard, login, message, referrals, supervision
 from bot.console.auth import Visitor
 from bot.console.pages import HERE, error, staff
 
@@ -29,6 +29,7 @@ def routes() -> list[BaseRoute]:
         Route("/logout", login.logout, methods=post),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="console-static"),
         Route("/referrals/new", referrals.form),
+        Route("/audit", supervision.audit_page),
         Route("/referrals", referrals.submit, methods=post),
         Route("/alerts/{alert_id:int}/handled", dashboard.handle_alert, methods=post),
         Route(CASE, case.case_page),
@@ -42,7 +43,10 @@ def routes() -> list[BaseRoute]:
         Route(CASE + "/outcomes", actions.outcome_item, methods=post),
         Route(CASE + "/outcomes/{item_id:int}/done", actions.outcome_done, methods=post),
         Route(CASE + "/checkins", actions.checkins, methods=post),
+        Route(CASE + "/passphrase-reset", actions.passphrase_reset, methods=post),
         Route(CASE + "/close", actions.close, methods=post),
+        Route(CASE + "/erase", supervision.erase, methods=post),
+        Route(CASE + "/erasure-refused", supervision.refuse, methods=post),
         Route("/{path:path}", not_found, methods=["GET", "POST"]),
     ]
 

@@ -227,7 +227,21 @@ async def close(request: Request, v: Visitor) -> Response:
     if reason not in CLOSE_REASONS:
         return error(request, v, 400, "Choose a reason for closing the case.")
     text = CLOSE_REASONS[reason] + (f": {note}" if note else "")
-    await service.runtime.act(got.case.person_id, "close_case", {"reason": text}, v.actor)
+    await service.runtime.act(got.case.person_id, "close_case",
+                             {"reason": text, "outcome": reason}, v.actor)
     ts = to_ts(_now(request))
     await service.db.write(lambda c: casework.close_case(c, got.case.id, ts))
     return back(got, "Case closed.")
+
+
+@staff
+async def passphrase_reset(request: Request, v: Visitor) -> Response:
+    """Clear a forgotten secret word, once the person's identity was checked another way."""
+    got = await access_or_error(request, v)
+    if isinstance(got, Response):
+        return got
+    if await form_value(request, "confirm") != "yes":
+        return error(request, v, 400, "Tick the box to confirm you checked who they are.")
+    if (refused := await _act(request, v, got, "passphrase_reset", {})) is not None:
+        return refused
+    return back(got, "Secret word cleared. They can set a new one from the menu.")

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from bot.clock import to_ts
 from bot.console.auth import Visitor
 from bot.console.pages import error, render, staff
+from bot.flows import passphrase
 from bot.scheduler.windows import WINDOWS
 from bot.service import Service
 from bot.store import casefile, casework, facilitators, records
@@ -103,8 +104,10 @@ async def case_page(request: Request, v: Visitor) -> Response:
     if isinstance(result, int):
         return await _denied(request, v, result, case_id)
     access, cf, staff_list = result
-    others = {k: val for k, val in cf.answers.items() if k not in SHOWN_ANSWERS}
+    others = {k: val for k, val in cf.answers.items()
+              if k not in SHOWN_ANSWERS and k not in passphrase.HIDDEN}
     return render(request, v, "case.html", case=access.case, assigned=access.assigned,
                   cf=cf, shown_answers=SHOWN_ANSWERS, other_answers=others,
                   staff=staff_list, windows=WINDOWS, close_reasons=CLOSE_REASONS,
-                  notice=request.query_params.get("done", ""))
+                  notice=request.query_params.get("done", ""),
+                  secret_word=passphrase.status(cf.answers, service.runtime.clock.now()))

@@ -9,6 +9,7 @@ from bot.flows import (
     first_contact,
     info,
     menu,
+    passphrase,
     settings,
     timers,
     triage,
@@ -21,7 +22,7 @@ ACTIONS = {**timers.ACTIONS, **facilitator.ACTIONS}
 FLOWS: dict[str, Flow] = {
     f.name: f
     for f in (first_contact.FLOW, triage.FLOW, info.FLOW, consent.FLOW, menu.FLOW,
-              settings.FLOW, checkin.FLOW)
+              settings.FLOW, checkin.FLOW, passphrase.FLOW)
 }
 FIRST_FLOW = first_contact.FLOW.name
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from bot.flows import passphrase
 from bot.flows.base import Answer, Flow, Go, Step
 from bot.flows.common import FINE
 from bot.i18n import N_
@@ -21,6 +22,7 @@ CARRY_ON = Choice("carry_on", N_("Carry on"), N_("carry on|continue|back"))
 TALK = Choice("person", N_("Talk to a person"), N_("talk to a person"))
 LANGUAGE = Choice("language", N_("Language"), N_("language"))
 GET_HELP = Choice("help", N_("Help"), N_("help"))
+SECRET = Choice("passphrase", N_("Secret word"), N_("secret word|secret|passphrase|password"))
 
 MENU = Msg(N_("What would you like to do?"))
 NOTED = Msg(
@@ -43,6 +45,8 @@ def _chosen(state: State, answer: Answer, now: datetime) -> Go:
         return replace(go, to=back, state=go.state or replace(state, resume_at=""))
     if answer.choice == "language":
         return Go("settings.language")
+    if answer.choice == "passphrase":
+        return passphrase.from_menu(state, now)
     if answer.choice == "help":
         return Go(back, state=replace(state, resume_at=""), replies=(Reply(intents.HELP_TEXT),))
     replies = (Reply(FINE),) if back == IDLE else ()
@@ -57,7 +61,8 @@ def _noted(state: State, answer: Answer, now: datetime) -> Go:
 FLOW = Flow(
     "menu",
     (
-        Step("menu", say=MENU, choices=(HOW, CARRY_ON, TALK, LANGUAGE, GET_HELP), then=_chosen),
+        Step("menu", say=MENU, choices=(HOW, CARRY_ON, TALK, LANGUAGE, GET_HELP, SECRET),
+             then=_chosen),
         Step("idle", free_text=True, then=_noted),
     ),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.flows import passphrase
 from bot.flows.base import Answer, Flow, Go, Step
 from bot.flows.case import flags_for, open_case, sensitive
 from bot.flows.common import DONT_KNOW, FINE, NO, SKIP, YES, N_plural, Words, counted
@@ -108,7 +109,7 @@ def _notes(state: State) -> tuple[Reply, ...]:
     return tuple(Reply(m) for m in notes)
 
 
-def _next(state: State) -> str:
+def after_promise(state: State) -> str:
     """After the promise: offer to explain, unless that would be proposing RJ or unwelcome."""
     if state.answers.get("go_ahead"):
         return "consent.start"
@@ -123,7 +124,9 @@ def finish(state: State, now: datetime) -> Go:
     if state.answers.get("safe") == "no":
         return Go(IDLE, state=state, replies=(Reply(NOT_SAFE_END),), effects=effects)
     replies = (Reply(PROMISE(state)), *_notes(state))
-    return Go(_next(state), state=state, replies=replies, effects=effects)
+    # the secret word is offered once, before anything else; it then leads to after_promise
+    then = after_promise(state) if passphrase.is_set(state) else "passphrase.offer"
+    return Go(then, state=state, replies=replies, effects=effects)
 
 
 def _then_finish(state: State, answer: Answer, now: datetime) -> Go:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# tables keyed by case: the person is the case's
+CASE_PERSON = "(SELECT cases.person_id FROM cases WHERE cases.id = case_id)"
+
 
 @dataclass(frozen=True)
 class Sealed:
@@ -22,4 +25,8 @@ SEALED: list[Sealed] = [
     Sealed("messages", "body_enc", "message", "person_id"),
     Sealed("outbox", "payload_enc", "outbox", "person_id"),
     Sealed("cases", "data_enc", "case", "person_id"),
+    Sealed("referrals", "data_enc", "referral", "person_id"),
+    Sealed("meetings", "place_enc", "meeting", CASE_PERSON),
+    Sealed("other_parties", "data_enc", "other_party", CASE_PERSON),
+    Sealed("outcome_items", "item_enc", "outcome", CASE_PERSON),
 ]

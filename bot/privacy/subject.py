@@ -53,6 +53,7 @@ def export(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str
              "details": json.loads(opened(r["data_enc"], "case") or "{}")}
             for r in conn.execute("SELECT * FROM cases WHERE person_id = ?", (person_id,))
         ],
+        **_case_work(conn, cipher, person_id),
         "consents": _rows(conn, "SELECT version, scopes, channel, agreed_at, withdrawn_at"
                                 " FROM consents WHERE person_id = ?", person_id),
         "alerts": _rows(conn, "SELECT kind, created_at, handled_at FROM alerts"
@@ -61,6 +62,39 @@ def export(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str
                            person_id),
         "audit": _rows(conn, "SELECT at, actor, action FROM audit WHERE person_id = ?"
                              " ORDER BY id", person_id),
+    }
+
+
+def _case_work(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str, Any]:
+    """What the facilitators recorded: referrals, meetings, the other party, outcome items."""
+    def opened(blob: bytes | None, context: str) -> Any:
+        return json.loads(cipher.open(blob, context)) if blob else None
+
+    return {
+        "referrals": [
+            {"org_type": r["org_type"], "created_at": r["created_at"],
+             "details": opened(r["data_enc"], "referral")}
+            for r in conn.execute("SELECT * FROM referrals WHERE person_id = ? ORDER BY id",
+                                  (person_id,))],
+        "meetings": [
+            {"case": r["case_id"], "kind": r["kind"], "mode": r["mode"], "at": r["at"],
+             "held_at": r["held_at"],
+             "place": cipher.open(r["place_enc"], "meeting") if r["place_enc"] else None}
+            for r in conn.execute("SELECT * FROM meetings WHERE case_id IN"
+                                  " (SELECT id FROM cases WHERE person_id = ?)"
+                                  " ORDER BY at", (person_id,))],
+        "other_party": [
+            {"case": r["case_id"], "details": opened(r["data_enc"], "other_party"),
+             "accepted_responsibility": bool(r["accepted_responsibility"])}
+            for r in conn.execute("SELECT * FROM other_parties WHERE case_id IN"
+                                  " (SELECT id FROM cases WHERE person_id = ?)",
+                                  (person_id,))],
+        "outcome_items": [
+            {"case": r["case_id"], "item": opened(r["item_enc"], "outcome"),
+             "due_on": r["due_on"], "done_at": r["done_at"]}
+            for r in conn.execute("SELECT * FROM outcome_items WHERE case_id IN"
+                                  " (SELECT id FROM cases WHERE person_id = ?)"
+                                  " ORDER BY id", (person_id,))],
     }
 
 
@@ -77,8 +111,10 @@ def erase(conn: sqlite3.Connection, person_id: int, now: float, actor: str) -> N
                                       (person_id,)).fetchall():
         conn.execute("UPDATE addresses SET address_hash = ? WHERE id = ?",
                      (secrets.token_bytes(32), address_id))
+    # 'sending' too: a send in flight may still be marked sent, but after a crash the row must
+    # not be reconciled, as its payload and address can no longer be read
     conn.execute("UPDATE outbox SET status = 'cancelled' WHERE person_id = ?"
-                 " AND status IN ('pending', 'held')", (person_id,))
+                 " AND status IN ('pending', 'held', 'sending')", (person_id,))
     conn.execute("UPDATE jobs SET status = 'cancelled', done_at = ? WHERE person_id = ?"
                  " AND status = 'pending'", (now, person_id))
     conn.execute("UPDATE people SET status = 'erased' WHERE id = ?", (person_id,))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from bot.privacy import retention
 from bot.scheduler.windows import deliver_at, in_window
 from bot.types import State
 
@@ -63,8 +64,10 @@ register(Kind("reply_overdue"))
 register(Kind("review_due"))
 register(Kind("meeting_reminder", to_person=True, expires="at"))
 register(Kind("checkin", to_person=True))
-# hooks for later issues: a letter is waiting (letters), the nightly retention sweep (privacy)
+# hooks for later issues: a letter is waiting (letters)
 register(Kind("letter_notice", to_person=True))
+# the daily retention sweep: no person; runs in the claiming transaction, schedules the next
+register(Kind(retention.KIND, system=retention.run_job))
 
 
 def _expiry(kind: Kind, data: Mapping[str, Any]) -> datetime | None:

@@ -44,7 +44,7 @@ def _person(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[st
     rows = conn.execute("SELECT id, channel, address_enc, last_seen_at FROM addresses"
                         " WHERE person_id = ? ORDER BY last_seen_at DESC, id DESC", (person_id,))
     person["addresses"] = [
-        {"channel": r["channel"], "address": cipher.open(r["address_enc"], "address"),
+        {"channel": r["channel"], "address": _text(cipher, r["address_enc"], "address"),
          "last_seen_at": r["last_seen_at"]}
         for r in rows
     ]
@@ -58,8 +58,30 @@ def _case_data(cipher: Cipher, row: sqlite3.Row) -> dict[str, Any]:
     return case
 
 
-def _decrypted(cipher: Cipher, blob: bytes | None, context: str) -> dict[str, Any]:
-    return dict(json.loads(cipher.open(blob, context))) if blob else {}
+ERASED = "(erased)"
+
+
+def _text(cipher: Cipher, blob: bytes | None, context: str) -> str:
+    """Decrypted text; an erased value (empty) shows as such instead of failing the page."""
+    return cipher.open(blob, context) if blob else ERASED
+
+
+class _Erased(dict[str, Any]):
+    """An erased record: every field reads "(erased)", so pages still render after erasure."""
+
+    def __missing__(self, key: str) -> str:
+        return ERASED
+
+
+def _decrypted(cipher: Cipher, blob: bytes | None, context: str,
+               plain: dict[str, Any]) -> dict[str, Any]:
+    """The sealed fields of a record, with its plain columns added."""
+    if blob is None:
+        found: dict[str, Any] = {}
+    else:
+        found = dict(json.loads(cipher.open(blob, context))) if blob else _Erased()
+    found.update(plain)
+    return found
 
 
 def load(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> CaseFile | None:
@@ -82,22 +104,23 @@ def load(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> CaseFile | N
     ]
     other = conn.execute("SELECT * FROM other_parties WHERE case_id = ?", (case_id,)).fetchone()
     if other is not None:
-        cf.other_party = {**_decrypted(cipher, other["data_enc"], "other_party"),
-                          "accepted_responsibility": bool(other["accepted_responsibility"]),
-                          "risk_assessed": bool(other["risk_assessed"]),
-                          "updated_by": other["updated_by"], "updated_at": other["updated_at"]}
+        cf.other_party = _decrypted(cipher, other["data_enc"], "other_party", {
+            "accepted_responsibility": bool(other["accepted_responsibility"]),
+            "risk_assessed": bool(other["risk_assessed"]),
+            "updated_by": other["updated_by"], "updated_at": other["updated_at"]})
     cf.outcome_items = [
-        {**_decrypted(cipher, r["item_enc"], "outcome"), "id": r["id"], "due_on": r["due_on"],
-         "review_at": r["review_at"], "done_at": r["done_at"]}
+        _decrypted(cipher, r["item_enc"], "outcome", {
+            "id": r["id"], "due_on": r["due_on"], "review_at": r["review_at"],
+            "done_at": r["done_at"]})
         for r in conn.execute("SELECT * FROM outcome_items WHERE case_id = ? ORDER BY id",
                               (case_id,))
     ]
     ref = conn.execute("SELECT * FROM referrals WHERE case_id = ? ORDER BY id DESC LIMIT 1",
                        (case_id,)).fetchone()
     if ref is not None:
-        cf.referral = {**_decrypted(cipher, ref["data_enc"], "referral"),
-                       "org_type": ref["org_type"], "consent_sms": bool(ref["consent_sms"]),
-                       "created_by": ref["created_by"], "created_at": ref["created_at"]}
+        cf.referral = _decrypted(cipher, ref["data_enc"], "referral", {
+            "org_type": ref["org_type"], "consent_sms": bool(ref["consent_sms"]),
+            "created_by": ref["created_by"], "created_at": ref["created_at"]})
     cf.jobs = [dict(r) for r in conn.execute(
         "SELECT id, kind, due_at, status, data FROM jobs WHERE person_id = ?"
         " ORDER BY due_at, id", (pid,))]
@@ -118,7 +141,7 @@ def _timeline(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
         if status == "pending" and r["not_before"] and r["not_before"] > r["created_at"]:
             status = "waiting for safe time"
         entries.append(Entry(r["created_at"], f"message_{r['direction']}",
-                             cipher.open(r["body_enc"], "message"), status))
+                             _text(cipher, r["body_enc"], "message"), status))
     entries.extend(Entry(j["due_at"], "job", j["kind"], j["status"]) for j in cf.jobs)
     entries.extend(Entry(m["at"], "meeting", f"{m['kind']} ({m['mode']})",
                          "held" if m["held_at"] else "planned") for m in cf.meetings)

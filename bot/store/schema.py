@@ -254,6 +254,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX provider_messages_outbox ON provider_messages(outbox_id);
     CREATE INDEX provider_messages_final ON provider_messages(final, forgotten_at);
     """,
+    # privacy (issue 9): when the provider's copy of a received message was deleted (sent
+    # messages keep theirs in provider_messages.forgotten_at)
+    """
+    ALTER TABLE inbound ADD COLUMN provider_forgotten_at REAL;
+    """,
 )
 
 
