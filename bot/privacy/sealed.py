@@ -22,4 +22,8 @@ SEALED: list[Sealed] = [
     Sealed("messages", "body_enc", "message", "person_id"),
     Sealed("outbox", "payload_enc", "outbox", "person_id"),
     Sealed("cases", "data_enc", "case", "person_id"),
+    Sealed("letter_versions", "body_enc", "letter",
+           "(SELECT l.person_id FROM letters l WHERE l.id = letter_id)"),
+    Sealed("letter_versions", "reason_enc", "letter_reason",
+           "(SELECT l.person_id FROM letters l WHERE l.id = letter_id)"),
 ]
