@@ -26,6 +26,10 @@ MAX_REASON = 160  # with its lead-in, one SMS of at most 3 segments even in UCS-
 class LetterError(ValueError):
     """An operation the rules refuse; the message says why, for the facilitator."""
 
+    def __init__(self, message: str, blocked: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.blocked = blocked  # kinds of contact detail that stopped an approval
+
 
 @dataclass(frozen=True)
 class Staff:
@@ -66,6 +70,13 @@ def _letter(conn: sqlite3.Connection, letter_id: int) -> letters.Letter:
     if found is None or found.status == "draft":
         raise LetterError("There is no such letter")
     return found
+
+
+def _not_withdrawn(conn: sqlite3.Connection, letter: letters.Letter) -> None:
+    """Once the person harmed has withdrawn, nothing of theirs is passed on or announced."""
+    row = conn.execute("SELECT status FROM people WHERE id = ?", (letter.person_id,)).fetchone()
+    if row is None or row["status"] not in ("active", "paused"):
+        raise LetterError("The person harmed has withdrawn: nothing is passed on")
 
 
 def _audit(conn: sqlite3.Connection, who: Staff, action: str, letter: letters.Letter, ts: float,
@@ -111,6 +122,7 @@ def _approve(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, who: Staf
     letter = _letter(conn, letter_id)
     if letter.status != "pending_review":
         raise LetterError("This letter is not waiting for approval")
+    _not_withdrawn(conn, letter)
     version = letters.current(conn, cipher, letter.id)
     assert version is not None
     if letter.direction == "to_victim" and who.actor in _typists(conn, cipher, letter):
@@ -119,10 +131,9 @@ def _approve(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, who: Staf
     found = findings(conn, cipher, letter)
     blocking = [f for f in found if f.blocking]
     if blocking:
-        _audit(conn, who, "letter_approval_blocked", letter, ts, version=version.number,
-               kinds=sorted({f.kind for f in blocking}))
         raise LetterError("It contains " + ", ".join(sorted({f.label for f in blocking}))
-                          + ". Propose an edit without it; the author must agree to it")
+                          + ". Propose an edit without it; the author must agree to it",
+                          tuple(sorted({f.kind for f in blocking})))
     if found and not confirmed:
         raise LetterError("Check the warnings and confirm that nothing in it identifies or "
                           "locates anyone")
@@ -137,12 +148,19 @@ async def approve(runtime: Runtime, cipher: Cipher, letter_id: int, who: Staff,
                   confirmed: bool = False) -> None:
     """Approve the standing wording; a letter for the person harmed is then announced to them."""
     ts = to_ts(runtime.clock.now())
-    person = await runtime.db.read(lambda c: _letter(c, letter_id))
-    if person.direction == "to_other":
-        await runtime.db.write(lambda c: _approve(c, cipher, letter_id, who, confirmed, ts))
-        return
-    await runtime.act(person.person_id, "letter_ready", {"letter": letter_id}, who.actor,
-                      prepare=lambda c: _approve(c, cipher, letter_id, who, confirmed, ts))
+    found = await runtime.db.read(lambda c: _letter(c, letter_id))
+    try:
+        if found.direction == "to_other":
+            await runtime.db.write(lambda c: _approve(c, cipher, letter_id, who, confirmed, ts))
+            return
+        await runtime.act(found.person_id, "letter_ready", {"letter": letter_id}, who.actor,
+                          prepare=lambda c: _approve(c, cipher, letter_id, who, confirmed, ts))
+    except LetterError as exc:
+        kinds = list(exc.blocked)
+        if kinds:  # the refused attempt is recorded too (the refusal itself rolled back)
+            await runtime.db.write(lambda c: _audit(c, who, "letter_approval_blocked", found,
+                                                    ts, kinds=kinds))
+        raise
 
 
 def _edit(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, text: str, reason: str,
@@ -184,6 +202,7 @@ async def mark_delivered(runtime: Runtime, letter_id: int, on: str, who: Staff) 
         letter = _letter(conn, letter_id)
         if letter.direction != "to_other" or letter.status != "approved":
             raise LetterError("Only an approved letter to the other party can be delivered")
+        _not_withdrawn(conn, letter)
         letters.set_status(conn, letter.id, "delivered", ts, delivered_by=who.actor,
                            delivered_at=ts, delivered_on=on)
         _audit(conn, who, "letter_delivered", letter, ts, version=letter.approved_version,
@@ -200,6 +219,7 @@ async def printable(runtime: Runtime, cipher: Cipher, letter_id: int, who: Staff
         letter = _letter(conn, letter_id)
         if letter.direction != "to_other" or letter.status not in ("approved", "delivered"):
             raise LetterError("Only an approved letter to the other party can be printed")
+        _not_withdrawn(conn, letter)
         version = next(v for v in letters.versions(conn, cipher, letter.id)
                        if v.number == letter.approved_version)
         _audit(conn, who, "letter_printed", letter, ts, version=version.number)
