@@ -20,6 +20,11 @@ STREET = re.compile(
     r"dr|way|crescent|court|place|terrace|gardens|grove|hill|square|row|walk|mews)\b",
     re.IGNORECASE,
 )
+# "Mill Road", "Station Close": a capitalised name and a street word, without a number
+NAMED_STREET = re.compile(
+    r"\b[A-Z][a-z']+ (?:Street|Road|Avenue|Lane|Close|Drive|Way|Crescent|Court|Place|Terrace|"
+    r"Gardens|Grove|Hill|Square|Row|Walk|Mews)\b"
+)
 KINDS = {
     "phone": "a phone number",
     "email": "an email address",
@@ -79,7 +84,10 @@ def check(text: str, details: CaseDetails, from_victim: bool) -> list[Finding]:
         out.append(Finding("own_phone" if mine else "phone", phone, from_victim))
     out += [Finding("email", m.group(0), from_victim) for m in EMAIL.finditer(text)]
     out += [Finding("postcode", m.group(0), False) for m in POSTCODE.finditer(text)]
-    out += [Finding("street", m.group(0), False) for m in STREET.finditer(text)]
+    streets = [m.group(0) for m in STREET.finditer(text)]
+    streets += [m.group(0) for m in NAMED_STREET.finditer(text)
+                if not any(m.group(0) in s for s in streets)]
+    out += [Finding("street", s, False) for s in streets]
     if from_victim:
         out += [Finding("own_name", n, True) for n in _mentions(text, details.own_names)]
         out += [Finding("own_place", p, True) for p in _mentions(text, details.own_places)]
