@@ -13,6 +13,7 @@ from bot.channels.segments import segments
 from bot.config import Settings
 from bot.letters_apply import split
 from bot.letters_check import CaseDetails, check
+from bot.store import letters
 from bot.store.db import Database
 from bot.types import FacilitatorAction, LetterOp, Message, Schedule, State, Timer
 from tests.flowkit import T0
@@ -139,3 +140,19 @@ def test_no_letter_text_in_the_state_and_read_is_the_only_way_in() -> None:
         assert not any(isinstance(e, LetterOp) and e.op == "show" for e in later.effects)
     read = engine.step(told.state, Message("read", "sms"), T0)
     assert LetterOp("show", 7) in read.effects
+
+
+async def test_export_has_their_letters_and_erasure_blanks_every_version(
+        settings: Settings) -> None:
+    from bot.privacy import subject
+    from bot.service import cipher_for
+
+    cipher = cipher_for(settings)
+    async with await played("edit_rejected", settings) as db:
+        exported = await db.read(lambda c: subject.export(c, cipher, 1))
+        assert [v["text"] for v in exported["letters"][0]["versions"]] == [
+            "I want you to know it was not my fault.", "I want you to know how I felt."]
+        await db.write(lambda c: subject.erase(c, 1, 0.0, "test"))
+        bodies = await db.read(lambda c: [v.body + v.reason for v in letters.versions(
+            c, cipher, 1)])
+    assert bodies == ["", ""]

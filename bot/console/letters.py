@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -70,12 +71,13 @@ async def _load(request: Request, v: Visitor, action: str) -> dict[str, Any] | R
 
 @staff
 async def letter_page(request: Request, v: Visitor) -> Response:
+    service: Service = request.app.state.service
     got = await _load(request, v, "letter_viewed")
     if isinstance(got, Response):
         return got
+    today = service.runtime.clock.now().astimezone(ZoneInfo(service.settings.timezone)).date()
     return render(request, v, "letter.html", status_names=STATUS, directions=DIRECTION,
-                  notice=request.query_params.get("done", ""), today=date.today().isoformat(),
-                  **got)
+                  notice=request.query_params.get("done", ""), today=today.isoformat(), **got)
 
 
 @staff
