@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.flows import ACTIONS
 from bot.runtime import Inbound
 from bot.service import Service
-from bot.simulate_letters import DESK_ONLY, LETTER_ACTIONS, letter_act
+from bot.simulate_letters import DESK_ONLY, LETTER_ACTIONS, desk_act
 from bot.store import jobs, outbox, records
 from bot.types import ChannelName
 
@@ -146,7 +146,7 @@ class Simulation:
             raise DirectiveError("::act needs a person: send a message from this address first")
         try:
             if action in LETTER_ACTIONS:
-                self.emit(await letter_act(self.service, found[0], action, data))
+                self.emit(await desk_act(self.service, found[0], action, data))
             else:
                 await self.service.runtime.act(found[0], action, data, actor="simulate")
         except ValueError as exc:

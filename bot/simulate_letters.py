@@ -30,7 +30,7 @@ def _id(data: dict[str, Any]) -> int:
     return letter
 
 
-async def letter_act(service: Service, person_id: int, action: str,
+async def desk_act(service: Service, person_id: int, action: str,
                      data: dict[str, Any]) -> dict[str, Any]:
     """Run one letter action; what to print about it."""
     who = letterdesk.Staff(str(data.get("by") or "simulate"), data.get("supervisor") is True)

@@ -3,6 +3,7 @@ checks, and the engine's promises (no letter text in the state, READ is the only
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,9 @@ def test_no_letter_text_in_the_state_and_read_is_the_only_way_in() -> None:
     out = engine.step(out.state, Message("Words only the store may keep.", "sms"), T0)
     assert LetterOp("append", text="Words only the store may keep.") in out.effects
     assert "Words only" not in repr(out.state)
+    for answer in ("1", "1"):  # finished, send it
+        out = engine.step(out.state, Message(answer, "sms"), T0)
+    assert LetterOp("submit") in out.effects and out.state.flow == "menu"
     ready = engine.step(out.state, FacilitatorAction("letter_ready", {"letter": 7}), T0)
     assert any(isinstance(e, Schedule) and e.kind == "letter_notice" for e in ready.effects)
     assert not ready.replies  # nothing is said until the notice comes due in a safe time
@@ -156,3 +160,12 @@ async def test_export_has_their_letters_and_erasure_blanks_every_version(
         bodies = await db.read(lambda c: [v.body + v.reason for v in letters.versions(
             c, cipher, 1)])
     assert bodies == ["", ""]
+
+
+def test_a_notice_waits_while_the_person_is_writing() -> None:
+    writing = State(flow="letters", step="more", case_open=True,
+                    answers={"letter_parts": 1, "letter_return": "menu.idle"})
+    out = engine.step(writing, Timer("letter_notice", {"letter": 3}), T0)
+    assert (out.state.flow, out.state.step) == ("letters", "more") and not out.replies
+    assert [e for e in out.effects if isinstance(e, Schedule)] == [
+        Schedule("letter_notice", T0 + timedelta(hours=1), key="letter_3", data={"letter": 3})]

@@ -25,6 +25,7 @@ WHEN = (
     Choice("3d", N_("In 3 days"), N_("3 days|three days")),
     Choice("7d", N_("In a week"), N_("a week|one week|week")),
 )
+BUSY_RETRY = timedelta(hours=1)
 SPANS = {"4h": timedelta(hours=4), "1d": timedelta(days=1), "3d": timedelta(days=3),
          "7d": timedelta(days=7)}
 
@@ -68,6 +69,11 @@ def _done_with(state: State, letter: int) -> State:
 def notice_due(state: State, timer: Timer, now: datetime) -> Go:
     """A `letter_notice` job came due (in a safe time, not paused): say a message is waiting."""
     letter = int(timer.data.get("letter") or 0)
+    if state.flow in ("letters", "letters_read") and state.step not in ("notice",):
+        # they are writing a letter or answering about one: ask once they have finished
+        key = f"letter_edit_{letter}" if timer.data.get("edit") else f"letter_{letter}"
+        return Go(STAY, effects=(Schedule("letter_notice", now + BUSY_RETRY, key=key,
+                                          data=dict(timer.data)),))
     if timer.data.get("edit"):
         if state.answers.get("letter_edit") != letter:
             return Go(STAY, effects=(Audit("letter_notice_stale", {"letter": letter}),))
