@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.flows import ACTIONS, FIRST_FLOW, FLOWS, TIMERS, intents
+from bot.flows import ACTIONS, FIRST_FLOW, FLOWS, TIMERS, intents, menu
 from bot.flows.base import END, Answer, Go, Step
 from bot.flows.common import NOT_UNDERSTOOD, ONLY_TEXT, WELCOME_BACK
 from bot.i18n import gettext, keywords, normalise
@@ -57,7 +57,11 @@ def _on_message(state: State, msg: Message, now: datetime) -> Outcome:
     if state.status == "withdrawn" and intent not in (intents.Intent.RISK, intents.Intent.RESUME):
         return Outcome(state)  # they asked us to stop: silence until they come back
     if intent is not None:
-        return _follow(state, intents.handle(intent, state, msg.text, now), now)
+        out = _follow(state, intents.handle(intent, state, msg.text, now), now)
+        if not out.replies and out.state.status == "active":
+            # e.g. RESUME when nothing is paused, at a step with no question: never silence
+            out = replace(out, replies=(Reply(menu.NOTED),))
+        return out
     if state.status == "paused":
         return Outcome(state, (Reply(intents.STILL_PAUSED),))
     if not state.flow:

@@ -18,9 +18,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.channels.base import Channel, Failed, Outgoing, Retry, SendResult, Sent
+from bot.channels.rate import RateLimiter
 from bot.clock import Clock, to_ts
 from bot.crypto import Cipher
-from bot.store import outbox
+from bot.store import outbox, provider
 from bot.store.db import Database
 from bot.store.outbox import OutboxRow
 
@@ -51,13 +52,27 @@ class Sender:
     def on_alert(self, callback: AlertCallback) -> None:
         self._alert_callbacks.append(callback)
 
+    def alert(self, alert: dict[str, Any]) -> None:
+        """Tell whoever listens (the console) about a committed alert."""
+        for callback in self._alert_callbacks:
+            callback(alert)
+
     def wake(self, *_: object) -> None:
         self._wake.set()
 
     @staticmethod
     def outgoing(row: OutboxRow) -> Outgoing:
         return Outgoing(row.id, row.address, row.text, row.choices, row.locale,
-                        scheduled=row.priority != outbox.REPLY)
+                        scheduled=row.priority != outbox.REPLY, first_try=row.first_attempt_at)
+
+    def _limits(self) -> dict[str, int]:
+        """Rows each channel may take now: all of a batch, or what its rate limiter allows."""
+        limits = {}
+        for name, channel in self.channels.items():
+            limiter: RateLimiter | None = getattr(channel, "limiter", None)
+            limits[name] = self.batch if limiter is None else min(self.batch,
+                                                                  limiter.available())
+        return limits
 
     async def recover(self) -> int:
         """Settle rows left `sending` by a crash: reconcile with the channel, else resend."""
@@ -86,10 +101,14 @@ class Sender:
         if not self.channels:
             return 0
         now = to_ts(self.clock.now())
-        names = tuple(self.channels)
-        rows = await self.db.write(
-            lambda c: outbox.claim_due(c, self.cipher, now, self.batch, names)
-        )
+        limits = {name: n for name, n in self._limits().items() if n > 0}
+
+        def claim(conn: sqlite3.Connection) -> list[OutboxRow]:
+            # one claim per channel, each in priority order: replies before scheduled rows
+            return [row for name, n in limits.items()
+                    for row in outbox.claim_due(conn, self.cipher, now, n, (name,))]
+
+        rows = await self.db.write(claim) if limits else []
         if not rows:
             return 0
         by_person: dict[int, list[OutboxRow]] = {}
@@ -106,11 +125,13 @@ class Sender:
                 alert = self._record(conn, row, result, done)
                 if alert:
                     alerts.append(alert)
+            for row, result in zip(rows, results, strict=True):  # after any retry was marked
+                if isinstance(result, Failed) and result.opted_out:
+                    outbox.cancel_channel(conn, row.person_id, row.channel)
 
         await self.db.write(unit)
         for alert in alerts:
-            for callback in self._alert_callbacks:
-                callback(alert)
+            self.alert(alert)
         return len(rows)
 
     async def _send_in_order(self, rows: list[OutboxRow]) -> list[tuple[int, SendResult]]:
@@ -135,6 +156,9 @@ class Sender:
     ) -> dict[str, Any] | None:
         if isinstance(result, Sent):
             outbox.mark_sent(conn, row.id, result.provider_id, now)
+            if getattr(self.channels.get(row.channel), "tracks_delivery", False):
+                ids = [p for p in result.provider_id.split(",") if p]
+                provider.record_sent(conn, row.channel, row.id, ids, "queued", now)
             return None
         if isinstance(result, Retry) and row.attempts < self.max_attempts:
             outbox.mark_retry(conn, row.id, now + backoff(row.attempts, result.after),
@@ -156,8 +180,17 @@ class Sender:
         return {"id": alert_id, "kind": kind, "person": row.person_id, "outbox": row.id}
 
     async def next_due(self) -> float | None:
+        """When the next row may go: when it is due, or when its channel's rate allows."""
         names = tuple(self.channels)
-        return await self.db.read(lambda c: outbox.next_due(c, names)) if names else None
+        dues = await self.db.read(lambda c: {n: outbox.next_due(c, (n,)) for n in names})
+        now = to_ts(self.clock.now())
+        times = []
+        for name, due in dues.items():
+            if due is None:
+                continue
+            limiter: RateLimiter | None = getattr(self.channels[name], "limiter", None)
+            times.append(max(due, now + limiter.delay()) if limiter is not None else due)
+        return min(times, default=None)
 
     async def run(self, idle: float = 30.0) -> None:
         """Send until cancelled; sleeps until woken by a commit or the next due row."""

@@ -115,3 +115,12 @@ def test_a_plain_yes_on_sms_is_not_a_return_from_opt_out() -> None:
 def test_a_new_person_sending_start_begins_first_contact() -> None:
     out = engine.step(State(), Message("start", "sms"), T0)
     assert out.state.flow == "first_contact" and out.state.step == "safe"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_resume_when_nothing_is_paused_is_still_answered_at_rest(locale: str) -> None:
+    """Found by the fuzz test: RESUME at the resting step used to get no answer at all."""
+    chat = at("menu", "idle", locale)
+    chat.send(WORDS[locale]["resume"])
+    assert chat.texts(), "silence after RESUME"
+    assert (chat.state.flow, chat.state.step, chat.state.status) == ("menu", "idle", "active")

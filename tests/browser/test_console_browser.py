@@ -178,6 +178,12 @@ async def test_take_a_new_contact_reply_and_schedule_a_meeting(
     assert stage == [("first_conversation",)]
     met = await _db_rows(server.settings, "SELECT kind, mode, created_by FROM meetings")
     assert met == [("meeting", "video", "alice@example.org")]
+    # the console action reached the scheduler: a reminder to the person is pending, and the
+    # 48-hour reply clock stopped when the reply was recorded
+    jobs = await _db_rows(server.settings, "SELECT kind, status FROM jobs ORDER BY id")
+    assert ("meeting_reminder", "pending") in jobs
+    assert ("reply_reminder", "cancelled") in jobs
+    assert not [k for k, st in jobs if k.startswith("reply_") and st == "pending"], jobs
     audit = {r[0] for r in await _db_rows(
         server.settings, "SELECT action FROM audit WHERE actor = 'alice@example.org'")}
     assert {"login", "case_viewed", "replied", "meeting_recorded"} <= audit
