@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.flows.base import REASK, Answer, Flow, Go, Step
+from bot.flows.common import Words
 from bot.i18n import N_
 from bot.types import Alert, Choice, Effect, LetterOp, Msg, Reply, State
 
@@ -46,9 +47,11 @@ NO_CASE = Msg(N_(
     "Letters are passed on by our team once they have talked with you. Reply PERSON to talk "
     "to someone."
 ))
-EDIT_NOTICE = Msg(N_(
-    "Our team has suggested a change to the letter you wrote. Would you like to see it now?"
-))
+EDIT_NOTICE = Words(
+    N_("Our team has suggested a change to what you wrote. Would you like to see it now?"),
+    plain=N_("Our team has suggested a change to the letter you wrote. Would you like to see "
+             "it now?"),
+)
 EDIT_LATER = Msg(N_("That is fine. Reply LETTER when you want to see it."))
 EDIT_ASK = Msg(N_("Do you agree to this new wording? Only wording you agree to is passed on."))
 EDIT_ACCEPTED = Msg(N_("Thank you. Our team will check it once more before it is passed on."))
