@@ -189,3 +189,45 @@ async def test_dashboard_queue_lists_letters_waiting(settings: Settings) -> None
         dash = (await client.get("/console/")).text
         assert "Letters awaiting review (1)" in dash and "Words." not in dash
         assert case_id
+
+
+async def test_print_and_delivery_only_after_approval_and_never_after_withdrawal(
+        settings: Settings) -> None:
+    async with console(settings) as (app, client):
+        await setup(app, client)
+        person = Person(app)
+        await person.say("letter", "My own words.", "1", "1")
+        await login(client, ALICE)
+        assert (await client.get("/console/letters/1/print")).status_code == 409
+        early = await post(client, "/console/letters/1/delivered", {"on": "2026-03-05"},
+                           page="/console/letters/1")
+        assert early.status_code == 409
+        await person.say("WITHDRAW")
+        refused = await post(client, "/console/letters/1/approve", page="/console/letters/1")
+        assert refused.status_code == 409 and "withdrawn" in refused.text
+        assert (await letter_row(app, 1))["status"] == "pending_review"
+        bad = await post(client, "/console/letters/1/delivered", {"on": "soon"},
+                         page="/console/letters/1")
+        assert bad.status_code == 400
+
+
+async def test_a_corrected_typed_in_letter_needs_someone_else_again(settings: Settings) -> None:
+    async with console(settings) as (app, client):
+        case_id, _ = await setup(app, client)
+        await login(client, ALICE)
+        await post(client, f"/console/cases/{case_id}/letters", {"text": "I am sory."},
+                   page=f"/console/cases/{case_id}")
+        await post(client, "/console/logout")
+        await login(client, BOB)
+        fixed = await post(client, "/console/letters/1/edit",
+                           {"text": "I am sorry.", "reason": "Spelling."},
+                           page="/console/letters/1")
+        assert fixed.status_code == 303
+        own = await post(client, "/console/letters/1/approve", page="/console/letters/1")
+        assert own.status_code == 409
+        await post(client, "/console/logout")
+        await login(client, SUE)
+        assert (await post(client, "/console/letters/1/approve",
+                           page="/console/letters/1")).status_code == 303
+        row = await letter_row(app, 1)
+        assert row["approved_version"] == 2 and row["approved_by"] == SUE
