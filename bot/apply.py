@@ -11,6 +11,7 @@ from typing import Any
 from bot import i18n
 from bot.clock import to_ts
 from bot.crypto import Cipher
+from bot.letters_apply import apply_letter
 from bot.scheduler import kinds
 from bot.scheduler.windows import deliver_at, timezone_of
 from bot.store import jobs, outbox, records
@@ -19,6 +20,7 @@ from bot.types import (
     Audit,
     CancelJobs,
     Effect,
+    LetterOp,
     OpenCase,
     Outcome,
     RecordConsent,
@@ -161,7 +163,25 @@ def _effect(
             outbox.cancel_scheduled(conn, pid)
     elif isinstance(effect, Audit):
         records.audit(conn, target.actor, effect.action, ts, pid, case_id, dict(effect.detail))
+    elif isinstance(effect, LetterOp):
+        _letter(conn, cipher, target, state, effect, case_id, now, applied)
     return case_id
+
+
+def _letter(conn: sqlite3.Connection, cipher: Cipher, target: Target, state: State,
+            op: LetterOp, case_id: int | None, now: datetime, applied: Applied) -> None:
+    """A letter op; a letter shown goes out in parts on the channel the person is using."""
+    address_id = target.address_id or records.latest_address(conn, target.person_id)
+    row = conn.execute("SELECT a.channel, p.opted_out FROM addresses a JOIN people p"
+                       " ON p.id = a.person_id WHERE a.id = ?", (address_id,)).fetchone()
+    channel = row["channel"] if row else ""
+
+    def enqueue(reply: Reply) -> None:
+        if row is not None and not row["opted_out"]:
+            _enqueue(conn, cipher, target, state, reply, now, applied)
+
+    apply_letter(conn, cipher, target.person_id, case_id, target.actor, channel, op, now,
+                 enqueue)
 
 
 def _schedule(

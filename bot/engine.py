@@ -160,6 +160,13 @@ def _follow(state: State, go: Go, now: datetime, immediate: bool = True) -> Outc
         replies.extend(entered.prompt(state))
         if entered.wait:
             break
+        if callable(entered.then):  # a step that acts on arrival (e.g. after a gate)
+            went = entered.then(state, Answer(""), now)
+            state = went.state or state
+            replies.extend(went.replies)
+            effects.extend(went.effects)
+            target = went.to
+            continue
         target = entered.then if isinstance(entered.then, str) else END
     else:
         raise RuntimeError(f"flow loops without waiting at {state.flow}.{state.step}")

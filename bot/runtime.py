@@ -196,12 +196,19 @@ class Runtime:
         return fired
 
     async def act(
-        self, person_id: int, action: str, data: dict[str, Any] | None = None, actor: str = ""
+        self, person_id: int, action: str, data: dict[str, Any] | None = None, actor: str = "",
+        prepare: Callable[[sqlite3.Connection], object] | None = None,
     ) -> Applied:
-        """A facilitator action on a person's case (recorded reply, meeting set, ...)."""
+        """A facilitator action on a person's case (recorded reply, meeting set, ...).
+
+        `prepare` runs first in the same transaction (a letter approved and its notice
+        scheduled commit together); if it raises, nothing is stored.
+        """
         now = self.clock.now()
 
         def unit(conn: sqlite3.Connection) -> Applied:
+            if prepare is not None:
+                prepare(conn)
             target = Target(person_id, None, "", actor=actor or "facilitator")
             return self._step(conn, target, FacilitatorAction(action, data or {}, actor), now)
 

@@ -5,7 +5,8 @@ console stand-in that renders exactly as the named channel, and the clock is vir
 stored with the database, so a later run continues from where the last one stopped.
 Directives: `::wait 25h` (fire due jobs in order), `::from ADDRESS`, and `::act ACTION k=v ...`
 (a facilitator action on the current person's case, e.g. `::act meeting_set kind=meeting
-mode=phone at=2026-03-05T14:00:00Z`; values are JSON where they parse, so `days=[2,7]`).
+mode=phone at=2026-03-05T14:00:00Z`; values are JSON where they parse, so `days=[2,7]`; letter
+actions are in bot.simulate_letters).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.config import Settings
 from bot.flows import ACTIONS
 from bot.runtime import Inbound
 from bot.service import Service
+from bot.simulate_letters import DESK_ONLY, LETTER_ACTIONS, desk_act
 from bot.store import jobs, outbox, records
 from bot.types import ChannelName
 
@@ -137,12 +139,16 @@ class Simulation:
         found = await self.service.db.read(
             lambda c: records.find_address(c, cipher, channel, address)
         )
-        if action not in ACTIONS:
-            raise DirectiveError(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
+        known = [a for a in (*ACTIONS, *LETTER_ACTIONS) if a not in DESK_ONLY]
+        if action not in known:
+            raise DirectiveError(f"unknown action {action!r}: use one of {', '.join(known)}")
         if found is None:
             raise DirectiveError("::act needs a person: send a message from this address first")
         try:
-            await self.service.runtime.act(found[0], action, data, actor="simulate")
+            if action in LETTER_ACTIONS:
+                self.emit(await desk_act(self.service, found[0], action, data))
+            else:
+                await self.service.runtime.act(found[0], action, data, actor="simulate")
         except ValueError as exc:
             raise DirectiveError(f"::act {action}: {exc}") from None
         await self.flush()

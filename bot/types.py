@@ -145,6 +145,19 @@ class Audit:
     detail: Mapping[str, JSONValue] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LetterOp:
+    """Something about a letter (bot.letters_apply carries it out against the letters store).
+
+    `op`: append (a part of the person's draft), restart, cancel, submit, show_draft, show
+    (the letter for them, in parts), show_edit, edit_accepted, edit_rejected, declined, withheld.
+    """
+
+    op: str
+    letter: int = 0
+    text: str = ""  # only for `append`; the store keeps it encrypted, never in audit
+
+
 Effect = (
     OpenCase
     | UpdateCase
@@ -155,6 +168,7 @@ Effect = (
     | WithdrawConsent
     | SetOptOut
     | Audit
+    | LetterOp
 )
 
 

@@ -53,7 +53,9 @@ def test_withdraw_confirms_once_cancels_everything_then_silence(
     assert not later.replies and not later.effects
     chat.send(WORDS[locale]["resume"])
     assert chat.state.status == "active" and Alert("returned") in chat.last.effects  # type: ignore[union-attr]
-    assert (chat.state.flow, chat.state.step) == (flow, step)
+    # a letter notice or a suggested wording is never offered again after a withdrawal
+    offered = flow == "letters_read" or step in ("edit_notice", "edit_review")
+    assert (chat.state.flow, chat.state.step) == (("menu", "idle") if offered else (flow, step))
 
 
 @pytest.mark.parametrize(("flow", "step"), WAITING)

@@ -139,11 +139,11 @@ def test_the_menu_sets_changes_and_removes_the_word_behind_the_gate() -> None:
     chat.send(*OPEN_CASE, "2", "2")  # no secret word, no information
     chat.send("menu", "secret word", "Quiet river", "quiet river")
     assert passphrase.is_set(chat.state)
-    chat.send("menu", "6")
+    chat.send("menu", "7")
     assert chat.state.step == "check"
     chat.send("not the word")
     assert chat.state.step == "idle" and passphrase.is_set(chat.state)
-    chat.send("menu", "6", "quiet river")
+    chat.send("menu", "7", "quiet river")
     assert chat.state.step == "manage"
     chat.send("remove it")
     assert not passphrase.is_set(chat.state) and chat.state.step == "idle"
@@ -162,7 +162,7 @@ async def test_the_message_log_never_keeps_the_word_but_keeps_risk_words(service
     from bot.service import Service
 
     assert isinstance(service, Service)
-    said = [*OPEN_CASE, "1", WORD, WORD, "menu", "6", "I want to die", "wrong word"]
+    said = [*OPEN_CASE, "1", WORD, WORD, "menu", "7", "I want to die", "wrong word"]
     for n, text in enumerate(said):
         await service.runtime.handle(Inbound("sms", "+447700900666", f"SM{n}", text))
     logged = await service.db.read(lambda c: [

@@ -81,7 +81,10 @@ def test_segment_counting(text: str, expected: tuple[str, int]) -> None:
 
 SAMPLE: dict[str, Any] = {"name": "Christopher-James", "version": "2026-03-v1",
                           "what": "meeting in person", "when": "Wednesday 30 September, 14:30",
-                          "place": "the community centre on Station Road"}
+                          "place": "the community centre on Station Road",
+                          # a facilitator's reason for a suggested wording: at most 160 characters
+                          "reason": ("leave out the street name, it could tell where you live; "
+                                     * 3)[:160]}
 COUNTS = (1, 2, 3, 5, 12, 22)
 BANNED = re.compile(
     r"\b(crim(e|es|inal)|offen(ce|ces|se|der|ders|ding)|restorative|courts?|kent|medway|"

@@ -7,11 +7,21 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.console import actions, case, dashboard, login, message, referrals, supervision
+from bot.console import (
+    actions,
+    case,
+    dashboard,
+    letters,
+    login,
+    message,
+    referrals,
+    supervision,
+)
 from bot.console.auth import Visitor
 from bot.console.pages import HERE, error, staff
 
 CASE = "/cases/{case_id:int}"
+LETTER = "/letters/{letter_id:int}"
 
 
 @staff
@@ -47,6 +57,12 @@ def routes() -> list[BaseRoute]:
         Route(CASE + "/close", actions.close, methods=post),
         Route(CASE + "/erase", supervision.erase, methods=post),
         Route(CASE + "/erasure-refused", supervision.refuse, methods=post),
+        Route(CASE + "/letters", letters.type_in, methods=post),
+        Route(LETTER, letters.letter_page),
+        Route(LETTER + "/print", letters.print_page),
+        Route(LETTER + "/approve", letters.approve, methods=post),
+        Route(LETTER + "/edit", letters.edit, methods=post),
+        Route(LETTER + "/delivered", letters.delivered, methods=post),
         Route("/{path:path}", not_found, methods=["GET", "POST"]),
     ]
 

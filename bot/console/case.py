@@ -14,7 +14,7 @@ from bot.console.pages import error, render, staff
 from bot.flows import passphrase
 from bot.scheduler.windows import WINDOWS
 from bot.service import Service
-from bot.store import casefile, casework, facilitators, records
+from bot.store import casefile, casework, facilitators, letters, records
 from bot.store.casefile import CaseFile
 from bot.store.casework import CaseRow
 from bot.store.facilitators import Facilitator
@@ -91,23 +91,24 @@ async def case_page(request: Request, v: Visitor) -> Response:
     case_id = int(request.path_params["case_id"])
     now = to_ts(service.runtime.clock.now())
 
-    def unit(conn: sqlite3.Connection) -> tuple[Access, CaseFile, list[Facilitator]] | int:
+    def unit(conn: sqlite3.Connection) -> tuple[Access, CaseFile, list[Facilitator],
+                                                list[letters.QueueRow]] | int:
         got = check_access(conn, v, case_id)
         if isinstance(got, int):
             return got
         cf = casefile.load(conn, service.cipher, case_id)
         assert cf is not None
         records.audit(conn, v.actor, "case_viewed", now, got.case.person_id, case_id)
-        return got, cf, facilitators.all_active(conn)
+        return got, cf, facilitators.all_active(conn), letters.for_case(conn, case_id)
 
     result = await service.db.write(unit)
     if isinstance(result, int):
         return await _denied(request, v, result, case_id)
-    access, cf, staff_list = result
+    access, cf, staff_list, case_letters = result
     others = {k: val for k, val in cf.answers.items()
               if k not in SHOWN_ANSWERS and k not in passphrase.HIDDEN}
     return render(request, v, "case.html", case=access.case, assigned=access.assigned,
                   cf=cf, shown_answers=SHOWN_ANSWERS, other_answers=others,
                   staff=staff_list, windows=WINDOWS, close_reasons=CLOSE_REASONS,
-                  notice=request.query_params.get("done", ""),
+                  case_letters=case_letters, notice=request.query_params.get("done", ""),
                   secret_word=passphrase.status(cf.answers, service.runtime.clock.now()))

@@ -12,7 +12,7 @@ from bot.clock import to_ts
 from bot.console.auth import Visitor
 from bot.console.pages import error, form_value, redirect, render, staff
 from bot.service import Service
-from bot.store import casework, facilitators, records
+from bot.store import casework, facilitators, letters, records
 
 REVIEW_AHEAD = 7 * 86400.0  # reviews due within a week are shown
 
@@ -36,6 +36,7 @@ async def dashboard(request: Request, v: Visitor) -> Response:
         return {
             "new_contacts": casework.new_contacts(conn, scope),
             "alerts": casework.open_alerts(conn, scope),
+            "letter_queue": letters.queue(conn, scope),
             "reviews": casework.reviews_due(conn, scope, now + REVIEW_AHEAD),
             "cases": casework.open_cases(conn, scope),
             "unassigned": casework.unassigned(conn) if scope is None else [],

@@ -8,6 +8,8 @@ from bot.flows import (
     facilitator,
     first_contact,
     info,
+    letters,
+    letters_read,
     menu,
     passphrase,
     settings,
@@ -22,7 +24,7 @@ ACTIONS = {**timers.ACTIONS, **facilitator.ACTIONS}
 FLOWS: dict[str, Flow] = {
     f.name: f
     for f in (first_contact.FLOW, triage.FLOW, info.FLOW, consent.FLOW, menu.FLOW,
-              settings.FLOW, checkin.FLOW, passphrase.FLOW)
+              settings.FLOW, checkin.FLOW, passphrase.FLOW, letters.FLOW, letters_read.FLOW)
 }
 FIRST_FLOW = first_contact.FLOW.name
 

@@ -41,8 +41,10 @@ class Step:
     """One thing the bot says, and (when `wait`) the answers it takes.
 
     `then` is a step name, a mapping of choice payload to step name, or a function for anything
-    that needs the answer. `save` stores the matched choice (or the text, for free text) in the
-    state's answers under that name.
+    that needs the answer (on a step that does not wait, the function runs on arrival with an
+    empty answer: a place other steps can lead to, e.g. through the secret-word gate). `save`
+    stores the matched choice (or the text, for free text) in the state's answers under that
+    name.
     """
 
     name: str

@@ -19,6 +19,7 @@ from bot.types import (
     CancelJobs,
     Effect,
     FacilitatorAction,
+    LetterOp,
     Msg,
     RecordConsent,
     Reply,
@@ -96,9 +97,42 @@ def referral_received(state: State, action: FacilitatorAction, now: datetime) ->
     )
 
 
+def _letter_id(action: FacilitatorAction) -> int:
+    letter = action.data.get("letter")
+    if not isinstance(letter, int) or letter < 1:
+        raise ValueError("needs the letter's id")
+    return letter
+
+
+def letter_ready(state: State, action: FacilitatorAction, now: datetime) -> Go:
+    """A letter for the person was approved: announce it in their safe time (never unasked)."""
+    letter = _letter_id(action)
+    if state.status == "withdrawn":
+        return Go(STAY, effects=(LetterOp("withheld", letter),
+                                 Audit("letter_withheld", {"letter": letter})))
+    pending = [int(x) for x in state.answers.get("letters_pending") or []]
+    state = state.with_answer("letters_pending", sorted({*pending, letter}))
+    return Go(STAY, state=state, effects=(
+        Schedule("letter_notice", now, key=f"letter_{letter}", data={"letter": letter}),
+        Audit("letter_released", {"letter": letter, "by": action.actor}),
+    ))
+
+
+def letter_edit_proposed(state: State, action: FacilitatorAction, now: datetime) -> Go:
+    """A facilitator suggested new wording for the person's letter: ask them, in a safe time."""
+    letter = _letter_id(action)
+    return Go(STAY, state=state.with_answer("letter_edit", letter), effects=(
+        Schedule("letter_notice", now, key=f"letter_edit_{letter}",
+                 data={"letter": letter, "edit": True}),
+        Audit("letter_edit_proposed", {"letter": letter, "by": action.actor}),
+    ))
+
+
 ACTIONS: dict[str, ActionHandler] = {
     "passphrase_reset": passphrase.reset,
     "send_message": send_message,
+    "letter_ready": letter_ready,
+    "letter_edit_proposed": letter_edit_proposed,
     "close_case": close_case,
     "referral_received": referral_received,
 }

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 
-from bot.flows import checkin, consent, settings
+from bot.flows import checkin, consent, letters, letters_read, settings
 from bot.flows.base import REASK, STAY, Go
 from bot.flows.case import open_case
 from bot.i18n import LOCALES, N_, keywords, normalise
@@ -37,6 +37,7 @@ class Intent(Enum):
     SET_LANGUAGE = "set_language"
     STOP_CHECKINS = "stop_checkins"
     CHANGE_CHECKINS = "change_checkins"
+    LETTER = "letter"
 
 
 # Translators: phrases that mean someone may be in danger; matched anywhere in a message.
@@ -57,6 +58,7 @@ EXACT_WORDS: tuple[tuple[Intent, str], ...] = (
     (Intent.LANGUAGE, N_("language|change language")),
     (Intent.STOP_CHECKINS, N_("stop check ins|stop checkins|stop check in|no more check ins")),
     (Intent.CHANGE_CHECKINS, N_("change check ins|change checkins|change check in")),
+    (Intent.LETTER, N_("letter|letters|write a letter|my letter|a letter")),
 )
 
 
@@ -133,11 +135,12 @@ def risk(state: State, now: datetime) -> Go:
 
 def withdraw(state: State, now: datetime) -> Go:
     """One confirmation, no persuasion; every pending job is cancelled; facilitators told."""
+    state, withheld = letters_read.forget(state)
     return Go(
         STAY,
         state=replace(state, status="withdrawn"),
         replies=(Reply(WITHDRAWN),),
-        effects=(CancelJobs(), Alert("withdrawn"), Audit("withdrawn")),
+        effects=(CancelJobs(), *withheld, Alert("withdrawn"), Audit("withdrawn")),
     )
 
 
@@ -195,6 +198,7 @@ HANDLERS: dict[Intent, Callable[[State, datetime], Go]] = {
     Intent.LANGUAGE: detour("settings.language"),
     Intent.STOP_CHECKINS: checkin.stop,
     Intent.CHANGE_CHECKINS: checkin.change,
+    Intent.LETTER: letters.open_letters,
 }
 
 

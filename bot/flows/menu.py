@@ -23,6 +23,7 @@ TALK = Choice("person", N_("Talk to a person"), N_("talk to a person"))
 LANGUAGE = Choice("language", N_("Language"), N_("language"))
 GET_HELP = Choice("help", N_("Help"), N_("help"))
 SECRET = Choice("passphrase", N_("Secret word"), N_("secret word|secret|passphrase|password"))
+LETTERS = Choice("letter", N_("Letters"), N_("letters|letter"))
 
 MENU = Msg(N_("What would you like to do?"))
 NOTED = Msg(
@@ -43,6 +44,10 @@ def _chosen(state: State, answer: Answer, now: datetime) -> Go:
     if answer.choice == "person":
         go = intents.person(replace(state, resume_at=""), now)
         return replace(go, to=back, state=go.state or replace(state, resume_at=""))
+    if answer.choice == "letter":
+        from bot.flows import letters
+
+        return letters.open_letters(replace(state, resume_at=""), now, back_to=back)
     if answer.choice == "language":
         return Go("settings.language")
     if answer.choice == "passphrase":
@@ -61,7 +66,8 @@ def _noted(state: State, answer: Answer, now: datetime) -> Go:
 FLOW = Flow(
     "menu",
     (
-        Step("menu", say=MENU, choices=(HOW, CARRY_ON, TALK, LANGUAGE, GET_HELP, SECRET),
+        Step("menu", say=MENU,
+             choices=(HOW, CARRY_ON, TALK, LANGUAGE, GET_HELP, LETTERS, SECRET),
              then=_chosen),
         Step("idle", free_text=True, then=_noted),
     ),

@@ -29,4 +29,8 @@ SEALED: list[Sealed] = [
     Sealed("meetings", "place_enc", "meeting", CASE_PERSON),
     Sealed("other_parties", "data_enc", "other_party", CASE_PERSON),
     Sealed("outcome_items", "item_enc", "outcome", CASE_PERSON),
+    Sealed("letter_versions", "body_enc", "letter",
+           "(SELECT l.person_id FROM letters l WHERE l.id = letter_id)"),
+    Sealed("letter_versions", "reason_enc", "letter_reason",
+           "(SELECT l.person_id FROM letters l WHERE l.id = letter_id)"),
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.crypto import Cipher
 from bot.privacy.sealed import SEALED
-from bot.store import records
+from bot.store import letters, records
 
 CHANNELS = ("sms", "telegram")
 
@@ -62,6 +62,7 @@ def export(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str
                            person_id),
         "audit": _rows(conn, "SELECT at, actor, action FROM audit WHERE person_id = ?"
                              " ORDER BY id", person_id),
+        "letters": _letters(conn, cipher, person_id),
     }
 
 
@@ -96,6 +97,22 @@ def _case_work(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict
                                   " (SELECT id FROM cases WHERE person_id = ?)"
                                   " ORDER BY id", (person_id,))],
     }
+
+
+def _letters(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> list[dict[str, Any]]:
+    """Their letters with every wording they wrote or were shown for approval; for letters to
+    them, only what happened (the words are the other party's)."""
+    out = []
+    for r in conn.execute("SELECT id, direction, status, created_at, read_at FROM letters"
+                          " WHERE person_id = ? ORDER BY id", (person_id,)).fetchall():
+        item: dict[str, Any] = dict(r)
+        if r["direction"] == "to_other":
+            item["versions"] = [
+                {"number": v.number, "by": "you" if v.author_kind == "victim" else "our team",
+                 "status": v.status, "text": v.body}
+                for v in letters.versions(conn, cipher, r["id"])]
+        out.append(item)
+    return out
 
 
 def erase(conn: sqlite3.Connection, person_id: int, now: float, actor: str) -> None:

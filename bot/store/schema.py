@@ -259,6 +259,42 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE inbound ADD COLUMN provider_forgotten_at REAL;
     """,
+    # 8: indirect letters, both directions; every version kept (bodies and reasons encrypted)
+    """
+    CREATE TABLE letters (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        case_id INTEGER REFERENCES cases(id),
+        direction TEXT NOT NULL CHECK (direction IN ('to_other', 'to_victim')),
+        status TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        approved_version INTEGER,
+        approved_by TEXT,
+        approved_at REAL,
+        delivered_by TEXT,
+        delivered_at REAL,
+        delivered_on TEXT,
+        announced_at REAL,
+        read_at REAL
+    );
+    CREATE INDEX letters_person ON letters(person_id, status);
+    CREATE INDEX letters_status ON letters(status, updated_at);
+    CREATE TABLE letter_versions (
+        id INTEGER PRIMARY KEY,
+        letter_id INTEGER NOT NULL REFERENCES letters(id),
+        number INTEGER NOT NULL,
+        body_enc BLOB NOT NULL,
+        reason_enc BLOB,
+        author_kind TEXT NOT NULL CHECK (author_kind IN ('victim', 'facilitator')),
+        author TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        decided_at REAL,
+        UNIQUE (letter_id, number)
+    );
+    """,
 )
 
 

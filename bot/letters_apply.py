@@ -1,0 +1,147 @@
+"""Carry out the engine's LetterOp effects against the letters store, inside apply's transaction.
+
+Showing a letter is done here, not in the engine: the text is read from the store and cut into
+parts that fit the person's channel (on SMS each part is at most 3 segments), so letter text
+never sits in the conversation state and every showing is recorded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.channels.segments import segments
+from bot.clock import to_ts
+from bot.crypto import Cipher
+from bot.flows.letters import REASON
+from bot.store import letters, records
+from bot.types import LetterOp, Msg, Reply
+
+VERBATIM = "{text}"  # the letter's own words: never translated
+SMS_SEGMENTS = 3
+CHAT_LIMIT = 3500  # characters per Telegram/console message (Telegram allows 4096)
+PREFIX = "(99/99) "  # the widest part marker, so every real marker fits too
+
+Enqueue = Callable[[Reply], None]
+
+
+def split(text: str, channel: str) -> list[str]:
+    """Cut a text at word boundaries into parts that each fit one channel message."""
+    def fits(chunk: str) -> bool:
+        if channel == "sms":
+            return segments(PREFIX + chunk).count <= SMS_SEGMENTS
+        return len(PREFIX + chunk) <= CHAT_LIMIT
+
+    parts: list[str] = []
+    current = ""
+    for word in text.replace("\r\n", "\n").split(" "):
+        candidate = f"{current} {word}" if current else word
+        if fits(candidate):
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while not fits(word):  # one very long word: cut it by characters
+            cut = next(n for n in range(len(word), 0, -1) if fits(word[:n]))
+            parts.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current.strip():
+        parts.append(current)
+    if len(parts) <= 1:
+        return parts
+    return [f"({n}/{len(parts)}) {p}" for n, p in enumerate(parts, start=1)]
+
+
+def _show(enqueue: Enqueue, text: str, channel: str) -> int:
+    parts = split(text.strip(), channel)
+    for part in parts:
+        enqueue(Reply(Msg(VERBATIM, {"text": part})))
+    return len(parts)
+
+
+def apply_letter(conn: sqlite3.Connection, cipher: Cipher, person_id: int, case_id: int | None,
+                 actor: str, channel: str, op: LetterOp, now: datetime,
+                 enqueue: Enqueue) -> None:
+    ts = to_ts(now)
+
+    def audit(action: str, letter_id: int, **detail: object) -> None:
+        records.audit(conn, actor, action, ts, person_id, case_id,
+                      {"letter": letter_id, **detail})
+
+    if op.op == "append":
+        letter_id, new = letters.append_part(conn, cipher, person_id, case_id, op.text, ts)
+        audit("letter_started" if new else "letter_part_added", letter_id)
+        return
+    if op.op in ("restart", "cancel", "submit", "show_draft"):
+        _draft_op(conn, cipher, op.op, person_id, channel, ts, enqueue, audit)
+        return
+    found = letters.get(conn, op.letter)
+    if found is None or found.person_id != person_id:
+        records.audit(conn, actor, "letter_op_refused", ts, person_id, case_id,
+                      {"letter": op.letter, "op": op.op})
+        return
+    _letter_op(conn, cipher, found, op.op, channel, ts, enqueue, audit)
+
+
+def _draft_op(conn: sqlite3.Connection, cipher: Cipher, op: str, person_id: int, channel: str,
+              ts: float, enqueue: Enqueue, audit: Callable[..., None]) -> None:
+    letter_id = letters.draft(conn, person_id)
+    if letter_id is None:
+        return
+    if op == "show_draft":
+        body = letters.versions(conn, cipher, letter_id)[0].body
+        audit("letter_draft_shown", letter_id, parts=_show(enqueue, body, channel))
+    elif op == "restart":
+        conn.execute("UPDATE letter_versions SET body_enc = ? WHERE letter_id = ? AND number = 1",
+                     (cipher.seal("", "letter"), letter_id))
+        audit("letter_restarted", letter_id)
+    elif op == "cancel":
+        letters.set_status(conn, letter_id, "cancelled", ts)
+        audit("letter_cancelled", letter_id)
+    else:
+        letters.decide_version(conn, letter_id, 1, "submitted", ts)
+        letters.set_status(conn, letter_id, "pending_review", ts)
+        audit("letter_submitted", letter_id, version=1)
+
+
+def _letter_op(conn: sqlite3.Connection, cipher: Cipher, found: letters.Letter, op: str,
+               channel: str, ts: float, enqueue: Enqueue, audit: Callable[..., None]) -> None:
+    if op == "announced":
+        conn.execute("UPDATE letters SET announced_at = ? WHERE id = ?", (ts, found.id))
+        audit("letter_announced", found.id, version=found.approved_version)
+    elif op == "show" and found.direction == "to_victim" and found.status == "approved":
+        version = next(v for v in letters.versions(conn, cipher, found.id)
+                       if v.number == found.approved_version)
+        parts = _show(enqueue, version.body, channel)
+        letters.set_status(conn, found.id, "read", ts, read_at=ts)
+        audit("letter_read", found.id, version=version.number, parts=parts)
+    elif op == "declined" and found.status == "approved":
+        letters.set_status(conn, found.id, "declined", ts)
+        audit("letter_declined", found.id)
+    elif op == "withheld" and found.status == "approved":
+        letters.set_status(conn, found.id, "withheld", ts)
+        audit("letter_withheld", found.id)
+    elif op in ("show_edit", "edit_accepted", "edit_rejected") and (
+            found.status == "edit_proposed"):
+        _edit_op(conn, cipher, found, op, channel, ts, enqueue, audit)
+    else:
+        audit("letter_op_refused", found.id, op=op, status=found.status)
+
+
+def _edit_op(conn: sqlite3.Connection, cipher: Cipher, found: letters.Letter, op: str,
+             channel: str, ts: float, enqueue: Enqueue, audit: Callable[..., None]) -> None:
+    version = letters.proposed(conn, cipher, found.id)
+    if version is None:
+        return
+    if op == "show_edit":
+        parts = _show(enqueue, version.body, channel)
+        if version.reason:
+            enqueue(Reply(Msg(REASON, {"reason": version.reason})))
+        audit("letter_edit_shown", found.id, version=version.number, parts=parts)
+        return
+    decision = "accepted" if op == "edit_accepted" else "rejected"
+    letters.decide_version(conn, found.id, version.number, decision, ts)
+    letters.set_status(conn, found.id, "pending_review", ts)
+    audit(f"letter_edit_{decision}", found.id, version=version.number)
