@@ -29,6 +29,7 @@ class Settings:
     telegram_webhook_secret: str = ""
     telegram_api_base: str = ""
     telegram_mode: str = "webhook"
+    telegram_send_rate: float = 30.0  # messages a second to the Bot API; 0 = no limit
 
     @property
     def key_file(self) -> Path:
@@ -73,4 +74,5 @@ class Settings:
             telegram_webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", ""),
             telegram_api_base=e.get("TELEGRAM_API_BASE", ""),
             telegram_mode=mode,
+            telegram_send_rate=float(e.get("TELEGRAM_SEND_RATE", "") or 30),
         )
