@@ -37,7 +37,8 @@ def backoff(attempts: int, hint: float | None = None) -> float:
 class Sender:
     def __init__(
         self, db: Database, cipher: Cipher, clock: Clock, channels: Mapping[str, Channel],
-        *, batch: int = 100, max_attempts: int = 8,
+        *, batch: int = 100, max_attempts: int = 8, concurrency: int = 32,
+        scheduled_share: float = 0.125,
     ) -> None:
         self.db = db
         self.cipher = cipher
@@ -45,6 +46,8 @@ class Sender:
         self.channels = dict(channels)
         self.batch = batch
         self.max_attempts = max_attempts
+        self.concurrency = concurrency
+        self.scheduled_slots = max(1, int(concurrency * scheduled_share))
         self._wake = asyncio.Event()
         self._alert_callbacks: list[AlertCallback] = []
 
@@ -85,42 +88,58 @@ class Sender:
         """Claim and send everything due now; returns how many rows were attempted."""
         if not self.channels:
             return 0
+        rows = await self._claim(self.batch, 0)
+        await asyncio.gather(*(self._deliver(group) for group in _by_person(rows)))
+        return len(rows)
+
+    async def _claim(self, replies: int, scheduled: int) -> list[OutboxRow]:
+        """Up to `replies` rows (answers first), then up to `scheduled` scheduled ones more."""
         now = to_ts(self.clock.now())
         names = tuple(self.channels)
-        rows = await self.db.write(
-            lambda c: outbox.claim_due(c, self.cipher, now, self.batch, names)
-        )
-        if not rows:
-            return 0
-        by_person: dict[int, list[OutboxRow]] = {}
-        for row in rows:
-            by_person.setdefault(row.person_id, []).append(row)
-        sent = await asyncio.gather(*(self._send_in_order(g) for g in by_person.values()))
-        outcomes = dict(pair for group in sent for pair in group)
-        results = [outcomes[r.id] for r in rows]
+
+        def unit(conn: sqlite3.Connection) -> list[OutboxRow]:
+            rows = outbox.claim_due(conn, self.cipher, now, replies, names,
+                                    priority=outbox.REPLY if scheduled else None)
+            if scheduled:
+                rows += outbox.claim_due(conn, self.cipher, now, scheduled, names,
+                                         priority=outbox.SCHEDULED)
+            return rows
+
+        return await self.db.write(unit)
+
+    async def _deliver(self, rows: list[OutboxRow]) -> None:
+        """One person's claimed rows, sent in order, then their results recorded."""
+        results = await self._send_in_order(rows)
         alerts: list[dict[str, Any]] = []
         done = to_ts(self.clock.now())
 
         def unit(conn: sqlite3.Connection) -> None:
-            for row, result in zip(rows, results, strict=True):
+            for row, result in results:
                 alert = self._record(conn, row, result, done)
                 if alert:
                     alerts.append(alert)
 
-        await self.db.write(unit)
+        for attempt in range(1_000_000):  # the rows stay `sending` until this is stored
+            try:
+                await self.db.write(unit)
+                break
+            except Exception as exc:  # database locked or full: keep the result, try again
+                alerts.clear()
+                log.error("could not record %d sends (%s); retrying", len(rows),
+                          type(exc).__name__)
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** attempt))
         for alert in alerts:
             for callback in self._alert_callbacks:
                 callback(alert)
-        return len(rows)
 
-    async def _send_in_order(self, rows: list[OutboxRow]) -> list[tuple[int, SendResult]]:
+    async def _send_in_order(self, rows: list[OutboxRow]) -> list[tuple[OutboxRow, SendResult]]:
         """One person's rows, one after another; after a failure the rest wait their turn."""
-        results: list[tuple[int, SendResult]] = []
+        results: list[tuple[OutboxRow, SendResult]] = []
         for row in rows:
             if results and not isinstance(results[-1][1], Sent):
-                results.append((row.id, Retry("waiting for an earlier message", after=1.0)))
+                results.append((row, Retry("waiting for an earlier message", after=1.0)))
                 continue
-            results.append((row.id, await self._send_one(row)))
+            results.append((row, await self._send_one(row)))
         return results
 
     async def _send_one(self, row: OutboxRow) -> SendResult:
@@ -160,16 +179,52 @@ class Sender:
         return await self.db.read(lambda c: outbox.next_due(c, names)) if names else None
 
     async def run(self, idle: float = 30.0) -> None:
-        """Send until cancelled; sleeps until woken by a commit or the next due row."""
+        """Send until cancelled: up to `concurrency` people's messages in flight at once.
+
+        Rows are claimed as slots free up, answers first; scheduled rows (check-ins, reminders)
+        take at most `scheduled_share` of the slots, so a burst of them never makes a person
+        who just wrote wait. Sleeps until woken by a commit, a finished send or the next due row.
+        """
         await self.recover()
-        while True:
-            self._wake.clear()
-            if await self.send_due():
-                continue
-            due = await self.next_due()
-            wait = idle if due is None else max(0.0, min(idle, due - to_ts(self.clock.now())))
-            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives
-            # just after the event was set, and shutdown then hangs
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._wake.wait()
+        inflight: dict[asyncio.Task[None], bool] = {}  # task -> carries scheduled rows
+        try:
+            while True:
+                self._wake.clear()
+                if await self._fill(inflight):
+                    continue
+                due = await self.next_due()
+                wait = idle if due is None else min(idle, due - to_ts(self.clock.now()))
+                # a due row we could not claim waits for a slot or an earlier row of its
+                # person: a finished send wakes us; never spin on it
+                wait = max(wait, 0.05)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
+        finally:
+            for task in inflight:
+                task.cancel()
+            await asyncio.gather(*inflight, return_exceptions=True)
+
+    async def _fill(self, inflight: dict[asyncio.Task[None], bool]) -> int:
+        free = self.concurrency - len(inflight)
+        if free <= 0 or not self.channels:
+            return 0
+        busy = sum(inflight.values())
+        rows = await self._claim(free, max(0, min(free, self.scheduled_slots - busy)))
+
+        def done(task: asyncio.Task[None]) -> None:
+            inflight.pop(task, None)
+            self._wake.set()
+
+        for group in _by_person(rows):
+            task = asyncio.create_task(self._deliver(group))
+            inflight[task] = any(r.priority != outbox.REPLY for r in group)
+            task.add_done_callback(done)
+        return len(rows)
+
+
+def _by_person(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
+    groups: dict[int, list[OutboxRow]] = {}
+    for row in rows:
+        groups.setdefault(row.person_id, []).append(row)
+    return list(groups.values())
