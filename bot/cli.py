@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO, and a Bot API URL holds the bot token
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("twilio").setLevel(logging.WARNING)  # its request logs carry numbers
     settings = Settings.from_env()
     if args.command == "serve":
         return _serve(settings)

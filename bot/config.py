@@ -25,6 +25,7 @@ class Settings:
     twilio_from_number: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_api_base: str = ""
+    twilio_send_rate: float = 1.0  # messages a second from our sender (a UK long code: 1)
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base: str = ""
@@ -41,6 +42,8 @@ class Settings:
                                   ("TWILIO_AUTH_TOKEN", self.twilio_auth_token)) if not v]
         if not (self.twilio_from_number or self.twilio_messaging_service_sid):
             missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        if not self.public_url:  # Twilio's signatures are made over the URL it calls
+            missing.append("RJBOT_PUBLIC_URL")
         return missing
 
     @property
@@ -56,6 +59,9 @@ class Settings:
         mode = e.get("TELEGRAM_MODE", "webhook").strip().lower() or "webhook"
         if mode not in ("webhook", "polling"):
             raise ValueError("TELEGRAM_MODE must be webhook or polling")
+        rate = float(e.get("TWILIO_SEND_RATE", "") or 1.0)
+        if not rate > 0:
+            raise ValueError("TWILIO_SEND_RATE must be a number of messages a second above 0")
         return cls(
             database=Path(e.get("RJBOT_DATABASE", "") or DEFAULT_DATABASE),
             data_key=e.get("RJBOT_DATA_KEY", ""),
@@ -70,6 +76,7 @@ class Settings:
             twilio_from_number=e.get("TWILIO_FROM_NUMBER", ""),
             twilio_messaging_service_sid=e.get("TWILIO_MESSAGING_SERVICE_SID", ""),
             twilio_api_base=e.get("TWILIO_API_BASE", "").rstrip("/"),
+            twilio_send_rate=rate,
             telegram_bot_token=e.get("TELEGRAM_BOT_TOKEN", ""),
             telegram_webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", ""),
             telegram_api_base=e.get("TELEGRAM_API_BASE", ""),

@@ -18,9 +18,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.channels.base import Channel, Failed, Outgoing, Retry, SendResult, Sent
+from bot.channels.rate import RateLimiter
 from bot.clock import Clock, to_ts
 from bot.crypto import Cipher
-from bot.store import outbox
+from bot.store import outbox, provider
 from bot.store.db import Database
 from bot.store.outbox import OutboxRow
 
@@ -54,13 +55,27 @@ class Sender:
     def on_alert(self, callback: AlertCallback) -> None:
         self._alert_callbacks.append(callback)
 
+    def alert(self, alert: dict[str, Any]) -> None:
+        """Tell whoever listens (the console) about a committed alert."""
+        for callback in self._alert_callbacks:
+            callback(alert)
+
     def wake(self, *_: object) -> None:
         self._wake.set()
 
     @staticmethod
     def outgoing(row: OutboxRow) -> Outgoing:
         return Outgoing(row.id, row.address, row.text, row.choices, row.locale,
-                        scheduled=row.priority != outbox.REPLY)
+                        scheduled=row.priority != outbox.REPLY, first_try=row.first_attempt_at)
+
+    def _limits(self) -> dict[str, int]:
+        """Rows each channel may take now: all of a batch, or what its rate limiter allows."""
+        limits = {}
+        for name, channel in self.channels.items():
+            limiter: RateLimiter | None = getattr(channel, "limiter", None)
+            limits[name] = self.batch if limiter is None else min(self.batch,
+                                                                  limiter.available())
+        return limits
 
     async def recover(self) -> int:
         """Settle rows left `sending` by a crash: reconcile with the channel, else resend."""
@@ -95,17 +110,26 @@ class Sender:
     async def _claim(self, replies: int, scheduled: int) -> list[OutboxRow]:
         """Up to `replies` rows (answers first), then up to `scheduled` scheduled ones more."""
         now = to_ts(self.clock.now())
-        names = tuple(self.channels)
+        # per channel, what its rate limiter allows now; answers before scheduled rows
+        limits = {name: n for name, n in self._limits().items() if n > 0}
 
         def unit(conn: sqlite3.Connection) -> list[OutboxRow]:
-            rows = outbox.claim_due(conn, self.cipher, now, replies, names,
-                                    priority=outbox.REPLY if scheduled else None)
-            if scheduled:
-                rows += outbox.claim_due(conn, self.cipher, now, scheduled, names,
-                                         priority=outbox.SCHEDULED)
+            rows: list[OutboxRow] = []
+            left = {outbox.REPLY: replies, outbox.SCHEDULED: scheduled}
+            for name, cap in limits.items():
+                got = outbox.claim_due(conn, self.cipher, now, min(cap, left[outbox.REPLY]),
+                                       (name,), priority=outbox.REPLY if scheduled else None)
+                left[outbox.REPLY] -= len(got)
+                if scheduled:
+                    more = outbox.claim_due(conn, self.cipher, now,
+                                            min(cap - len(got), left[outbox.SCHEDULED]),
+                                            (name,), priority=outbox.SCHEDULED)
+                    left[outbox.SCHEDULED] -= len(more)
+                    got += more
+                rows += got
             return rows
 
-        return await self.db.write(unit)
+        return await self.db.write(unit) if limits else []
 
     async def _deliver(self, rows: list[OutboxRow]) -> None:
         """One person's claimed rows, sent in order, then their results recorded."""
@@ -118,6 +142,9 @@ class Sender:
                 alert = self._record(conn, row, result, done)
                 if alert:
                     alerts.append(alert)
+            for row, result in results:  # after any retry was marked
+                if isinstance(result, Failed) and result.opted_out:
+                    outbox.cancel_channel(conn, row.person_id, row.channel)
 
         for attempt in range(1_000_000):  # the rows stay `sending` until this is stored
             try:
@@ -129,8 +156,7 @@ class Sender:
                           type(exc).__name__)
                 await asyncio.sleep(min(30.0, 0.5 * 2 ** attempt))
         for alert in alerts:
-            for callback in self._alert_callbacks:
-                callback(alert)
+            self.alert(alert)
 
     async def _send_in_order(self, rows: list[OutboxRow]) -> list[tuple[OutboxRow, SendResult]]:
         """One person's rows, one after another; after a failure the rest wait their turn."""
@@ -154,6 +180,9 @@ class Sender:
     ) -> dict[str, Any] | None:
         if isinstance(result, Sent):
             outbox.mark_sent(conn, row.id, result.provider_id, now)
+            if getattr(self.channels.get(row.channel), "tracks_delivery", False):
+                ids = [p for p in result.provider_id.split(",") if p]
+                provider.record_sent(conn, row.channel, row.id, ids, "queued", now)
             return None
         if isinstance(result, Retry) and row.attempts < self.max_attempts:
             outbox.mark_retry(conn, row.id, now + backoff(row.attempts, result.after),
@@ -175,8 +204,17 @@ class Sender:
         return {"id": alert_id, "kind": kind, "person": row.person_id, "outbox": row.id}
 
     async def next_due(self) -> float | None:
+        """When the next row may go: when it is due, or when its channel's rate allows."""
         names = tuple(self.channels)
-        return await self.db.read(lambda c: outbox.next_due(c, names)) if names else None
+        dues = await self.db.read(lambda c: {n: outbox.next_due(c, (n,)) for n in names})
+        now = to_ts(self.clock.now())
+        times = []
+        for name, due in dues.items():
+            if due is None:
+                continue
+            limiter: RateLimiter | None = getattr(self.channels[name], "limiter", None)
+            times.append(max(due, now + limiter.delay()) if limiter is not None else due)
+        return min(times, default=None)
 
     async def run(self, idle: float = 30.0) -> None:
         """Send until cancelled: up to `concurrency` people's messages in flight at once.

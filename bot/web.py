@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.channels import telegram_routes
+from bot.channels import telegram_routes, twilio_routes
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
+from bot.channels.twilio_sms import TwilioChannel
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.console import mount as console_mount
@@ -51,6 +52,8 @@ def create_app(settings: Settings) -> Starlette:
         app.state.channels = status
         telegram = await _start_telegram(settings, service, status)
         app.state.telegram = telegram
+        twilio = await _start_twilio(settings, service)
+        app.state.twilio = twilio
         runner = Runner(service.runtime)
         app.state.runner = runner
         workers = [asyncio.create_task(service.sender.run(), name="sender")]
@@ -64,13 +67,18 @@ def create_app(settings: Settings) -> Starlette:
             await asyncio.gather(*workers, return_exceptions=True)
             if telegram is not None:
                 await telegram.stop()
+            if twilio is not None:
+                await twilio.stop()
             await service.close()
 
     routes = [Route("/healthz", healthz), console_mount()]
     if telegram_webhook_on(settings):
         routes += telegram_routes.ROUTES
+    if not settings.twilio_missing:
+        routes += twilio_routes.ROUTES
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.telegram_secret = settings.telegram_webhook_secret
+    app.state.twilio = None
     return app
 
 
@@ -95,4 +103,15 @@ async def _start_telegram(
         return None
     service.sender.channels[channel.name] = channel
     log.info("channel telegram: started (%s)", settings.telegram_mode)
+    return channel
+
+
+async def _start_twilio(settings: Settings, service: Service) -> TwilioChannel | None:
+    """The SMS channel, if configured: its client is made here, inside the running loop."""
+    if settings.twilio_missing:
+        return None
+    channel = TwilioChannel(settings, service.runtime)
+    await channel.start()
+    service.sender.channels[channel.name] = channel
+    log.info("channel sms: started (%s messages a second)", settings.twilio_send_rate)
     return channel

@@ -17,13 +17,14 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.channels.base import Channel, Failed, Outgoing, SendResult, Sent
 from bot.channels.console import ConsoleChannel
 from bot.runtime import Inbound
 from bot.service import Service
-from tests.fakes import telegram_api
+from tests.fakes import telegram_api, twilio_api, twilio_harness
 from tests.fakes.telegram_api import button_update, text_update
 from tests.fakes.telegram_harness import deliver, started
 
@@ -137,8 +138,68 @@ class TelegramHarness(Harness):
         return await self.channel.send(out)
 
 
+@dataclass
+class SmsHarness(Harness):
+    """The person texts through the signed webhook route; what they see is what the fake
+    Twilio API was asked to send (choices parsed back out of the numbered lines)."""
+
+    fake: twilio_api.FakeTwilioAPI | None = None
+    client: httpx.AsyncClient | None = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, service: Service) -> AsyncIterator[Harness]:
+        from starlette.applications import Starlette
+
+        from bot.channels import twilio_routes
+
+        async with twilio_api.running() as fake, \
+                twilio_harness.started(service, fake) as channel:
+            app = Starlette(routes=twilio_routes.ROUTES)
+            app.state.twilio, app.state.service = channel, service
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url=twilio_harness.PUBLIC_URL) as client:
+                yield cls(service, channel, twilio_harness.PERSON, max_part=3 * 153,
+                          can_report_opt_out=True, fake=fake, client=client)
+
+    async def _post(self, form: dict[str, str]) -> None:
+        assert self.client is not None
+        response = await twilio_harness.post_sms(self.client, form)
+        assert response.status_code == 200
+        await self.flush()
+
+    async def say(self, text: str, provider_id: str) -> None:
+        await self._post(twilio_api.inbound_form(self.address, text, sid=f"SM{provider_id}"))
+
+    async def choose(self, label: str) -> None:
+        offered = next(s for s in reversed(self.seen()) if s.choices)
+        await self.say(str(offered.choices.index(label) + 1), f"pick-{len(self.seen())}")
+
+    async def opt_out(self) -> None:
+        await self._post(twilio_api.inbound_form(self.address, "STOP", OptOutType="STOP"))
+
+    def seen(self) -> list[Seen]:
+        assert self.fake is not None
+        return [_numbered(m["body"]) for m in self.fake.to(self.address)]
+
+    async def blocked_send(self, out: Outgoing) -> SendResult:
+        assert self.fake is not None
+        self.fake.error_for[self.address] = 21610
+        return await self.channel.send(out)
+
+
+def _numbered(body: str) -> Seen:
+    """An SMS as the person reads it: the choices are the numbered lines after the lead."""
+    lead = "Reply with a number:"
+    if lead not in body:
+        return Seen(body)
+    lines = body.split(lead, 1)[1].strip().splitlines()
+    return Seen(body, tuple(line.split(". ", 1)[1] for line in lines if ". " in line))
+
+
 HARNESSES: dict[str, Callable[[Service], contextlib.AbstractAsyncContextManager[Harness]]] = {
     "console": ConsoleHarness.open,
+    "sms": SmsHarness.open,
     "telegram": TelegramHarness.open,
 }
 

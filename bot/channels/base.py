@@ -26,11 +26,14 @@ class Outgoing:
     choices: tuple[tuple[str, str], ...]
     locale: str
     scheduled: bool = False
+    # on a retry, when the row was first tried (UTC seconds): a channel that can look up what
+    # the provider holds checks for an earlier try that got through before sending again
+    first_try: float | None = None
 
 
 @dataclass(frozen=True)
 class Sent:
-    provider_id: str
+    provider_id: str  # several, comma-separated, when the channel sent the text in parts
 
 
 @dataclass(frozen=True)

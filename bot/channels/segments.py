@@ -35,3 +35,30 @@ def segments(text: str) -> Segments:
         single, multi, encoding = 70, 67, "UCS-2"
     count = 1 if units <= single else math.ceil(units / multi)
     return Segments(encoding, units, count)
+
+
+MAX_SEGMENTS = 3  # DESIGN section 6: a message is never more than 3 segments
+
+
+def split_sms(text: str, max_segments: int = MAX_SEGMENTS) -> list[str]:
+    """Long texts as several messages of at most `max_segments` each, cut at a paragraph,
+    line or word where possible (the choices, at the end, arrive with the last part)."""
+    parts: list[str] = []
+    rest = text
+    while segments(rest).count > max_segments:
+        low, high = 1, len(rest)  # the longest prefix that fits (segments grow with length)
+        while low < high:
+            mid = (low + high + 1) // 2
+            if segments(rest[:mid]).count <= max_segments:
+                low = mid
+            else:
+                high = mid - 1
+        cut = low
+        for sep in ("\n\n", "\n", " "):
+            at = rest.rfind(sep, 0, cut + 1)
+            if at > cut // 2:
+                cut = at
+                break
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*parts, rest]

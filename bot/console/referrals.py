@@ -9,10 +9,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-import phonenumbers
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.channels.phone import e164
 from bot.clock import to_ts
 from bot.console.auth import Visitor
 from bot.console.pages import error, form_value, redirect, render, staff
@@ -51,17 +51,8 @@ async def form(request: Request, v: Visitor) -> Response:
 
 
 def _phone(raw: str) -> str:
-    """A UK or international number in E.164, or '' if it cannot be a phone number.
-
-    Only the length and shape are checked, so Ofcom's reserved drama numbers pass too.
-    """
-    try:
-        number = phonenumbers.parse(raw, "GB")
-    except phonenumbers.NumberParseException:
-        return ""
-    if not phonenumbers.is_possible_number(number):
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """A UK or international number in E.164, or '' if it cannot be a phone number."""
+    return e164(raw)
 
 
 def _flags(values: dict[str, str], sensitive: bool) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ class OutboxRow:
     locale: str
     priority: int
     attempts: int
+    first_attempt_at: float | None = None
 
 
 def enqueue(
@@ -65,9 +66,9 @@ def claim_due(
         (now, *channels, *only, limit),
     ).fetchall()
     conn.executemany(
-        "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1"
-        " WHERE id = ?",
-        [(now, r["id"]) for r in rows],
+        "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1,"
+        " first_attempt_at = coalesce(first_attempt_at, ?) WHERE id = ?",
+        [(now, now, r["id"]) for r in rows],
     )
     return [_row(cipher, r, attempts=r["attempts"] + 1) for r in rows]
 
@@ -94,6 +95,7 @@ def _row(cipher: Cipher, r: sqlite3.Row, attempts: int) -> OutboxRow:
         locale=payload["locale"],
         priority=r["priority"],
         attempts=attempts,
+        first_attempt_at=r["first_attempt_at"],
     )
 
 
@@ -126,6 +128,15 @@ def cancel_scheduled(conn: sqlite3.Connection, person_id: int) -> None:
         "UPDATE outbox SET status = 'cancelled' WHERE person_id = ? AND priority = ?"
         " AND status IN ('pending', 'held')",
         (person_id, SCHEDULED),
+    )
+
+
+def cancel_channel(conn: sqlite3.Connection, person_id: int, channel: str) -> None:
+    """The provider refuses this person (opted out there): nothing more goes that way."""
+    conn.execute(
+        "UPDATE outbox SET status = 'cancelled' WHERE person_id = ? AND channel = ?"
+        " AND status IN ('pending', 'held')",
+        (person_id, channel),
     )
 
 

@@ -234,6 +234,26 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX referrals_case ON referrals(case_id);
     """,
+    # sms (issue 4): every message the provider holds a copy of, with its latest delivery
+    # status (status callbacks arrive out of order: only ever moved forward), so retention can
+    # delete the provider's copy once the status is final; and when an outbox row was first
+    # tried, so a retry can ask the provider whether an earlier try got through
+    """
+    ALTER TABLE outbox ADD COLUMN first_attempt_at REAL;
+    CREATE TABLE provider_messages (
+        provider_id TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        outbox_id INTEGER,
+        status TEXT NOT NULL,
+        status_rank INTEGER NOT NULL,
+        final INTEGER NOT NULL DEFAULT 0,
+        error_code TEXT,
+        updated_at REAL NOT NULL,
+        forgotten_at REAL
+    );
+    CREATE INDEX provider_messages_outbox ON provider_messages(outbox_id);
+    CREATE INDEX provider_messages_final ON provider_messages(final, forgotten_at);
+    """,
 )
 
 

@@ -1,0 +1,92 @@
+"""POST /webhooks/twilio/sms and /webhooks/twilio/status: check the signature, store, answer.
+
+The signature is checked over RJBOT_PUBLIC_URL + the path (never the URL we were reached at:
+behind a proxy that differs) and the whole form; a bad or missing one is a 403 and nothing is
+stored. An inbound SMS is acknowledged with an empty TwiML response only after its
+transaction committed; if the commit fails Twilio gets a 5xx and sends it again, and the
+runtime drops a re-delivery by MessageSid. Replies never go in the TwiML: they leave from the
+outbox through the REST API.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.channels.twilio_sms import SMS_PATH, STATUS_PATH, TwilioChannel
+from bot.clock import to_ts
+from bot.store import provider
+
+log = logging.getLogger(__name__)
+SIGNATURE = "X-Twilio-Signature"
+MAX_BODY = 64 << 10  # an SMS webhook is about 1 kB
+EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+async def _signed_form(request: Request, url: str) -> dict[str, str] | Response:
+    """The form if Twilio signed it, else the error response to give."""
+    channel: TwilioChannel | None = getattr(request.app.state, "twilio", None)
+    if channel is None:  # configured but not started
+        return Response(status_code=503)
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY:
+        return Response(status_code=413)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    if not channel.signed(url, form, request.headers.get(SIGNATURE, "")):
+        log.warning("twilio webhook %s: wrong or missing signature", url.rsplit("/", 1)[-1])
+        return Response(status_code=403)
+    return form
+
+
+async def sms_webhook(request: Request) -> Response:
+    channel: TwilioChannel | None = getattr(request.app.state, "twilio", None)
+    form = await _signed_form(request, channel.sms_url if channel else "")
+    if isinstance(form, Response):
+        return form
+    assert channel is not None
+    if not form.get("MessageSid"):
+        log.warning("twilio sms webhook: signed, but no MessageSid")
+        return Response(status_code=400)
+    try:
+        await channel.receive(form)
+    except Exception as exc:  # not stored: Twilio will deliver it again
+        log.error("twilio sms webhook: not stored (%s)", type(exc).__name__)
+        return Response(status_code=503)
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+async def status_webhook(request: Request) -> Response:
+    channel: TwilioChannel | None = getattr(request.app.state, "twilio", None)
+    form = await _signed_form(request, channel.status_url if channel else "")
+    if isinstance(form, Response):
+        return form
+    sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+    if not sid or not status:
+        return Response(status_code=400)
+    service = request.app.state.service
+    now = to_ts(service.runtime.clock.now())
+
+    def unit(conn: sqlite3.Connection) -> provider.StatusChange:
+        return provider.record_status(conn, "sms", sid, status, form.get("ErrorCode", ""), now)
+
+    try:
+        change = await service.db.write(unit)
+    except Exception as exc:
+        log.error("twilio status webhook: not stored (%s)", type(exc).__name__)
+        return Response(status_code=503)
+    if not change.known:
+        log.info("twilio status webhook: unknown status ignored")
+    elif change.alert is not None:
+        log.warning("outbox %s: %s", change.outbox_id, change.alert["kind"])
+        service.sender.alert(change.alert)
+    return Response(status_code=204)
+
+
+ROUTES = [
+    Route(SMS_PATH, sms_webhook, methods=["POST"]),
+    Route(STATUS_PATH, status_webhook, methods=["POST"]),
+]

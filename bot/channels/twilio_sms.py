@@ -1,0 +1,204 @@
+"""SMS through Twilio: signed webhooks in (bot.channels.twilio_routes), REST out from the outbox.
+
+Inbound: Twilio's Advanced Opt-Out has already answered STOP, START and HELP (`OptOutType`),
+so those become provider signals the conversation only records; photos and other media are
+never downloaded (the person is told only text can be read, the facilitators are told).
+Outbound: one REST call per part (at most 3 segments each), paced by a token bucket; a retry
+first asks Twilio whether an earlier try got through, so a timeout never sends twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.channels.base import Failed, Outgoing, Retry, SendResult, Sent, numbered_text
+from bot.channels.phone import NotForSms, inbound_address, sms_address
+from bot.channels.rate import RateLimiter
+from bot.channels.segments import split_sms
+from bot.channels.twilio_http import TwilioHttp
+from bot.config import Settings
+from bot.runtime import Inbound, SignalKind
+from bot.types import ChannelName
+
+log = logging.getLogger(__name__)
+SMS_PATH = "/webhooks/twilio/sms"
+STATUS_PATH = "/webhooks/twilio/status"
+SIGNALS: dict[str, SignalKind] = {"STOP": "opt_out", "START": "opt_in", "HELP": "help"}
+OPTED_OUT = 21610
+UNDELIVERABLE = {21211: "not a valid number", 21612: "number not reachable",
+                 21614: "not a mobile number", 21408: "country not enabled"}
+LOOK_BACK = 50  # messages to the number listed when checking an earlier try
+REMEMBER = 10_000  # ids of rows finished here, never taken for an earlier try of another
+
+
+class Inbox(Protocol):
+    async def handle(self, inbound: Inbound) -> object: ...
+
+
+def classify(exc: TwilioRestException) -> SendResult:
+    """What the outbox should do about a Twilio REST error."""
+    code = exc.code if isinstance(exc.code, int) else 0
+    if code == OPTED_OUT:  # the person texted STOP: never retry, never message them again
+        return Failed("unsubscribed recipient", opted_out=True)
+    if code in UNDELIVERABLE:
+        return Failed(UNDELIVERABLE[code], undeliverable=True)
+    if exc.status == 429 or code == 20429:
+        return Retry("rate limited")
+    if exc.status >= 500 or exc.status in (401, 403):  # outage or credentials being fixed
+        return Retry(f"provider error {exc.status}")
+    return Failed(f"refused by the provider ({code or exc.status})")
+
+
+def inbound_of(form: Mapping[str, str]) -> list[Inbound]:
+    """What a person sent, as the runtime takes it (a media message may carry text too)."""
+    sid, sender = form["MessageSid"], inbound_address(form.get("From", ""))
+    body = form.get("Body", "")
+    signal = SIGNALS.get(form.get("OptOutType", "").strip().upper())
+    if signal is not None:
+        return [Inbound("sms", sender, sid, body, signal=signal)]
+    media = form.get("NumMedia", "0").strip()
+    if media.isdigit() and int(media) > 0:
+        found = [Inbound("sms", sender, sid, signal="media")]
+        if body.strip():  # text sent with a photo is still read (risk words too)
+            found.append(Inbound("sms", sender, sid + ".body", body))
+        return found
+    return [Inbound("sms", sender, sid, body)]
+
+
+class TwilioChannel:
+    name: ChannelName = "sms"
+    tracks_delivery = True  # status callbacks report each message's fate
+
+    def __init__(self, settings: Settings, inbox: Inbox, *, timeout: float = 10.0) -> None:
+        self.settings = settings
+        self.inbox = inbox
+        self.timeout = timeout
+        self.validator = RequestValidator(settings.twilio_auth_token)  # one, reused
+        rate = settings.twilio_send_rate
+        self.limiter = RateLimiter(rate, burst=rate)  # up to a second's worth at once
+        self.sms_url = settings.public_url + SMS_PATH
+        self.status_url = settings.public_url + STATUS_PATH
+        self._http: TwilioHttp | None = None
+        self._client: Client | None = None
+        self._finished: dict[str, None] = {}  # insertion-ordered: the oldest go first
+
+    async def start(self) -> None:
+        """Inside the running loop: the HTTP session belongs to it (DEPENDENCIES: twilio)."""
+        self._http = TwilioHttp(timeout=self.timeout)
+        self._client = Client(self.settings.twilio_account_sid,
+                              self.settings.twilio_auth_token, http_client=self._http)
+        if self.settings.twilio_api_base:
+            self._client.api.base_url = self.settings.twilio_api_base
+
+    async def stop(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        self._http = self._client = None
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("the SMS channel is not started")
+        return self._client
+
+    def signed(self, url: str, form: Mapping[str, str], signature: str) -> bool:
+        return bool(signature) and bool(self.validator.validate(url, dict(form), signature))
+
+    async def receive(self, form: Mapping[str, str]) -> None:
+        """Apply an inbound SMS; returns once committed (the webhook acknowledges after)."""
+        for inbound in inbound_of(form):
+            await self.inbox.handle(inbound)
+
+    def _sender(self) -> dict[str, str]:
+        if self.settings.twilio_messaging_service_sid:
+            return {"messaging_service_sid": self.settings.twilio_messaging_service_sid}
+        return {"from_": self.settings.twilio_from_number}
+
+    async def send(self, out: Outgoing) -> SendResult:
+        try:
+            to = sms_address(out.address)
+        except NotForSms as exc:
+            return Failed(exc.reason, undeliverable=True)
+        parts = split_sms(numbered_text(out))
+        ids: list[str] = []
+        try:
+            if out.first_try is not None:
+                ids = await self._already_sent(to, parts, out.first_try)
+            for part in parts[len(ids):]:
+                await self.limiter.acquire()
+                ids.append(await self._create(to, part))
+        except TwilioRestException as exc:
+            log.info("sms send outbox %d: twilio %s/%s", out.outbox_id, exc.status, exc.code)
+            return classify(exc)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            log.info("sms send outbox %d: %s", out.outbox_id, type(exc).__name__)
+            return Retry(type(exc).__name__)
+        self._remember(ids)
+        return Sent(",".join(ids))
+
+    def _remember(self, ids: list[str]) -> None:
+        for sid in ids:
+            self._finished[sid] = None
+        while len(self._finished) > REMEMBER:
+            del self._finished[next(iter(self._finished))]
+
+    async def _create(self, to: str, body: str) -> str:
+        options: dict[str, Any] = self._sender()
+        if self.settings.public_url:
+            options["status_callback"] = self.status_url
+        async with asyncio.timeout(self.timeout):
+            message = await self.client.messages.create_async(to=to, body=body, **options)
+        return str(message.sid)
+
+    async def _already_sent(self, to: str, parts: list[str], since: float) -> list[str]:
+        """Ids of the leading parts Twilio already holds from an earlier try of this row.
+
+        Only messages made since the row was first tried count (to the second, as Twilio
+        dates them), and none that finished another row here: the same words sent twice in a
+        second (a second "Sorry, I did not understand") are two messages.
+        """
+        async with asyncio.timeout(self.timeout):
+            listed = await self.client.messages.list_async(to=to, limit=LOOK_BACK)
+        floor = datetime.fromtimestamp(int(since), UTC)
+        recent = [m for m in reversed(listed)  # oldest first
+                  if m.date_created is not None and m.date_created >= floor
+                  and m.direction != "inbound" and m.sid not in self._finished]
+        ids: list[str] = []
+        for message in recent:
+            if len(ids) < len(parts) and message.body == parts[len(ids)]:
+                ids.append(str(message.sid))
+        return ids
+
+    async def reconcile(self, out: Outgoing) -> bool | None:
+        """After a crash mid-send: True if Twilio holds every part of this row."""
+        if out.first_try is None:
+            return None
+        try:
+            to = sms_address(out.address)
+            parts = split_sms(numbered_text(out))
+            return len(await self._already_sent(to, parts, out.first_try)) == len(parts)
+        except (NotForSms, TwilioRestException, TimeoutError, aiohttp.ClientError, OSError):
+            return None
+
+    async def forget(self, provider_id: str) -> bool:
+        """Delete Twilio's copy of a message (retention); True if it is gone."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return bool(await self.client.messages(provider_id).delete_async())
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return True  # already gone
+            log.info("sms forget: twilio %s/%s", exc.status, exc.code)
+            return False
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            log.info("sms forget: %s", type(exc).__name__)
+            return False
