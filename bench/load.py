@@ -163,11 +163,15 @@ async def run(cfg: dict[str, Any], channels: list[str]) -> dict[str, Any]:
     key = new_key_text()
     result: dict[str, Any] = {"bench": "load", "channels": channels, **machine()}
     with tempfile.TemporaryDirectory(prefix="rjbot-load-") as tmp_name:
-        tmp = Path(tmp_name)
+        tmp = Path(os.environ.get("BENCH_KEEP", "") or tmp_name)  # BENCH_KEEP: keep db, logs
+        await asyncio.to_thread(tmp.mkdir, parents=True, exist_ok=True)
         result["bare_ceiling"] = await bare_ceiling(cfg, hooks, tmp)
         db, port = tmp / "load.sqlite3", free_port()
         env = server_env(db, key, port, fakes.port)
         serve = [sys.executable, "-m", "bot", "serve"]
+        if os.environ.get("BENCH_PYSPY"):  # profile the server: py-spy raw stacks to this file
+            serve = ["py-spy", "record", "-r", "100", "--format", "raw", "-o",
+                     os.environ["BENCH_PYSPY"], "--", *serve]
         phases: dict[str, Any] = {h.channel: {} for h in hooks}
         async with process(serve, env, port, "/healthz", tmp / "serve.log") as (proc, took):
             result["startup_seconds"] = took
