@@ -223,14 +223,24 @@ class Sender:
         take at most `scheduled_share` of the slots, so a burst of them never makes a person
         who just wrote wait. Sleeps until woken by a commit, a finished send or the next due row.
         """
-        await self.recover()
+        while True:
+            try:
+                await self.recover()
+                break
+            except Exception as exc:  # database locked or full at start-up: wait for it
+                log.error("sender cannot recover the outbox (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(1.0)
         inflight: dict[asyncio.Task[None], bool] = {}  # task -> carries scheduled rows
         try:
             while True:
                 self._wake.clear()
-                if await self._fill(inflight):
-                    continue
-                due = await self.next_due()
+                try:
+                    if await self._fill(inflight):
+                        continue
+                    due = await self.next_due()
+                except Exception as exc:  # database locked or full: the rows wait, we retry
+                    log.error("sender cannot reach the outbox (%s); retrying", type(exc).__name__)
+                    due = to_ts(self.clock.now()) + 1.0
                 wait = idle if due is None else min(idle, due - to_ts(self.clock.now()))
                 # a due row we could not claim waits for a slot or an earlier row of its
                 # person: a finished send wakes us; never spin on it
