@@ -25,7 +25,7 @@ class Settings:
     twilio_from_number: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_api_base: str = ""
-    twilio_send_rate: float = 1.0  # messages a second from our sender (a UK long code: 1)
+    twilio_send_rate: float = 1.0  # SMS segments a second from our sender (UK long code: 1)
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base: str = ""
@@ -61,7 +61,7 @@ class Settings:
             raise ValueError("TELEGRAM_MODE must be webhook or polling")
         rate = float(e.get("TWILIO_SEND_RATE", "") or 1.0)
         if not rate > 0:
-            raise ValueError("TWILIO_SEND_RATE must be a number of messages a second above 0")
+            raise ValueError("TWILIO_SEND_RATE must be a number of segments a second above 0")
         return cls(
             database=Path(e.get("RJBOT_DATABASE", "") or DEFAULT_DATABASE),
             data_key=e.get("RJBOT_DATA_KEY", ""),

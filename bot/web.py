@@ -113,5 +113,5 @@ async def _start_twilio(settings: Settings, service: Service) -> TwilioChannel |
     channel = TwilioChannel(settings, service.runtime)
     await channel.start()
     service.sender.channels[channel.name] = channel
-    log.info("channel sms: started (%s messages a second)", settings.twilio_send_rate)
+    log.info("channel sms: started (%s segments a second)", settings.twilio_send_rate)
     return channel

@@ -44,3 +44,15 @@ def test_inbound_sender_kept_as_given_when_it_is_not_a_number() -> None:
     assert inbound_address("+447700900123") == "+447700900123"
     assert inbound_address("07700900123") == "+447700900123"
     assert inbound_address(" RJSERVICE ") == "RJSERVICE"
+
+
+def test_the_e164_fast_path_agrees_with_parsing() -> None:
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                number = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+                assert inbound_address(number) == e164(number) == number

@@ -75,6 +75,19 @@ async def test_injected_failures_come_at_about_their_rate(client: Client) -> Non
         assert len(fake.created) == statuses.count(201)
 
 
+async def test_injected_error_codes(client: Client) -> None:
+    async with twilio_api.running(faults=Faults(codes={21610: 0.3, 21614: 0.3}, seed=5)) as fake:
+        codes = []
+        for _ in range(60):
+            try:
+                await pointed(client, fake).messages.create_async(to=TO, from_=FROM_NUMBER,
+                                                                   body="x")
+                codes.append(0)
+            except TwilioRestException as exc:
+                codes.append(exc.code)
+        assert codes.count(21610) > 8 and codes.count(21614) > 8 and codes.count(0) > 8
+
+
 async def test_status_callbacks_are_signed(client: Client) -> None:
     got: list[tuple[str, dict[str, str], str]] = []
     import httpx

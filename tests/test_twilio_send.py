@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -118,20 +119,14 @@ async def test_a_retry_after_a_timeout_finds_the_message_twilio_made(
         assert isinstance(await channel.send(out), Retry)
         assert len(fake.created) == 1
         fake.faults = Faults()
-        retry = Outgoing(1, PERSON, "hi", (), "en_GB", first_try=to_ts(clock_now()) - 5)
+        retry = Outgoing(1, PERSON, "hi", (), "en_GB", first_try=time.time() - 5)
         result = await channel.send(retry)
         assert result == Sent(fake.created[0]["sid"])
         assert len(fake.created) == 1
         # the same words later, as another row: a new message, not the one already finished
-        again = Outgoing(2, PERSON, "hi", (), "en_GB", first_try=to_ts(clock_now()) - 5)
+        again = Outgoing(2, PERSON, "hi", (), "en_GB", first_try=time.time() - 5)
         assert isinstance(await channel.send(again), Sent)
         assert len(fake.created) == 2
-
-
-def clock_now() -> object:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
 
 
 async def test_every_reply_arrives_exactly_once_through_30_percent_failures(
@@ -185,7 +180,7 @@ async def test_forget_deletes_twilios_copy(service: Service, fake: FakeTwilioAPI
 async def test_reconcile_after_a_crash_asks_twilio(service: Service,
                                                    fake: FakeTwilioAPI) -> None:
     async with started(service, fake) as channel:
-        since = to_ts(clock_now()) - 2  # type: ignore[arg-type]
+        since = time.time() - 2  # Twilio dates messages by its own (real) clock
         out = Outgoing(1, PERSON, "in flight", (), "en_GB", first_try=since)
         assert await channel.reconcile(out) is False
         await channel._create(PERSON, "in flight")  # what the crashed try had done
@@ -215,15 +210,15 @@ async def test_the_rate_limit_keeps_replies_before_scheduled_messages(
         assert await service.sender.send_due() == 1  # one token, one message
         assert await service.sender.send_due() == 0  # no token: nothing claimed
         await service.runtime.handle(Inbound("sms", PERSON, "B1", "hello"))
-        ticks.t += 1.0
+        ticks.t += 10.0  # enough for a message of any size (it costs its segments)
         assert await service.sender.send_due() == 1
         assert fake.created[-1]["to"] == PERSON  # the reply went before 7 scheduled rows
         due = await service.sender.next_due()
-        assert due is not None and due >= to_ts(clock.now()) + 0.9
-        ticks.t += 1.0
+        assert due is not None and due >= to_ts(clock.now()) + 0.9  # waits for the rate
+        ticks.t += 10.0
         await service.sender.send_due()
-        assert fake.created[-1]["to"] == PERSON  # and its second part too
-        ticks.t += 1.0
+        assert fake.created[-1]["to"] == PERSON  # and the reply after it
+        ticks.t += 10.0
         await service.sender.send_due()
         assert fake.created[-1]["to"] != PERSON
 
@@ -241,3 +236,32 @@ async def test_alerts_never_hold_the_number(service: Service, clock: VirtualCloc
 
 def test_channel_has_forget() -> None:
     assert callable(TwilioChannel.forget)
+
+
+@pytest.mark.parametrize("keyword", ["STOP", "START", "HELP"])
+async def test_a_keyword_as_the_very_first_message_is_recorded_quietly(
+        service: Service, clock: VirtualClock, fake: FakeTwilioAPI, keyword: str) -> None:
+    from bot.channels.twilio_sms import inbound_of
+    from tests.fakes.twilio_api import inbound_form
+
+    async with started(service, fake) as channel:
+        await channel.receive(inbound_form(PERSON, keyword, OptOutType=keyword))
+        await flush(service, clock)
+        row = await service.db.read(lambda c: c.execute(
+            "SELECT status, opted_out FROM people").fetchone())
+    assert row["opted_out"] == (keyword == "STOP")
+    assert [i.signal for i in inbound_of(inbound_form(PERSON, keyword.lower(),
+                                                      OptOutType=keyword.lower()))] == [
+        {"STOP": "opt_out", "START": "opt_in", "HELP": "help"}[keyword]]
+    if keyword != "START":  # START from someone new begins the conversation
+        assert fake.created == []
+
+
+def test_send_rate_setting() -> None:
+    from bot.config import Settings
+
+    assert Settings.from_env({}).twilio_send_rate == 1.0
+    assert Settings.from_env({"TWILIO_SEND_RATE": "2.5"}).twilio_send_rate == 2.5
+    for bad in ("0", "-1", "nan"):
+        with pytest.raises(ValueError):
+            Settings.from_env({"TWILIO_SEND_RATE": bad})

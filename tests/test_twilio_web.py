@@ -264,3 +264,27 @@ async def test_no_number_or_text_in_debug_logs(settings: Settings, fake: FakeTwi
     for secret in (PERSON, other, landline, "my private words", "another secret",
                    "landline words", "mediahost"):
         assert secret not in logged and secret[3:] not in logged, secret
+
+
+async def test_no_number_or_text_in_the_database_file(settings: Settings,
+                                                      fake: FakeTwilioAPI) -> None:
+    async with serving(twilio_settings(settings, fake)) as (app, client):
+        await post_sms(client, inbound_form(PERSON, "words only I know"))
+        await drain(app)
+        for message in fake.to(PERSON):
+            await post_status(client, message["sid"], "delivered")
+        raw = b"".join(p.read_bytes() for p in settings.database.parent.glob(
+            settings.database.name + "*") if p.is_file())
+    assert raw and b"provider_messages" in raw
+    for secret in (PERSON, PERSON[1:], "words only I know", "automated assistant"):
+        assert secret.encode() not in raw and secret.encode("utf-16-le") not in raw
+
+
+async def test_a_signed_request_without_sid_or_sender_is_refused(
+        settings: Settings, fake: FakeTwilioAPI) -> None:
+    async with serving(twilio_settings(settings, fake)) as (app, client):
+        no_sid = {k: v for k, v in inbound_form(PERSON, "hi").items() if k != "MessageSid"}
+        assert (await post_sms(client, no_sid)).status_code == 400
+        assert (await post_sms(client, inbound_form("", "hi"))).status_code == 400
+        assert (await post_status(client, "", "delivered")).status_code == 400
+        assert await count(app, "SELECT count(*) FROM inbound") == 0

@@ -6,6 +6,8 @@ tell a whole household what the message says: such numbers are refused before se
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
@@ -17,6 +19,7 @@ NOT_MOBILE = frozenset({
     PhoneNumberType.PAGER,
 })
 UK = 44
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 class NotForSms(ValueError):
@@ -67,5 +70,11 @@ def _uk_mobile_shape(number: phonenumbers.PhoneNumber, kind: int) -> bool:
 
 
 def inbound_address(raw: str) -> str:
-    """The sender of an inbound SMS as we store it: E.164 when it parses, else as given."""
+    """The sender of an inbound SMS as we store it: E.164 when it parses, else as given.
+
+    Twilio already sends E.164, which parsing leaves as it is: skip the parse (a tenth of a
+    millisecond) on the webhook's hot path.
+    """
+    if E164.fullmatch(raw):
+        return raw
     return e164(raw) or raw.strip()

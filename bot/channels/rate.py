@@ -1,4 +1,4 @@
-"""A token bucket per sender: a UK long code takes about one message a second.
+"""A token bucket per sender: a UK long code takes about one message segment a second.
 
 The sender claims only as many rows as there are tokens, so rows wait in the outbox (where
 replies sort before scheduled messages) rather than in a queue in front of the provider.
@@ -39,11 +39,13 @@ class RateLimiter:
         self._refill()
         return max(0.0, (1.0 - self._tokens) / self.rate)
 
-    async def acquire(self) -> None:
-        """Take one token, waiting for it if need be (callers are served in turn)."""
+    async def acquire(self, cost: float = 1.0) -> None:
+        """Take `cost` tokens (an SMS of 3 segments costs 3), waiting for them if need be;
+        callers are served in turn. A cost above the burst leaves the bucket in debt."""
         async with self._lock:
-            wait = self.delay()
+            self._refill()
+            wait = max(0.0, (min(cost, self.burst) - self._tokens) / self.rate)
             if wait > 0:  # one sleep is enough: tokens only accrue while we hold the lock
                 await asyncio.sleep(wait)
                 self._refill()
-            self._tokens -= 1.0
+            self._tokens -= cost

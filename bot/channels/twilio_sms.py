@@ -10,6 +10,7 @@ first asks Twilio whether an earlier try got through, so a timeout never sends t
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from twilio.rest import Client
 from bot.channels.base import Failed, Outgoing, Retry, SendResult, Sent, numbered_text
 from bot.channels.phone import NotForSms, inbound_address, sms_address
 from bot.channels.rate import RateLimiter
-from bot.channels.segments import split_sms
+from bot.channels.segments import segments, split_sms
 from bot.channels.twilio_http import TwilioHttp
 from bot.config import Settings
 from bot.runtime import Inbound, SignalKind
@@ -74,6 +75,14 @@ def inbound_of(form: Mapping[str, str]) -> list[Inbound]:
     return [Inbound("sms", sender, sid, body)]
 
 
+class _Params(dict[str, str]):
+    """A form as RequestValidator reads it without an exception per field (it tries
+    `getall`, then `getlist`, then indexing)."""
+
+    def getall(self, name: str) -> list[str]:
+        return [self[name]]
+
+
 class TwilioChannel:
     name: ChannelName = "sms"
     tracks_delivery = True  # status callbacks report each message's fate
@@ -111,7 +120,15 @@ class TwilioChannel:
         return self._client
 
     def signed(self, url: str, form: Mapping[str, str], signature: str) -> bool:
-        return bool(signature) and bool(self.validator.validate(url, dict(form), signature))
+        """Twilio's signature over `url` and the whole form (one HMAC for a good request)."""
+        if not signature:
+            return False
+        params = _Params(form)
+        expected = str(self.validator.compute_signature(url, params))
+        if hmac.compare_digest(expected.encode(), signature.encode()):
+            return True
+        # the same URL with or without its default port, as twilio's validator allows
+        return bool(self.validator.validate(url, params, signature))
 
     async def receive(self, form: Mapping[str, str]) -> None:
         """Apply an inbound SMS; returns once committed (the webhook acknowledges after)."""
@@ -134,7 +151,7 @@ class TwilioChannel:
             if out.first_try is not None:
                 ids = await self._already_sent(to, parts, out.first_try)
             for part in parts[len(ids):]:
-                await self.limiter.acquire()
+                await self.limiter.acquire(segments(part).count)  # carriers pace segments
                 ids.append(await self._create(to, part))
         except TwilioRestException as exc:
             log.info("sms send outbox %d: twilio %s/%s", out.outbox_id, exc.status, exc.code)

@@ -9,12 +9,14 @@ It serves what rjbot uses of Programmable Messaging:
 - `DELETE .../Messages/{SM}.json`: 204; the message is gone from the list (kept in `created`).
 
 Failures: `faults` injects, per create and at the given rates, 500s, 429s, hangs that end in
-a client timeout before the message is made, and hangs after it is made (the send is then in
-doubt); `error_for[number] = 21610` answers every create to that number with that Twilio error
-code (21610 unsubscribed, 21211 invalid number, 21614 not a mobile); `fail_next` queues one-off
-(status, code) answers. With `callbacks` on, every created message is followed by signed status
-callbacks (`callback_statuses`, optionally shuffled: Twilio's arrive out of order) to its
-StatusCallback URL, through `callback_transport` when given (an ASGI app in tests).
+a client timeout before the message is made, hangs after it is made (the send is then in
+doubt) and Twilio error codes (`codes={21610: 0.01}`: 21610 unsubscribed, 21211 invalid
+number, 21614 not a mobile); `error_for[number] = code` answers every create to that number
+with that error; `fail_next` queues one-off (status, code) answers.
+
+With `callbacks` on, every created message is followed by signed status callbacks
+(`callback_statuses`, optionally shuffled: Twilio's arrive out of order) to its StatusCallback
+URL, through `callback_transport` when given (an ASGI app in tests).
 
 `sign` and `inbound_form` build webhook requests as Twilio makes them, for tests and benches.
 """
@@ -64,6 +66,7 @@ class Faults:
     rate_limited: float = 0.0
     hang: float = 0.0  # hold the request; the message is not made
     hang_after_create: float = 0.0  # make the message, then hold the request
+    codes: Mapping[int, float] = field(default_factory=dict)  # Twilio error code -> rate (400)
     seed: int = 0
 
 
@@ -163,6 +166,10 @@ class FakeTwilioAPI:
             await self._hang()
             return error(500, 20500)
         roll -= f.hang
+        for code, rate in sorted(f.codes.items()):
+            if roll < rate:
+                return error(400, code)
+            roll -= rate
         message = self._make(form)
         if roll < f.hang_after_create:
             await self._hang()
@@ -235,7 +242,9 @@ def error(status: int, code: int) -> JSONResponse:
 async def running(**options: Any) -> AsyncIterator[FakeTwilioAPI]:
     """Serve a fresh fake (FakeTwilioAPI fields as options) on a free 127.0.0.1 port."""
     fake = FakeTwilioAPI(**options)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
+    # without it every answer waits ~40 ms for a delayed ACK (Nagle)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     fake.port = sock.getsockname()[1]
