@@ -63,6 +63,21 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(pid: int, phase: Any) -> dict[str, Any]:
+    """Run a phase; add the server's CPU use (cores busy on average) during it."""
+    cpu, start = cpu_seconds(pid), time.monotonic()
+    result: dict[str, Any] = await phase
+    result["server_cpu"] = round((cpu_seconds(pid) - cpu) / (time.monotonic() - start), 2)
+    return result
+
+
 def midday_timezone() -> str:
     """A fixed-offset zone where it is about 14:00 now: check-ins fall inside safe times."""
     offset = (14 - datetime.now(UTC).hour + 12) % 24 - 12
@@ -169,6 +184,9 @@ async def run(cfg: dict[str, Any], channels: list[str]) -> dict[str, Any]:
         db, port = tmp / "load.sqlite3", free_port()
         env = server_env(db, key, port, fakes.port)
         serve = [sys.executable, "-m", "bot", "serve"]
+        if os.environ.get("BENCH_NO_UVLOOP"):  # py-spy cannot see into uvloop's callbacks
+            serve = [sys.executable, "-c", "import sys; sys.modules['uvloop'] = None; "
+                     "from bot.cli import main; sys.exit(main(['serve']))"]
         if os.environ.get("BENCH_PYSPY"):  # profile the server: py-spy raw stacks to this file
             serve = ["py-spy", "record", "-r", "100", "--format", "raw", "-o",
                      os.environ["BENCH_PYSPY"], "--", *serve]
@@ -182,14 +200,15 @@ async def run(cfg: dict[str, Any], channels: list[str]) -> dict[str, Any]:
             for hook in hooks:
                 crowd = loadgen.Crowd(pool, hook, replies, first)
                 first += 1_000_000
-                sat = await loadgen.saturate(crowd, cfg["sat_people"], cfg["sat_s"])
+                sat = await measured(proc.pid, loadgen.saturate(crowd, cfg["sat_people"],
+                                                                 cfg["sat_s"]))
                 bare = result["bare_ceiling"][hook.channel]["requests_per_s"]
                 sat["ratio_to_bare"] = round(sat["inbound_per_s"] / bare, 3)
                 phases[hook.channel]["a_saturation"] = sat
                 crowd = loadgen.Crowd(pool, hook, replies, first)
                 first += 1_000_000
-                phases[hook.channel]["b_human_pace"] = await loadgen.paced(
-                    crowd, cfg["pace_people"], cfg["rate"], cfg["pace_s"])
+                phases[hook.channel]["b_human_pace"] = await measured(proc.pid, loadgen.paced(
+                    crowd, cfg["pace_people"], cfg["rate"], cfg["pace_s"]))
             await pool.close()
             result["rss_mb_after_load"] = rss_mb(proc.pid)
         due = await asyncio.to_thread(checkins.insert_due, db, key, cfg["checkins"],
@@ -203,9 +222,12 @@ async def run(cfg: dict[str, Any], channels: list[str]) -> dict[str, Any]:
             for hook in hooks:  # every channel at once, sharing the offered rate
                 crowds.append(loadgen.Crowd(pool, hook, replies, first))
                 first += 1_000_000
+            cpu, started = cpu_seconds(proc.pid), time.monotonic()
             paced = await asyncio.gather(*(loadgen.paced(
                 crowd, cfg["pace_people"] // len(hooks), cfg["rate"] / len(hooks),
                 cfg["pace_s"]) for crowd in crowds))
+            result["server_cpu_phase_c"] = round(
+                (cpu_seconds(proc.pid) - cpu) / (time.monotonic() - started), 2)
             for hook, phase in zip(hooks, paced, strict=True):
                 phases[hook.channel]["c_pace_while_checkins_drain"] = phase
             result["checkins_during_phase_c"] = drained.summary()

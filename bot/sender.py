@@ -39,7 +39,7 @@ class Sender:
     def __init__(
         self, db: Database, cipher: Cipher, clock: Clock, channels: Mapping[str, Channel],
         *, batch: int = 100, max_attempts: int = 8, concurrency: int = 32,
-        scheduled_share: float = 0.125,
+        scheduled_slots: int = 2,
     ) -> None:
         self.db = db
         self.cipher = cipher
@@ -48,7 +48,7 @@ class Sender:
         self.batch = batch
         self.max_attempts = max_attempts
         self.concurrency = concurrency
-        self.scheduled_slots = max(1, int(concurrency * scheduled_share))
+        self.scheduled_slots = max(1, min(concurrency, scheduled_slots))
         self._wake = asyncio.Event()
         self._alert_callbacks: list[AlertCallback] = []
 
@@ -131,9 +131,17 @@ class Sender:
 
         return await self.db.write(unit) if limits else []
 
-    async def _deliver(self, rows: list[OutboxRow]) -> None:
-        """One person's claimed rows, sent in order, then their results recorded."""
+    async def _deliver(self, rows: list[OutboxRow],
+                       sent: Callable[[], None] | None = None) -> None:
+        """One person's claimed rows, sent in order, then their results recorded.
+
+        `sent` is called once the provider calls are over: the slot is free for another send
+        while the results wait for their commit (the rows stay `sending` until then, so the
+        person's next message still waits its turn).
+        """
         results = await self._send_in_order(rows)
+        if sent is not None:
+            sent()
         alerts: list[dict[str, Any]] = []
         done = to_ts(self.clock.now())
 
@@ -220,7 +228,7 @@ class Sender:
         """Send until cancelled: up to `concurrency` people's messages in flight at once.
 
         Rows are claimed as slots free up, answers first; scheduled rows (check-ins, reminders)
-        take at most `scheduled_share` of the slots, so a burst of them never makes a person
+        take at most `scheduled_slots` of the slots, so a burst of them never makes a person
         who just wrote wait. Sleeps until woken by a commit, a finished send or the next due row.
         """
         while True:
@@ -230,12 +238,13 @@ class Sender:
             except Exception as exc:  # database locked or full at start-up: wait for it
                 log.error("sender cannot recover the outbox (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(1.0)
-        inflight: dict[asyncio.Task[None], bool] = {}  # task -> carries scheduled rows
+        inflight: dict[object, bool] = {}  # a slot -> it carries scheduled rows
+        tasks: set[asyncio.Task[None]] = set()
         try:
             while True:
                 self._wake.clear()
                 try:
-                    if await self._fill(inflight):
+                    if await self._fill(inflight, tasks):
                         continue
                     due = await self.next_due()
                 except Exception as exc:  # database locked or full: the rows wait, we retry
@@ -249,25 +258,28 @@ class Sender:
                     async with asyncio.timeout(wait):
                         await self._wake.wait()
         finally:
-            for task in inflight:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*inflight, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _fill(self, inflight: dict[asyncio.Task[None], bool]) -> int:
+    async def _fill(self, inflight: dict[object, bool], tasks: set[asyncio.Task[None]]) -> int:
         free = self.concurrency - len(inflight)
         if free <= 0 or not self.channels:
             return 0
         busy = sum(inflight.values())
         rows = await self._claim(free, max(0, min(free, self.scheduled_slots - busy)))
-
-        def done(task: asyncio.Task[None]) -> None:
-            inflight.pop(task, None)
-            self._wake.set()
-
         for group in _by_person(rows):
-            task = asyncio.create_task(self._deliver(group))
-            inflight[task] = any(r.priority != outbox.REPLY for r in group)
-            task.add_done_callback(done)
+            slot = object()
+            inflight[slot] = any(r.priority != outbox.REPLY for r in group)
+
+            def release(*_: object, slot: object = slot) -> None:
+                if inflight.pop(slot, None) is not None:
+                    self._wake.set()
+
+            task = asyncio.create_task(self._deliver(group, release))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            task.add_done_callback(release)  # also when the task failed before sending ended
         return len(rows)
 
 

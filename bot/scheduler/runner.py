@@ -29,7 +29,7 @@ class Runner:
     """In-memory alarms for due jobs, rebuilt from the jobs table at start."""
 
     def __init__(self, runtime: Runtime, *, horizon: float = 3600.0, sweep_every: float = 30.0,
-                 firing: int = 4):
+                 firing: int = 2):
         if sweep_every >= horizon:
             raise ValueError("the sweep must come round before the loaded horizon runs out")
         self.runtime = runtime
@@ -101,5 +101,7 @@ class Runner:
         try:
             async with self._firing:
                 await self.runtime.fire_job(job_id)
+        except asyncio.CancelledError:  # shutting down: the row stays pending, fired later
+            return
         except Exception:  # the row stays pending: the next sweep fires it
             log.exception("job %d failed to fire; the sweep will retry it", job_id)
