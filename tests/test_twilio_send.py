@@ -11,7 +11,6 @@ import pytest
 
 from bot.channels.base import Failed, Outgoing, Retry, Sent
 from bot.channels.rate import RateLimiter
-from bot.channels.twilio_sms import TwilioChannel
 from bot.clock import VirtualClock, to_ts
 from bot.runtime import Inbound
 from bot.service import Service
@@ -232,10 +231,6 @@ async def test_alerts_never_hold_the_number(service: Service, clock: VirtualCloc
     data = await service.db.read(lambda c: [json.loads(r[0]) for r in c.execute(
         "SELECT data FROM alerts").fetchall()])
     assert data and PERSON not in json.dumps(data)
-
-
-def test_channel_has_forget() -> None:
-    assert callable(TwilioChannel.forget)
 
 
 @pytest.mark.parametrize("keyword", ["STOP", "START", "HELP"])
