@@ -33,6 +33,7 @@ class Settings:
     retention_enquiry_days: int = 90
     retention_closed_days: int = 730
     max_body_bytes: int = 64 * 1024
+    telegram_send_rate: float = 30.0  # messages a second to the Bot API; 0 = no limit
 
     @property
     def key_file(self) -> Path:
@@ -86,6 +87,7 @@ class Settings:
             retention_enquiry_days=_positive(e, "RJBOT_RETENTION_ENQUIRY_DAYS", 90),
             retention_closed_days=_positive(e, "RJBOT_RETENTION_CLOSED_DAYS", 730),
             max_body_bytes=_positive(e, "RJBOT_MAX_BODY_BYTES", 64 * 1024),
+            telegram_send_rate=float(e.get("TELEGRAM_SEND_RATE", "") or 30),
         )
 
 

@@ -38,7 +38,8 @@ def backoff(attempts: int, hint: float | None = None) -> float:
 class Sender:
     def __init__(
         self, db: Database, cipher: Cipher, clock: Clock, channels: Mapping[str, Channel],
-        *, batch: int = 100, max_attempts: int = 8,
+        *, batch: int = 100, max_attempts: int = 8, concurrency: int = 32,
+        scheduled_slots: int = 2,
     ) -> None:
         self.db = db
         self.cipher = cipher
@@ -46,6 +47,8 @@ class Sender:
         self.channels = dict(channels)
         self.batch = batch
         self.max_attempts = max_attempts
+        self.concurrency = concurrency
+        self.scheduled_slots = max(1, min(concurrency, scheduled_slots))
         self._wake = asyncio.Event()
         self._alert_callbacks: list[AlertCallback] = []
 
@@ -100,48 +103,77 @@ class Sender:
         """Claim and send everything due now; returns how many rows were attempted."""
         if not self.channels:
             return 0
+        rows = await self._claim(self.batch, 0)
+        await asyncio.gather(*(self._deliver(group) for group in _by_person(rows)))
+        return len(rows)
+
+    async def _claim(self, replies: int, scheduled: int) -> list[OutboxRow]:
+        """Up to `replies` rows (answers first), then up to `scheduled` scheduled ones more."""
         now = to_ts(self.clock.now())
+        # per channel, what its rate limiter allows now; answers before scheduled rows
         limits = {name: n for name, n in self._limits().items() if n > 0}
 
-        def claim(conn: sqlite3.Connection) -> list[OutboxRow]:
-            # one claim per channel, each in priority order: replies before scheduled rows
-            return [row for name, n in limits.items()
-                    for row in outbox.claim_due(conn, self.cipher, now, n, (name,))]
+        def unit(conn: sqlite3.Connection) -> list[OutboxRow]:
+            rows: list[OutboxRow] = []
+            left = {outbox.REPLY: replies, outbox.SCHEDULED: scheduled}
+            for name, cap in limits.items():
+                got = outbox.claim_due(conn, self.cipher, now, min(cap, left[outbox.REPLY]),
+                                       (name,), priority=outbox.REPLY if scheduled else None)
+                left[outbox.REPLY] -= len(got)
+                if scheduled:
+                    more = outbox.claim_due(conn, self.cipher, now,
+                                            min(cap - len(got), left[outbox.SCHEDULED]),
+                                            (name,), priority=outbox.SCHEDULED)
+                    left[outbox.SCHEDULED] -= len(more)
+                    got += more
+                rows += got
+            return rows
 
-        rows = await self.db.write(claim) if limits else []
-        if not rows:
-            return 0
-        by_person: dict[int, list[OutboxRow]] = {}
-        for row in rows:
-            by_person.setdefault(row.person_id, []).append(row)
-        sent = await asyncio.gather(*(self._send_in_order(g) for g in by_person.values()))
-        outcomes = dict(pair for group in sent for pair in group)
-        results = [outcomes[r.id] for r in rows]
+        return await self.db.write(unit) if limits else []
+
+    async def _deliver(self, rows: list[OutboxRow],
+                       sent: Callable[[], None] | None = None) -> None:
+        """One person's claimed rows, sent in order, then their results recorded.
+
+        `sent` is called once the provider calls are over: the slot is free for another send
+        while the results wait for their commit (the rows stay `sending` until then, so the
+        person's next message still waits its turn).
+        """
+        results = await self._send_in_order(rows)
+        if sent is not None:
+            sent()
         alerts: list[dict[str, Any]] = []
         done = to_ts(self.clock.now())
 
         def unit(conn: sqlite3.Connection) -> None:
-            for row, result in zip(rows, results, strict=True):
+            for row, result in results:
                 alert = self._record(conn, row, result, done)
                 if alert:
                     alerts.append(alert)
-            for row, result in zip(rows, results, strict=True):  # after any retry was marked
+            for row, result in results:  # after any retry was marked
                 if isinstance(result, Failed) and result.opted_out:
                     outbox.cancel_channel(conn, row.person_id, row.channel)
 
-        await self.db.write(unit)
+        for attempt in range(1_000_000):  # the rows stay `sending` until this is stored
+            try:
+                await self.db.write(unit)
+                break
+            except Exception as exc:  # database locked or full: keep the result, try again
+                alerts.clear()
+                log.error("could not record %d sends (%s); retrying", len(rows),
+                          type(exc).__name__)
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** attempt))
         for alert in alerts:
             self.alert(alert)
-        return len(rows)
 
-    async def _send_in_order(self, rows: list[OutboxRow]) -> list[tuple[int, SendResult]]:
+    async def _send_in_order(self, rows: list[OutboxRow]) -> list[tuple[OutboxRow, SendResult]]:
         """One person's rows, one after another; after a failure the rest wait their turn."""
-        results: list[tuple[int, SendResult]] = []
+        results: list[tuple[OutboxRow, SendResult]] = []
         for row in rows:
             if results and not isinstance(results[-1][1], Sent):
-                results.append((row.id, Retry("waiting for an earlier message", after=1.0)))
+                results.append((row, Retry("waiting for an earlier message", after=1.0)))
                 continue
-            results.append((row.id, await self._send_one(row)))
+            results.append((row, await self._send_one(row)))
         return results
 
     async def _send_one(self, row: OutboxRow) -> SendResult:
@@ -193,16 +225,66 @@ class Sender:
         return min(times, default=None)
 
     async def run(self, idle: float = 30.0) -> None:
-        """Send until cancelled; sleeps until woken by a commit or the next due row."""
-        await self.recover()
+        """Send until cancelled: up to `concurrency` people's messages in flight at once.
+
+        Rows are claimed as slots free up, answers first; scheduled rows (check-ins, reminders)
+        take at most `scheduled_slots` of the slots, so a burst of them never makes a person
+        who just wrote wait. Sleeps until woken by a commit, a finished send or the next due row.
+        """
         while True:
-            self._wake.clear()
-            if await self.send_due():
-                continue
-            due = await self.next_due()
-            wait = idle if due is None else max(0.0, min(idle, due - to_ts(self.clock.now())))
-            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives
-            # just after the event was set, and shutdown then hangs
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._wake.wait()
+            try:
+                await self.recover()
+                break
+            except Exception as exc:  # database locked or full at start-up: wait for it
+                log.error("sender cannot recover the outbox (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(1.0)
+        inflight: dict[object, bool] = {}  # a slot -> it carries scheduled rows
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    if await self._fill(inflight, tasks):
+                        continue
+                    due = await self.next_due()
+                except Exception as exc:  # database locked or full: the rows wait, we retry
+                    log.error("sender cannot reach the outbox (%s); retrying", type(exc).__name__)
+                    due = to_ts(self.clock.now()) + 1.0
+                wait = idle if due is None else min(idle, due - to_ts(self.clock.now()))
+                # a due row we could not claim waits for a slot or an earlier row of its
+                # person: a finished send wakes us; never spin on it
+                wait = max(wait, 0.05)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _fill(self, inflight: dict[object, bool], tasks: set[asyncio.Task[None]]) -> int:
+        free = self.concurrency - len(inflight)
+        if free <= 0 or not self.channels:
+            return 0
+        busy = sum(inflight.values())
+        rows = await self._claim(free, max(0, min(free, self.scheduled_slots - busy)))
+        for group in _by_person(rows):
+            slot = object()
+            inflight[slot] = any(r.priority != outbox.REPLY for r in group)
+
+            def release(*_: object, slot: object = slot) -> None:
+                if inflight.pop(slot, None) is not None:
+                    self._wake.set()
+
+            task = asyncio.create_task(self._deliver(group, release))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            task.add_done_callback(release)  # also when the task failed before sending ended
+        return len(rows)
+
+
+def _by_person(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
+    groups: dict[int, list[OutboxRow]] = {}
+    for row in rows:
+        groups.setdefault(row.person_id, []).append(row)
+    return list(groups.values())

@@ -65,7 +65,8 @@ def build_application(settings: Settings) -> App:
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
         .job_queue(None)
-        .rate_limiter(AIORateLimiter())
+        # the Bot API allows about 30 messages a second overall (TELEGRAM_SEND_RATE)
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_send_rate))
         .concurrent_updates(ChatOrder())
     )
     if settings.telegram_api_base:

@@ -28,7 +28,8 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run 
 class Runner:
     """In-memory alarms for due jobs, rebuilt from the jobs table at start."""
 
-    def __init__(self, runtime: Runtime, *, horizon: float = 3600.0, sweep_every: float = 30.0):
+    def __init__(self, runtime: Runtime, *, horizon: float = 3600.0, sweep_every: float = 30.0,
+                 firing: int = 2):
         if sweep_every >= horizon:
             raise ValueError("the sweep must come round before the loaded horizon runs out")
         self.runtime = runtime
@@ -36,6 +37,9 @@ class Runner:
         self.sweep_every = sweep_every
         self.loaded_until = float("-inf")
         self._scheduler: AsyncIOScheduler | None = None
+        # at most this many job transactions queued at once: thousands of check-ins due
+        # together must not queue ahead of a person's message in the group commit
+        self._firing = asyncio.Semaphore(firing)
 
     @property
     def scheduler(self) -> AsyncIOScheduler:
@@ -95,6 +99,9 @@ class Runner:
 
     async def _fire(self, job_id: int) -> None:
         try:
-            await self.runtime.fire_job(job_id)
+            async with self._firing:
+                await self.runtime.fire_job(job_id)
+        except asyncio.CancelledError:  # shutting down: the row stays pending, fired later
+            return
         except Exception:  # the row stays pending: the next sweep fires it
             log.exception("job %d failed to fire; the sweep will retry it", job_id)

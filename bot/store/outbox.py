@@ -46,19 +46,24 @@ def enqueue(
 
 
 def claim_due(
-    conn: sqlite3.Connection, cipher: Cipher, now: float, limit: int, channels: tuple[str, ...]
+    conn: sqlite3.Connection, cipher: Cipher, now: float, limit: int, channels: tuple[str, ...],
+    priority: int | None = None,
 ) -> list[OutboxRow]:
     """Mark due rows as being sent (committed before any provider call) and return them."""
+    if limit <= 0:
+        return []
+    only = () if priority is None else (priority,)
     # only "?" placeholders are formatted into these queries
     rows = conn.execute(
         "SELECT o.*, a.address_enc FROM outbox o JOIN addresses a ON a.id = o.address_id"  # noqa: S608  # nosec B608
         " WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
         f" AND o.channel IN ({','.join('?' * len(channels))})"
+        + (" AND o.priority = ?" if only else "") +
         # keep a person's messages in order: an earlier one being retried goes first
         " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.person_id = o.person_id"
         "  AND e.id < o.id AND (e.status = 'sending' OR (e.status = 'pending' AND e.attempts > 0)))"
         " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT ?",
-        (now, *channels, limit),
+        (now, *channels, *only, limit),
     ).fetchall()
     conn.executemany(
         "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1,"

@@ -154,9 +154,9 @@ def _error(code: int, description: str, parameters: dict[str, Any] | None = None
 
 
 @contextlib.asynccontextmanager
-async def running() -> AsyncIterator[FakeBotAPI]:
-    """Serve a fresh fake on a free 127.0.0.1 port for the duration of the block."""
-    fake = FakeBotAPI()
+async def running(fake: FakeBotAPI | None = None) -> AsyncIterator[FakeBotAPI]:
+    """Serve a fresh fake (or the one given) on a free 127.0.0.1 port during the block."""
+    fake = fake or FakeBotAPI()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -1,0 +1,261 @@
+"""Full SMS and Telegram paths under load, against the machine's own HTTP ceiling.
+
+    python bench/load.py [--quick] [--channels telegram,sms]
+
+`rjbot serve` runs in its own process (`python -m bot serve`, a fresh database in a temp
+dir); the load generator and the fake Telegram and Twilio APIs share this process and one
+event loop on raw asyncio streams. Why there: a reply's arrival at the fake is timed on the
+same clock as the webhook that caused it, the closed loop learns of it with no extra hop, and
+on 2 cores a third process would only take CPU from the server; `generator_cpu` (CPU seconds
+of this process per second) shows how much of a core the generator and fakes use.
+
+Prints one JSON object: start-up time and idle RSS of the server; the bare-Starlette ceiling
+for the same bodies under the same generator; then per channel (a) saturation, (b) human pace
+and (c) human pace while scheduled check-ins drain, with latencies from posting the webhook
+to the last reply of that turn reaching the fake provider.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import checkins, loadgen  # noqa: E402
+from bench.fake_providers import ACCOUNT, TOKEN, FakeProviders  # noqa: E402
+from bench.httpkit import Pool  # noqa: E402
+from bot.crypto import new_key_text  # noqa: E402
+
+SECRET = "bench-webhook-secret"
+TWILIO_TOKEN = "bench-twilio-auth-token"
+PUBLIC_URL = "https://rj.example.org"
+FULL = {"bare_s": 5, "sat_people": 200, "sat_s": 10, "pace_people": 2000, "rate": 200,
+        "pace_s": 20, "checkins": 10_000}
+QUICK = {"bare_s": 2, "sat_people": 200, "sat_s": 4, "pace_people": 2000, "rate": 200,
+         "pace_s": 5, "checkins": 2000}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(pid: int, phase: Any) -> dict[str, Any]:
+    """Run a phase; add the server's CPU use (cores busy on average) during it."""
+    cpu, start = cpu_seconds(pid), time.monotonic()
+    result: dict[str, Any] = await phase
+    result["server_cpu"] = round((cpu_seconds(pid) - cpu) / (time.monotonic() - start), 2)
+    return result
+
+
+def midday_timezone() -> str:
+    """A fixed-offset zone where it is about 14:00 now: check-ins fall inside safe times."""
+    offset = (14 - datetime.now(UTC).hour + 12) % 24 - 12
+    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def sms_available() -> bool:
+    return (ROOT / "bot" / "channels" / "twilio_sms.py").exists()
+
+
+def server_env(db: Path, key: str, port: int, fake_port: int) -> dict[str, str]:
+    env = {**os.environ, "RJBOT_DATABASE": str(db), "RJBOT_DATA_KEY": key,
+           "RJBOT_HOST": "127.0.0.1", "RJBOT_PORT": str(port),
+           "RJBOT_TIMEZONE": midday_timezone(), "RJBOT_PUBLIC_URL": PUBLIC_URL,
+           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET,
+           "TELEGRAM_API_BASE": f"http://127.0.0.1:{fake_port}/bot", "TELEGRAM_MODE": "webhook",
+           "TELEGRAM_SEND_RATE": "100000", "PYTHONPATH": str(ROOT)}
+    if sms_available():
+        env.update({"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+                    "TWILIO_FROM_NUMBER": "+447700900000",
+                    "TWILIO_API_BASE": f"http://127.0.0.1:{fake_port}",
+                    "TWILIO_SEND_RATE": "100000"})
+    return env
+
+
+@contextlib.asynccontextmanager
+async def process(args: list[str], env: dict[str, str], port: int, health: str,
+                  log: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, float]]:
+    """A server subprocess; yields it and the seconds from spawn until `health` answered."""
+    with log.open("a") as out:
+        started = time.monotonic()
+        proc = await asyncio.create_subprocess_exec(*args, cwd=ROOT, env=env, stdout=out,
+                                                    stderr=out)
+        try:
+            await wait_ready(proc, port, health)
+            yield proc, round(time.monotonic() - started, 3)
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 20)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+
+
+async def wait_ready(proc: asyncio.subprocess.Process, port: int, health: str) -> None:
+    pool = Pool("127.0.0.1", port, 1)
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                if proc.returncode is not None:
+                    raise RuntimeError(f"server exited with {proc.returncode}")
+                with contextlib.suppress(OSError, asyncio.IncompleteReadError, IndexError):
+                    status, _ = await pool.request("POST" if health != "/healthz" else "GET",
+                                                   health, b"", {})
+                    if status < 500:
+                        return
+                await asyncio.sleep(0.02)
+    finally:
+        await pool.close()
+
+
+async def bare_ceiling(cfg: dict[str, Any], hooks: list[loadgen.Webhook],
+                       tmp: Path) -> dict[str, Any]:
+    port = free_port()
+    out: dict[str, Any] = {}
+    async with process([sys.executable, "bench/bare.py", str(port)], {**os.environ}, port,
+                       "/healthz", tmp / "bare.log"):
+        pool = Pool("127.0.0.1", port, 100)
+        for hook in hooks:
+            path = "/json" if hook.channel == "telegram" else "/form"
+            out[hook.channel] = await loadgen.hammer(
+                pool, path, lambda n, hook=hook: hook.request(hook.address(n), "1"),
+                cfg["sat_people"], cfg["bare_s"])
+        await pool.close()
+    return out
+
+
+def hooks_for(channels: list[str]) -> list[loadgen.Webhook]:
+    hooks = []
+    for name in channels:
+        if name == "telegram":
+            hooks.append(loadgen.Webhook("telegram", "/webhooks/telegram", secret=SECRET))
+        else:
+            from twilio.request_validator import RequestValidator
+
+            validator = RequestValidator(TWILIO_TOKEN)
+            hooks.append(loadgen.Webhook("sms", "/webhooks/twilio/sms", public_url=PUBLIC_URL,
+                                         sign=validator.compute_signature))
+    return hooks
+
+
+async def run(cfg: dict[str, Any], channels: list[str]) -> dict[str, Any]:
+    replies = loadgen.Replies()
+    fakes = await FakeProviders(replies.on_send).start()
+    hooks = hooks_for(channels)
+    key = new_key_text()
+    result: dict[str, Any] = {"bench": "load", "channels": channels, **machine()}
+    with tempfile.TemporaryDirectory(prefix="rjbot-load-") as tmp_name:
+        tmp = Path(os.environ.get("BENCH_KEEP", "") or tmp_name)  # BENCH_KEEP: keep db, logs
+        await asyncio.to_thread(tmp.mkdir, parents=True, exist_ok=True)
+        result["bare_ceiling"] = await bare_ceiling(cfg, hooks, tmp)
+        db, port = tmp / "load.sqlite3", free_port()
+        env = server_env(db, key, port, fakes.port)
+        serve = [sys.executable, "-m", "bot", "serve"]
+        if os.environ.get("BENCH_NO_UVLOOP"):  # py-spy cannot see into uvloop's callbacks
+            serve = [sys.executable, "-c", "import sys; sys.modules['uvloop'] = None; "
+                     "from bot.cli import main; sys.exit(main(['serve']))"]
+        if os.environ.get("BENCH_PYSPY"):  # profile the server: py-spy raw stacks to this file
+            serve = ["py-spy", "record", "-r", "100", "--format", "raw", "-o",
+                     os.environ["BENCH_PYSPY"], "--", *serve]
+        phases: dict[str, Any] = {h.channel: {} for h in hooks}
+        async with process(serve, env, port, "/healthz", tmp / "serve.log") as (proc, took):
+            result["startup_seconds"] = took
+            await asyncio.sleep(1.0)
+            result["idle_rss_mb"] = rss_mb(proc.pid)
+            pool = Pool("127.0.0.1", port, 100)
+            first = 0
+            for hook in hooks:
+                crowd = loadgen.Crowd(pool, hook, replies, first)
+                first += 1_000_000
+                sat = await measured(proc.pid, loadgen.saturate(crowd, cfg["sat_people"],
+                                                                 cfg["sat_s"]))
+                bare = result["bare_ceiling"][hook.channel]["requests_per_s"]
+                sat["ratio_to_bare"] = round(sat["inbound_per_s"] / bare, 3)
+                phases[hook.channel]["a_saturation"] = sat
+                crowd = loadgen.Crowd(pool, hook, replies, first)
+                first += 1_000_000
+                phases[hook.channel]["b_human_pace"] = await measured(proc.pid, loadgen.paced(
+                    crowd, cfg["pace_people"], cfg["rate"], cfg["pace_s"]))
+            await pool.close()
+            result["rss_mb_after_load"] = rss_mb(proc.pid)
+        due = await asyncio.to_thread(checkins.insert_due, db, key, cfg["checkins"],
+                                      [h.channel for h in hooks], first)
+        first += 1_000_000
+        async with process(serve, env, port, "/healthz", tmp / "serve.log") as (proc, took):
+            result["startup_seconds_with_due_checkins"] = took
+            pool = Pool("127.0.0.1", port, 100)
+            drained = checkins.Drain(replies, due)
+            crowds = []
+            for hook in hooks:  # every channel at once, sharing the offered rate
+                crowds.append(loadgen.Crowd(pool, hook, replies, first))
+                first += 1_000_000
+            cpu, started = cpu_seconds(proc.pid), time.monotonic()
+            paced = await asyncio.gather(*(loadgen.paced(
+                crowd, cfg["pace_people"] // len(hooks), cfg["rate"] / len(hooks),
+                cfg["pace_s"]) for crowd in crowds))
+            result["server_cpu_phase_c"] = round(
+                (cpu_seconds(proc.pid) - cpu) / (time.monotonic() - started), 2)
+            for hook, phase in zip(hooks, paced, strict=True):
+                phases[hook.channel]["c_pace_while_checkins_drain"] = phase
+            result["checkins_during_phase_c"] = drained.summary()
+            result["checkins_drained"] = await drained.wait(60)
+            await pool.close()
+        result["phases"] = phases
+    await fakes.stop()
+    return result
+
+
+def machine() -> dict[str, Any]:
+    return {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": f"{platform.machine()}, nproc {os.cpu_count()}, "
+                       f"{platform.python_implementation()} {platform.python_version()}"}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    p.add_argument("--quick", action="store_true", help="smaller counts, under 60 s")
+    p.add_argument("--channels", default="", help="comma list; default: every one available")
+    args = p.parse_args()
+    channels = [c for c in args.channels.split(",") if c] or (
+        ["sms", "telegram"] if sms_available() else ["telegram"])
+    started = time.monotonic()
+    result = asyncio.run(run(QUICK if args.quick else FULL, channels))
+    result["bench_seconds"] = round(time.monotonic() - started, 1)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
