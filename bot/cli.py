@@ -12,6 +12,10 @@ from pathlib import Path
 
 from bot import admin
 from bot.config import Settings
+from bot.crypto import DataKeyError
+
+# commands that read or write sealed data in RJBOT_DATABASE (simulate checks its own --db)
+KEYED = ("serve", "export", "erase", "rotate-key")
 
 
 def _serve(settings: Settings) -> int:
@@ -24,6 +28,19 @@ def _serve(settings: Settings) -> int:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level="info", access_log=False)
     return 0
+
+
+async def _check_key(settings: Settings) -> None:
+    from bot import keycheck
+    from bot.service import cipher_for
+    from bot.store.db import Database
+
+    cipher = cipher_for(settings)
+    db = await Database(settings.database, settings.synchronous).open()
+    try:
+        await db.write(lambda c: keycheck.check(c, cipher))
+    finally:
+        await db.close()
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
@@ -104,6 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("twilio").setLevel(logging.WARNING)  # its request logs carry numbers
     settings = Settings.from_env()
+    try:
+        return _run(settings, args)
+    except DataKeyError as exc:
+        print(f"rjbot: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.command in KEYED:  # a wrong data key: say so plainly, touch nothing
+        asyncio.run(_check_key(settings))
     if args.command == "serve":
         return _serve(settings)
     if args.command == "simulate":

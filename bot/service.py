@@ -6,10 +6,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot import keycheck
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Settings
-from bot.crypto import Cipher, load_keys
+from bot.crypto import Cipher, DataKeyError, load_keys
 from bot.runtime import Runtime
 from bot.scheduler import windows
 from bot.sender import Sender
@@ -43,6 +44,11 @@ class Service:
         windows.configure(settings.timezone)
         cipher = cipher_for(settings)
         db = await Database(settings.database, settings.synchronous).open()
+        try:
+            await db.write(lambda c: keycheck.check(c, cipher))
+        except DataKeyError:
+            await db.close()
+            raise
         runtime = Runtime(db, cipher, clock)
         sender = Sender(db, cipher, clock, channels)
         runtime.subscribe(sender.wake)

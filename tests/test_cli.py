@@ -49,3 +49,30 @@ def test_bad_directive_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "bad duration" in proc.stderr
+
+
+def test_a_different_data_key_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    """A lost RJBOT_DATA_KEY must not start a second, silent key on the same database."""
+    import os
+    import subprocess
+    import sys
+
+    from bot.crypto import new_key_text
+
+    db = tmp_path / "k.sqlite3"
+    root = Path(__file__).resolve().parent.parent
+    first = {**os.environ, "RJBOT_DATABASE": str(db), "RJBOT_DATA_KEY": new_key_text()}
+    run = subprocess.run([sys.executable, "-m", "bot", "simulate", "--channel", "sms",
+                          "--from", "+447700900555", "--db", str(db)], input=b"hello\n",
+                         env=first, cwd=root, capture_output=True, timeout=60, check=True)
+    assert b"automated assistant" in run.stdout
+    before = db.read_bytes()
+    for env in ({**first, "RJBOT_DATA_KEY": new_key_text()},  # another key
+                {k: v for k, v in first.items() if k != "RJBOT_DATA_KEY"}):  # none: key file
+        for argv in (["simulate", "--channel", "sms", "--from", "+447700900555", "--db",
+                      str(db)], ["export", "--address", "+447700900555"], ["serve"]):
+            got = subprocess.run([sys.executable, "-m", "bot", *argv], input=b"hello\n",
+                                 env=env, cwd=root, capture_output=True, timeout=60)
+            assert got.returncode == 2, (argv, got.stderr[-300:])
+            assert b"different data key" in got.stderr and got.stdout == b""
+    assert db.read_bytes() == before

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+from bot import keycheck
 from bot.crypto import Cipher
 from bot.privacy.sealed import SEALED, Sealed
 from bot.store.db import Database
@@ -56,5 +57,6 @@ async def rotate(db: Database, cipher: Cipher) -> int:
             if last == after:
                 break
             after = last
+    await db.write(lambda c: keycheck.seal(c, cipher))  # the start-up check: new key now
     log.info("key rotation re-sealed %d values", total)
     return total

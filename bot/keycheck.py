@@ -1,0 +1,43 @@
+"""Refuse to run on a database sealed with another data key, rather than mix two keys.
+
+Without this, a lost `RJBOT_DATA_KEY` (or a deleted key file) would make the embedded default
+create a fresh key: the service would start, find nobody (address hashes are keyed), write new
+data under the new key and leave everything earlier unreadable. A small sealed value in meta
+proves the key at start-up; `rotate-key` re-seals it under the new key when it finishes.
+"""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+
+from bot.crypto import Cipher, DataKeyError
+from bot.store.records import get_meta, set_meta
+
+META_KEY = "key_check"
+CONTEXT = "key_check"
+PLAIN = "rjbot data key check"
+
+
+def seal(conn: sqlite3.Connection, cipher: Cipher) -> None:
+    set_meta(conn, META_KEY, base64.b64encode(cipher.seal(PLAIN, CONTEXT)).decode())
+
+
+def check(conn: sqlite3.Connection, cipher: Cipher) -> None:
+    """Seal the check on a new database; on an old one, raise unless a key we hold opens it."""
+    stored = get_meta(conn, META_KEY)
+    if stored is None:
+        seal(conn, cipher)
+        return
+    try:
+        ok = cipher.open(base64.b64decode(stored), CONTEXT) == PLAIN
+    except Exception as exc:  # a wrong key fails authentication (InvalidTag) or is unknown
+        raise DataKeyError(_WRONG) from exc
+    if not ok:
+        raise DataKeyError(_WRONG)
+
+
+_WRONG = (
+    "this database was written with a different data key: set RJBOT_DATA_KEY to the key it "
+    "was created with, or restore its key file (nothing was changed)"
+)
