@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.channels.segments import segments
+from bot.channels.segments import segments, split_fitting
 from bot.clock import to_ts
 from bot.crypto import Cipher
 from bot.flows.letters import REASON
@@ -27,28 +27,13 @@ Enqueue = Callable[[Reply], None]
 
 
 def split(text: str, channel: str) -> list[str]:
-    """Cut a text at word boundaries into parts that each fit one channel message."""
+    """Cut a text into parts that each fit one channel message, numbered when there are more."""
     def fits(chunk: str) -> bool:
         if channel == "sms":
             return segments(PREFIX + chunk).count <= SMS_SEGMENTS
         return len(PREFIX + chunk) <= CHAT_LIMIT
 
-    parts: list[str] = []
-    current = ""
-    for word in text.replace("\r\n", "\n").split(" "):
-        candidate = f"{current} {word}" if current else word
-        if fits(candidate):
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-        while not fits(word):  # one very long word: cut it by characters
-            cut = next(n for n in range(len(word), 0, -1) if fits(word[:n]))
-            parts.append(word[:cut])
-            word = word[cut:]
-        current = word
-    if current.strip():
-        parts.append(current)
+    parts = [p for p in split_fitting(text.replace("\r\n", "\n"), fits) if p.strip()]
     if len(parts) <= 1:
         return parts
     return [f"({n}/{len(parts)}) {p}" for n, p in enumerate(parts, start=1)]

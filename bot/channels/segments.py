@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 GSM7_BASIC = (
@@ -41,15 +42,21 @@ MAX_SEGMENTS = 3  # DESIGN section 6: a message is never more than 3 segments
 
 
 def split_sms(text: str, max_segments: int = MAX_SEGMENTS) -> list[str]:
-    """Long texts as several messages of at most `max_segments` each, cut at a paragraph,
-    line or word where possible (the choices, at the end, arrive with the last part)."""
+    """Long texts as several messages of at most `max_segments` each (the choices, at the end,
+    arrive with the last part)."""
+    return split_fitting(text, lambda t: segments(t).count <= max_segments)
+
+
+def split_fitting(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """Long texts as several parts that each `fits` (which must only fail more as a text
+    grows), cut at a paragraph, line or word where possible, else mid-word."""
     parts: list[str] = []
     rest = text
-    while segments(rest).count > max_segments:
-        low, high = 1, len(rest)  # the longest prefix that fits (segments grow with length)
+    while not fits(rest):
+        low, high = 1, len(rest)  # the longest prefix that fits
         while low < high:
             mid = (low + high + 1) // 2
-            if segments(rest[:mid]).count <= max_segments:
+            if fits(rest[:mid]):
                 low = mid
             else:
                 high = mid - 1

@@ -31,6 +31,7 @@ from telegram.ext import TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import Failed, Outgoing, Retry, SendResult, Sent
+from bot.channels.segments import split_fitting
 from bot.channels.telegram_setup import (
     ALLOWED_UPDATES,
     App,
@@ -70,21 +71,7 @@ def _units(text: str) -> int:
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Long texts as several messages, cut at a paragraph, line or word where possible."""
-    parts: list[str] = []
-    rest = text
-    while _units(rest) > limit:
-        cut, used = 0, 0
-        while used + _units(rest[cut]) <= limit:
-            used += _units(rest[cut])
-            cut += 1
-        for sep in ("\n\n", "\n", " "):
-            at = rest.rfind(sep, 0, cut)
-            if at > cut // 2:
-                cut = at
-                break
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return [*parts, rest]
+    return split_fitting(text, lambda t: _units(t) <= limit)
 
 
 def _seconds(exc: RetryAfter) -> float:
