@@ -149,3 +149,24 @@ async def test_an_update_is_acknowledged_only_after_it_is_stored(settings: Setti
         assert await inbound_rows(app) == 1
         await fake.wait_for(lambda: len(replies_to(fake, CHAT)) >= 2)
         assert len(replies_to(fake, CHAT)) == 2
+
+
+async def test_polling_keeps_an_update_it_could_not_store_until_it_can(
+        settings: Settings, fake: FakeBotAPI) -> None:
+    """Polling confirms an update when it is fetched, so a failed store must be retried here
+    (there is no re-delivery); the chat's next update waits behind it, in order."""
+    async with serving(telegram_settings(settings, fake, mode="polling")) as (app, _):
+        db = app.state.service.db
+        await db.write(lambda c: c.execute(
+            "CREATE TRIGGER full BEFORE INSERT ON inbound BEGIN"
+            " SELECT RAISE(ABORT, 'database or disk is full'); END"))
+        fake.queue_update(text_update(CHAT, "hello"))
+        fake.queue_update(text_update(CHAT, "1"))
+        await fake.wait_for(lambda: any(int(p.get("offset", 0)) > 0
+                                        for p in fake.called("getUpdates")))
+        assert await inbound_rows(app) == 0 and replies_to(fake, CHAT) == []
+        await db.write(lambda c: c.execute("DROP TRIGGER full"))
+        await fake.wait_for(lambda: len(replies_to(fake, CHAT)) >= 3, timeout=15)
+        assert await inbound_rows(app) == 2
+        texts = [m["text"] for m in replies_to(fake, CHAT)]
+        assert texts[0].startswith("Hello") and texts[2].startswith("Question 2 of 6")

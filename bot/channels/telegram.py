@@ -7,7 +7,9 @@ and in parallel across chats (`ChatOrder`). Replies leave only from the outbox, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 import warnings
 from datetime import timedelta
 from typing import Any, Protocol
@@ -63,6 +65,9 @@ class Inbox(Protocol):
     async def link(self, inbound: Inbound, code: str, welcome: Reply) -> LinkResult: ...
 
     async def may_message(self, channel: ChannelName, address: str) -> bool: ...
+
+
+POLL_RETRY_MAX = 30.0  # seconds between tries to store a polled update
 
 
 def _units(text: str) -> int:
@@ -121,7 +126,7 @@ class TelegramChannel:
         self.inbox = inbox
         self.polling = polling
         self._progress: dict[int, int] = {}  # outbox id -> parts already delivered
-        app.add_handler(TypeHandler(Update, self._on_update))
+        app.add_handler(TypeHandler(Update, self._on_polled))
         app.add_error_handler(self._on_error)
 
     @classmethod
@@ -199,6 +204,21 @@ class TelegramChannel:
 
     async def _on_error(self, update: object, context: Any) -> None:
         log.error("telegram handler failed: %s", type(context.error).__name__)
+
+    async def _on_polled(self, update: Update, context: Any) -> None:
+        """A polled update is confirmed to Telegram when it is fetched, so it cannot be left
+        for a re-delivery: if it cannot be stored (database locked, disk full), keep trying,
+        holding that chat's later updates behind it, until it is stored or we shut down."""
+        delay = 0.5
+        while True:
+            try:
+                await self._on_update(update, context)
+                return
+            except (sqlite3.Error, OSError) as exc:
+                log.warning("telegram update %s not stored (%s); trying again in %.1f s",
+                            update.update_id, type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, POLL_RETRY_MAX)
 
     async def _on_update(self, update: Update, context: Any) -> None:
         """Every update: ours to interpret; an unfamiliar kind is logged and left alone."""
