@@ -198,11 +198,12 @@ class Runtime:
     async def act(
         self, person_id: int, action: str, data: dict[str, Any] | None = None, actor: str = "",
         prepare: Callable[[sqlite3.Connection], object] | None = None,
+        finish: Callable[[sqlite3.Connection], object] | None = None,
     ) -> Applied:
         """A facilitator action on a person's case (recorded reply, meeting set, ...).
 
-        `prepare` runs first in the same transaction (a letter approved and its notice
-        scheduled commit together); if it raises, nothing is stored.
+        `prepare` runs first and `finish` last, in the same transaction (a letter approved
+        and its notice scheduled commit together); if anything raises, nothing is stored.
         """
         now = self.clock.now()
 
@@ -210,7 +211,10 @@ class Runtime:
             if prepare is not None:
                 prepare(conn)
             target = Target(person_id, None, "", actor=actor or "facilitator")
-            return self._step(conn, target, FacilitatorAction(action, data or {}, actor), now)
+            applied = self._step(conn, target, FacilitatorAction(action, data or {}, actor), now)
+            if finish is not None:
+                finish(conn)
+            return applied
 
         applied = await self.db.write(unit)
         self._notify(applied)

@@ -7,6 +7,7 @@ Actions that change the conversation (reply recorded, meetings, check-ins, closi
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -42,11 +43,23 @@ def local_to_utc(value: str, tz: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+class NothingToDo(ValueError):
+    """The record an action needs is not there (e.g. no planned meeting to mark held)."""
+
+
 async def _act(request: Request, v: Visitor, got: Access, action: str,
-               data: dict[str, object]) -> Response | None:
-    """Tell the conversation; a handler that refuses the data gives the user a 400 page."""
+               data: dict[str, object],
+               record: Callable[[sqlite3.Connection], object] | None = None,
+               after: bool = False) -> Response | None:
+    """Tell the conversation, with the console's own record (`record`, before the step or
+    `after` it) in the same transaction, so a crash keeps both or neither; a refusal gives
+    the user a 400 page."""
     try:
-        await request.app.state.service.runtime.act(got.case.person_id, action, data, v.actor)
+        await request.app.state.service.runtime.act(
+            got.case.person_id, action, data, v.actor,
+            prepare=None if after else record, finish=record if after else None)
+    except NothingToDo as exc:
+        return error(request, v, 400, str(exc))
     except ValueError as exc:
         return error(request, v, 400, f"That could not be done: {exc}.")
     return None
@@ -85,8 +98,6 @@ async def schedule_meeting(request: Request, v: Visitor) -> Response:
     data: dict[str, object] = {"kind": kind, "mode": mode, "at": iso(at)}
     if place:
         data["place"] = place
-    if (refused := await _act(request, v, got, "meeting_set", data)) is not None:
-        return refused
     ts = to_ts(now)
 
     def unit(conn: sqlite3.Connection) -> None:
@@ -95,28 +106,26 @@ async def schedule_meeting(request: Request, v: Visitor) -> Response:
         records.audit(conn, v.actor, "meeting_recorded", ts, got.case.person_id, got.case.id,
                       {"meeting": mid, "kind": kind, "mode": mode})
 
-    await service.db.write(unit)
+    if (refused := await _act(request, v, got, "meeting_set", data, unit)) is not None:
+        return refused
     return back(got, f"{KINDS[kind]} scheduled.", "meetings")
 
 
 @staff
 async def meeting_held(request: Request, v: Visitor) -> Response:
-    service: Service = request.app.state.service
     got = await access_or_error(request, v)
     if isinstance(got, Response):
         return got
     ts = to_ts(_now(request))
 
-    def unit(conn: sqlite3.Connection) -> int | None:
+    def unit(conn: sqlite3.Connection) -> None:
         mid = casework.mark_meeting_held(conn, got.case.id, ts)
-        if mid is not None:
-            records.audit(conn, v.actor, "meeting_held", ts, got.case.person_id, got.case.id,
-                          {"meeting": mid})
-        return mid
+        if mid is None:
+            raise NothingToDo("There is no planned meeting to mark as held.")
+        records.audit(conn, v.actor, "meeting_held", ts, got.case.person_id, got.case.id,
+                      {"meeting": mid})
 
-    if await service.db.write(unit) is None:
-        return error(request, v, 400, "There is no planned meeting to mark as held.")
-    if (refused := await _act(request, v, got, "meeting_held", {})) is not None:
+    if (refused := await _act(request, v, got, "meeting_held", {}, unit)) is not None:
         return refused
     return back(got, "Meeting marked as held.", "meetings")
 
@@ -218,7 +227,6 @@ async def checkins(request: Request, v: Visitor) -> Response:
 
 @staff
 async def close(request: Request, v: Visitor) -> Response:
-    service: Service = request.app.state.service
     got = await access_or_error(request, v)
     if isinstance(got, Response):
         return got
@@ -227,10 +235,11 @@ async def close(request: Request, v: Visitor) -> Response:
     if reason not in CLOSE_REASONS:
         return error(request, v, 400, "Choose a reason for closing the case.")
     text = CLOSE_REASONS[reason] + (f": {note}" if note else "")
-    await service.runtime.act(got.case.person_id, "close_case",
-                             {"reason": text, "outcome": reason}, v.actor)
     ts = to_ts(_now(request))
-    await service.db.write(lambda c: casework.close_case(c, got.case.id, ts))
+    if (refused := await _act(request, v, got, "close_case", {"reason": text, "outcome": reason},
+                              lambda c: casework.close_case(c, got.case.id, ts),
+                              after=True)) is not None:
+        return refused
     return back(got, "Case closed.")
 
 
