@@ -39,7 +39,7 @@ class Sender:
     def __init__(
         self, db: Database, cipher: Cipher, clock: Clock, channels: Mapping[str, Channel],
         *, batch: int = 100, max_attempts: int = 8, concurrency: int = 32,
-        scheduled_slots: int = 2,
+        scheduled_slots: int = 8,
     ) -> None:
         self.db = db
         self.cipher = cipher
@@ -103,24 +103,28 @@ class Sender:
         """Claim and send everything due now; returns how many rows were attempted."""
         if not self.channels:
             return 0
-        rows = await self._claim(self.batch, 0)
+        rows = await self._claim(self.batch, None)
         await asyncio.gather(*(self._deliver(group) for group in _by_person(rows)))
         return len(rows)
 
-    async def _claim(self, replies: int, scheduled: int) -> list[OutboxRow]:
-        """Up to `replies` rows (answers first), then up to `scheduled` scheduled ones more."""
+    async def _claim(self, replies: int, scheduled: int | None) -> list[OutboxRow]:
+        """Up to `replies` answers, then up to `scheduled` scheduled rows more.
+
+        `scheduled=None`: up to `replies` rows of any kind, answers first (`send_due`).
+        """
         now = to_ts(self.clock.now())
         # per channel, what its rate limiter allows now; answers before scheduled rows
         limits = {name: n for name, n in self._limits().items() if n > 0}
+        split = scheduled is not None
 
         def unit(conn: sqlite3.Connection) -> list[OutboxRow]:
             rows: list[OutboxRow] = []
-            left = {outbox.REPLY: replies, outbox.SCHEDULED: scheduled}
+            left = {outbox.REPLY: replies, outbox.SCHEDULED: scheduled or 0}
             for name, cap in limits.items():
                 got = outbox.claim_due(conn, self.cipher, now, min(cap, left[outbox.REPLY]),
-                                       (name,), priority=outbox.REPLY if scheduled else None)
+                                       (name,), priority=outbox.REPLY if split else None)
                 left[outbox.REPLY] -= len(got)
-                if scheduled:
+                if split:
                     more = outbox.claim_due(conn, self.cipher, now,
                                             min(cap - len(got), left[outbox.SCHEDULED]),
                                             (name,), priority=outbox.SCHEDULED)
