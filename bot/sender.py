@@ -39,7 +39,7 @@ class Sender:
     def __init__(
         self, db: Database, cipher: Cipher, clock: Clock, channels: Mapping[str, Channel],
         *, batch: int = 100, max_attempts: int = 8, concurrency: int = 32,
-        scheduled_slots: int = 8,
+        scheduled_slots: int = 4,
     ) -> None:
         self.db = db
         self.cipher = cipher
