@@ -271,7 +271,9 @@ class Sender:
         if free <= 0 or not self.channels:
             return 0
         busy = sum(inflight.values())
-        rows = await self._claim(free, max(0, min(free, self.scheduled_slots - busy)))
+        # while answers are going out, scheduled messages keep to one slot: people first
+        cap = self.scheduled_slots if busy == len(inflight) else 1
+        rows = await self._claim(free, max(0, min(free, cap - busy)))
         for group in _by_person(rows):
             slot = object()
             inflight[slot] = any(r.priority != outbox.REPLY for r in group)
