@@ -158,15 +158,19 @@ class Sender:
                 if isinstance(result, Failed) and result.opted_out:
                     outbox.cancel_channel(conn, row.person_id, row.channel)
 
-        for attempt in range(1_000_000):  # the rows stay `sending` until this is stored
+        attempt = 0
+        while True:  # the rows stay `sending` until this is stored
             try:
                 await self.db.write(unit)
                 break
             except Exception as exc:  # database locked or full: keep the result, try again
+                if sent is None:  # send_due (simulation, tests): the caller hears of it
+                    raise
                 alerts.clear()
                 log.error("could not record %d sends (%s); retrying", len(rows),
                           type(exc).__name__)
-                await asyncio.sleep(min(30.0, 0.5 * 2 ** attempt))
+                await asyncio.sleep(0.5 * 2 ** min(attempt, 6))
+                attempt += 1
         for alert in alerts:
             self.alert(alert)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from typing import Any
 
 from bot.channels.base import Outgoing, SendResult, Sent
 from bot.clock import to_ts
@@ -77,3 +78,35 @@ async def test_an_answer_goes_ahead_of_a_burst_of_check_ins(service: Service) ->
     assert channel.most_scheduled <= service.sender.scheduled_slots
     answers = [o for o in channel.order if o.address == "+447700900799"]
     assert len(answers) == 2 and not any(o.scheduled for o in answers)
+
+
+async def test_a_result_that_cannot_be_stored_is_kept_and_stored_later(
+    service: Service, monkeypatch: Any
+) -> None:
+    """The disk fills just after a send: the loop survives, the row is recorded once later."""
+    channel = SlowChannel()
+    service.sender.channels = {"sms": channel}
+    write = service.db.write
+    failures = 2
+
+    async def flaky_write(unit: Any) -> Any:
+        nonlocal failures
+        if channel.order and failures:  # the provider has it; now the database refuses
+            failures -= 1
+            raise sqlite3.OperationalError("database or disk is full")
+        return await write(unit)
+
+    monkeypatch.setattr(service.db, "write", flaky_write)
+    await service.runtime.handle(Inbound("sms", "+447700900798", "SM-y", "hello"))
+    running = asyncio.create_task(service.sender.run(idle=0.2))
+    try:
+        async with asyncio.timeout(20):
+            while await service.db.read(lambda c: c.execute(
+                    "SELECT count(*) FROM outbox WHERE status != 'sent'").fetchone()[0]):
+                await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert failures == 0, "the database never refused"
+    assert len(channel.order) == 2, "a reply was sent again after its result was lost"
