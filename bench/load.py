@@ -171,71 +171,95 @@ def hooks_for(channels: list[str]) -> list[loadgen.Webhook]:
     return hooks
 
 
+class Bench:
+    """One run: the fakes, the people's numbering, the server command, the results."""
+
+    def __init__(self, cfg: dict[str, Any], channels: list[str], tmp: Path) -> None:
+        self.cfg, self.tmp = cfg, tmp
+        self.hooks = hooks_for(channels)
+        self.replies = loadgen.Replies()
+        self.key = new_key_text()
+        self.db, self.port = tmp / "load.sqlite3", free_port()
+        self.first = 0  # each crowd numbers its people from here: nobody is reused
+        self.result: dict[str, Any] = {"bench": "load", "channels": channels, **machine()}
+        self.phases: dict[str, Any] = {h.channel: {} for h in self.hooks}
+        self.serve = [sys.executable, "-m", "bot", "serve"]
+        if os.environ.get("BENCH_NO_UVLOOP"):  # py-spy cannot see into uvloop's callbacks
+            self.serve = [sys.executable, "-c", "import sys; sys.modules['uvloop'] = None; "
+                          "from bot.cli import main; sys.exit(main(['serve']))"]
+        if os.environ.get("BENCH_PYSPY"):  # profile the server: py-spy raw stacks to this file
+            self.serve = ["py-spy", "record", "-r", "100", "--format", "raw", "-o",
+                          os.environ["BENCH_PYSPY"], "--", *self.serve]
+
+    def crowd(self, pool: Pool, hook: loadgen.Webhook) -> loadgen.Crowd:
+        crowd = loadgen.Crowd(pool, hook, self.replies, self.first)
+        self.first += 1_000_000
+        return crowd
+
+    async def run(self) -> dict[str, Any]:
+        fakes = await FakeProviders(self.replies.on_send).start()
+        try:
+            self.result["bare_ceiling"] = await bare_ceiling(self.cfg, self.hooks, self.tmp)
+            env = server_env(self.db, self.key, self.port, fakes.port)
+            await self.saturation_and_pace(env)
+            due = await asyncio.to_thread(checkins.insert_due, self.db, self.key,
+                                          self.cfg["checkins"], [h.channel for h in self.hooks],
+                                          self.first)
+            self.first += 1_000_000
+            await self.pace_while_checkins_drain(env, due)
+        finally:
+            await fakes.stop()
+        self.result["phases"] = self.phases
+        return self.result
+
+    async def saturation_and_pace(self, env: dict[str, str]) -> None:
+        """Phases (a) and (b), per channel, on a freshly started server."""
+        cfg = self.cfg
+        async with process(self.serve, env, self.port, "/healthz",
+                           self.tmp / "serve.log") as (proc, took):
+            self.result["startup_seconds"] = took
+            await asyncio.sleep(1.0)
+            self.result["idle_rss_mb"] = rss_mb(proc.pid)
+            pool = Pool("127.0.0.1", self.port, 100)
+            for hook in self.hooks:
+                sat = await measured(proc.pid, loadgen.saturate(
+                    self.crowd(pool, hook), cfg["sat_people"], cfg["sat_s"]))
+                bare = self.result["bare_ceiling"][hook.channel]["requests_per_s"]
+                sat["ratio_to_bare"] = round(sat["inbound_per_s"] / bare, 3)
+                self.phases[hook.channel]["a_saturation"] = sat
+                self.phases[hook.channel]["b_human_pace"] = await measured(
+                    proc.pid, loadgen.paced(self.crowd(pool, hook), cfg["pace_people"],
+                                            cfg["rate"], cfg["pace_s"]))
+            await pool.close()
+            self.result["rss_mb_after_load"] = rss_mb(proc.pid)
+
+    async def pace_while_checkins_drain(self, env: dict[str, str], due: list[str]) -> None:
+        """Phase (c): restart with the check-ins due; every channel at once, sharing the rate."""
+        cfg, n = self.cfg, len(self.hooks)
+        async with process(self.serve, env, self.port, "/healthz",
+                           self.tmp / "serve.log") as (proc, took):
+            self.result["startup_seconds_with_due_checkins"] = took
+            pool = Pool("127.0.0.1", self.port, 100)
+            drained = checkins.Drain(self.replies, due)
+            crowds = [self.crowd(pool, hook) for hook in self.hooks]
+            cpu, started = cpu_seconds(proc.pid), time.monotonic()
+            paced = await asyncio.gather(*(loadgen.paced(
+                crowd, cfg["pace_people"] // n, cfg["rate"] / n, cfg["pace_s"])
+                for crowd in crowds))
+            self.result["server_cpu_phase_c"] = round(
+                (cpu_seconds(proc.pid) - cpu) / (time.monotonic() - started), 2)
+            for hook, phase in zip(self.hooks, paced, strict=True):
+                self.phases[hook.channel]["c_pace_while_checkins_drain"] = phase
+            self.result["checkins_during_phase_c"] = drained.summary()
+            self.result["checkins_drained"] = await drained.wait(60)
+            await pool.close()
+
+
 async def run(cfg: dict[str, Any], channels: list[str]) -> dict[str, Any]:
-    replies = loadgen.Replies()
-    fakes = await FakeProviders(replies.on_send).start()
-    hooks = hooks_for(channels)
-    key = new_key_text()
-    result: dict[str, Any] = {"bench": "load", "channels": channels, **machine()}
     with tempfile.TemporaryDirectory(prefix="rjbot-load-") as tmp_name:
         tmp = Path(os.environ.get("BENCH_KEEP", "") or tmp_name)  # BENCH_KEEP: keep db, logs
         await asyncio.to_thread(tmp.mkdir, parents=True, exist_ok=True)
-        result["bare_ceiling"] = await bare_ceiling(cfg, hooks, tmp)
-        db, port = tmp / "load.sqlite3", free_port()
-        env = server_env(db, key, port, fakes.port)
-        serve = [sys.executable, "-m", "bot", "serve"]
-        if os.environ.get("BENCH_NO_UVLOOP"):  # py-spy cannot see into uvloop's callbacks
-            serve = [sys.executable, "-c", "import sys; sys.modules['uvloop'] = None; "
-                     "from bot.cli import main; sys.exit(main(['serve']))"]
-        if os.environ.get("BENCH_PYSPY"):  # profile the server: py-spy raw stacks to this file
-            serve = ["py-spy", "record", "-r", "100", "--format", "raw", "-o",
-                     os.environ["BENCH_PYSPY"], "--", *serve]
-        phases: dict[str, Any] = {h.channel: {} for h in hooks}
-        async with process(serve, env, port, "/healthz", tmp / "serve.log") as (proc, took):
-            result["startup_seconds"] = took
-            await asyncio.sleep(1.0)
-            result["idle_rss_mb"] = rss_mb(proc.pid)
-            pool = Pool("127.0.0.1", port, 100)
-            first = 0
-            for hook in hooks:
-                crowd = loadgen.Crowd(pool, hook, replies, first)
-                first += 1_000_000
-                sat = await measured(proc.pid, loadgen.saturate(crowd, cfg["sat_people"],
-                                                                 cfg["sat_s"]))
-                bare = result["bare_ceiling"][hook.channel]["requests_per_s"]
-                sat["ratio_to_bare"] = round(sat["inbound_per_s"] / bare, 3)
-                phases[hook.channel]["a_saturation"] = sat
-                crowd = loadgen.Crowd(pool, hook, replies, first)
-                first += 1_000_000
-                phases[hook.channel]["b_human_pace"] = await measured(proc.pid, loadgen.paced(
-                    crowd, cfg["pace_people"], cfg["rate"], cfg["pace_s"]))
-            await pool.close()
-            result["rss_mb_after_load"] = rss_mb(proc.pid)
-        due = await asyncio.to_thread(checkins.insert_due, db, key, cfg["checkins"],
-                                      [h.channel for h in hooks], first)
-        first += 1_000_000
-        async with process(serve, env, port, "/healthz", tmp / "serve.log") as (proc, took):
-            result["startup_seconds_with_due_checkins"] = took
-            pool = Pool("127.0.0.1", port, 100)
-            drained = checkins.Drain(replies, due)
-            crowds = []
-            for hook in hooks:  # every channel at once, sharing the offered rate
-                crowds.append(loadgen.Crowd(pool, hook, replies, first))
-                first += 1_000_000
-            cpu, started = cpu_seconds(proc.pid), time.monotonic()
-            paced = await asyncio.gather(*(loadgen.paced(
-                crowd, cfg["pace_people"] // len(hooks), cfg["rate"] / len(hooks),
-                cfg["pace_s"]) for crowd in crowds))
-            result["server_cpu_phase_c"] = round(
-                (cpu_seconds(proc.pid) - cpu) / (time.monotonic() - started), 2)
-            for hook, phase in zip(hooks, paced, strict=True):
-                phases[hook.channel]["c_pace_while_checkins_drain"] = phase
-            result["checkins_during_phase_c"] = drained.summary()
-            result["checkins_drained"] = await drained.wait(60)
-            await pool.close()
-        result["phases"] = phases
-    await fakes.stop()
-    return result
+        return await Bench(cfg, channels, tmp).run()
 
 
 def machine() -> dict[str, Any]:

@@ -39,7 +39,7 @@ class Sender:
     def __init__(
         self, db: Database, cipher: Cipher, clock: Clock, channels: Mapping[str, Channel],
         *, batch: int = 100, max_attempts: int = 8, concurrency: int = 32,
-        scheduled_slots: int = 2,
+        scheduled_slots: int = 4,
     ) -> None:
         self.db = db
         self.cipher = cipher
@@ -103,24 +103,28 @@ class Sender:
         """Claim and send everything due now; returns how many rows were attempted."""
         if not self.channels:
             return 0
-        rows = await self._claim(self.batch, 0)
+        rows = await self._claim(self.batch, None)
         await asyncio.gather(*(self._deliver(group) for group in _by_person(rows)))
         return len(rows)
 
-    async def _claim(self, replies: int, scheduled: int) -> list[OutboxRow]:
-        """Up to `replies` rows (answers first), then up to `scheduled` scheduled ones more."""
+    async def _claim(self, replies: int, scheduled: int | None) -> list[OutboxRow]:
+        """Up to `replies` answers, then up to `scheduled` scheduled rows more.
+
+        `scheduled=None`: up to `replies` rows of any kind, answers first (`send_due`).
+        """
         now = to_ts(self.clock.now())
         # per channel, what its rate limiter allows now; answers before scheduled rows
         limits = {name: n for name, n in self._limits().items() if n > 0}
+        split = scheduled is not None
 
         def unit(conn: sqlite3.Connection) -> list[OutboxRow]:
             rows: list[OutboxRow] = []
-            left = {outbox.REPLY: replies, outbox.SCHEDULED: scheduled}
+            left = {outbox.REPLY: replies, outbox.SCHEDULED: scheduled or 0}
             for name, cap in limits.items():
                 got = outbox.claim_due(conn, self.cipher, now, min(cap, left[outbox.REPLY]),
-                                       (name,), priority=outbox.REPLY if scheduled else None)
+                                       (name,), priority=outbox.REPLY if split else None)
                 left[outbox.REPLY] -= len(got)
-                if scheduled:
+                if split:
                     more = outbox.claim_due(conn, self.cipher, now,
                                             min(cap - len(got), left[outbox.SCHEDULED]),
                                             (name,), priority=outbox.SCHEDULED)
@@ -154,15 +158,19 @@ class Sender:
                 if isinstance(result, Failed) and result.opted_out:
                     outbox.cancel_channel(conn, row.person_id, row.channel)
 
-        for attempt in range(1_000_000):  # the rows stay `sending` until this is stored
+        attempt = 0
+        while True:  # the rows stay `sending` until this is stored
             try:
                 await self.db.write(unit)
                 break
             except Exception as exc:  # database locked or full: keep the result, try again
+                if sent is None:  # send_due (simulation, tests): the caller hears of it
+                    raise
                 alerts.clear()
                 log.error("could not record %d sends (%s); retrying", len(rows),
                           type(exc).__name__)
-                await asyncio.sleep(min(30.0, 0.5 * 2 ** attempt))
+                await asyncio.sleep(0.5 * 2 ** min(attempt, 6))
+                attempt += 1
         for alert in alerts:
             self.alert(alert)
 
@@ -267,7 +275,9 @@ class Sender:
         if free <= 0 or not self.channels:
             return 0
         busy = sum(inflight.values())
-        rows = await self._claim(free, max(0, min(free, self.scheduled_slots - busy)))
+        # while answers are going out, scheduled messages keep to one slot: people first
+        cap = self.scheduled_slots if busy == len(inflight) else 1
+        rows = await self._claim(free, max(0, min(free, cap - busy)))
         for group in _by_person(rows):
             slot = object()
             inflight[slot] = any(r.priority != outbox.REPLY for r in group)

@@ -111,6 +111,7 @@ async def test_a_locked_database_refuses_webhooks_and_loses_nothing(tmp_path: Pa
     assert counts(tmp_path / "faults.sqlite3") == (2, 4)
 
 
+@pytest.mark.slow
 async def test_a_full_disk_refuses_webhooks_and_loses_nothing(tmp_path: Path) -> None:
     with tiny_disk(tmp_path) as disk:
         async with asyncio.timeout(60), telegram_api.running() as tg, \

@@ -55,7 +55,10 @@ def first_times(texts: list[str]) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
-async def test_sigkill_under_load_loses_nothing_and_answers_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kill_after", [8, 40])
+async def test_sigkill_under_load_loses_nothing_and_answers_once(
+    tmp_path: Path, kill_after: int
+) -> None:
     async with asyncio.timeout(150), served(tmp_path) as server, \
             httpx.AsyncClient(base_url=server.base, timeout=5) as client:
         people = requests_for(server)
@@ -68,7 +71,7 @@ async def test_sigkill_under_load_loses_nothing_and_answers_once(tmp_path: Path)
 
         talking = [asyncio.create_task(person(r)) for r in people.values()]
         total = sum(len(r) for r in people.values())
-        while len(acked) < total // 3:
+        while len(acked) < kill_after:
             await asyncio.sleep(0.005)
         await server.kill()
         doubt = in_doubt(server.db)

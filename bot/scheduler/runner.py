@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -48,14 +49,21 @@ class Runner:
         return self._scheduler
 
     async def start(self) -> None:
-        """Load every pending job due within the horizon (overdue ones fire at once)."""
+        """Load every pending job due within the horizon; overdue ones fire at once.
+
+        Jobs already due (after downtime: perhaps thousands) get no alarm each: the first
+        sweep runs at once and fires them one after another, so they never flood the event
+        loop or the group commit ahead of people's messages.
+        """
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.start(paused=True)  # one wake-up after the bulk load, not one per job
         self.runtime.subscribe(self._on_applied)
-        await self.load()
+        overdue = await self.load(alarm_overdue=False)
+        first: dict[str, datetime] = {"next_run_time": datetime.now(UTC)} if overdue else {}
         self._scheduler.add_job(
             self.sweep, IntervalTrigger(seconds=self.sweep_every), id="sweep",
             replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=None,
+            **first,
         )
         self._scheduler.resume()
 
@@ -65,14 +73,24 @@ class Runner:
             await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the next loop turn
         self._scheduler = None
 
-    async def load(self) -> int:
-        """Add alarms for pending jobs due after what is loaded, up to now + horizon."""
-        after, until = self.loaded_until, to_ts(self.runtime.clock.now()) + self.horizon
+    async def load(self, alarm_overdue: bool = True) -> int:
+        """Add alarms for pending jobs due after what is loaded, up to now + horizon.
+
+        Returns how many were overdue; with `alarm_overdue=False` those get no alarm (the
+        caller has them swept instead).
+        """
+        now = to_ts(self.runtime.clock.now())
+        after, until = self.loaded_until, now + self.horizon
         self.loaded_until = until  # first, so jobs committed during the read get alarms too
         rows = await self.runtime.db.read(lambda c: jobs.pending(c, after, until))
+        overdue = 0
         for job_id, due in rows:
+            if due <= now:
+                overdue += 1
+                if not alarm_overdue:
+                    continue
             self._alarm(job_id, due)
-        return len(rows)
+        return overdue
 
     async def sweep(self) -> None:
         """Fire what is due but was missed, then extend the loaded horizon."""
