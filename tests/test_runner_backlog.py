@@ -12,7 +12,7 @@ from bot.scheduler.runner import Runner
 from bot.service import Service
 from bot.store import jobs, records
 
-BACKLOG = 300
+BACKLOG = 600
 
 
 async def done_jobs(service: Service) -> int:
@@ -26,7 +26,7 @@ async def test_a_backlog_of_due_check_ins_does_not_delay_a_message(service: Serv
     def backlog(conn: sqlite3.Connection) -> None:
         for n in range(BACKLOG):
             person, _, _ = records.find_or_create_person(
-                conn, service.cipher, "sms", f"+447700908{n:03d}", now - 3600)
+                conn, service.cipher, "sms", f"+44770090{n:04d}", now - 3600)
             jobs.schedule(conn, person_id=person, kind="checkin", due_at=now - 60,
                           now=now - 3600, key="checkin_1", data={"n": 1, "of": 1})
 
@@ -35,7 +35,7 @@ async def test_a_backlog_of_due_check_ins_does_not_delay_a_message(service: Serv
     await runner.start()
     try:
         assert [j.id for j in runner.scheduler.get_jobs()] == ["sweep"], "an alarm per job"
-        await asyncio.sleep(0.05)  # the sweep has begun on the backlog
+        await asyncio.sleep(0.01)  # the sweep has begun on the backlog
         applied = await service.runtime.handle(Inbound("sms", "+447700909999", "SM-1", "hello"))
         assert applied is not None and applied.outbox_ids
         behind = await done_jobs(service)
