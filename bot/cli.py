@@ -120,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     # httpx logs every request URL at INFO, and a Bot API URL holds the bot token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("twilio").setLevel(logging.WARNING)  # its request logs carry numbers
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a setting the IT person must fix: say which, no traceback
+        print(f"rjbot: {exc} (see .env.example)", file=sys.stderr)
+        return 2
     try:
         return _run(settings, args)
     except DataKeyError as exc:

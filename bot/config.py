@@ -62,18 +62,21 @@ class Settings:
         mode = e.get("TELEGRAM_MODE", "webhook").strip().lower() or "webhook"
         if mode not in ("webhook", "polling"):
             raise ValueError("TELEGRAM_MODE must be webhook or polling")
-        rate = float(e.get("TWILIO_SEND_RATE", "") or 1.0)
+        rate = _number(e, "TWILIO_SEND_RATE", 1.0)
         if not rate > 0:
             raise ValueError("TWILIO_SEND_RATE must be a number of segments a second above 0")
+        synchronous = (e.get("RJBOT_SQLITE_SYNCHRONOUS", "") or "FULL").strip().upper()
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError("RJBOT_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
         return cls(
             database=Path(e.get("RJBOT_DATABASE", "") or DEFAULT_DATABASE),
             data_key=e.get("RJBOT_DATA_KEY", ""),
             data_key_old=e.get("RJBOT_DATA_KEY_OLD", ""),
             public_url=e.get("RJBOT_PUBLIC_URL", "").rstrip("/"),
             host=e.get("RJBOT_HOST", "") or "127.0.0.1",
-            port=int(e.get("RJBOT_PORT", "") or 8080),
+            port=_positive(e, "RJBOT_PORT", 8080),
             timezone=e.get("RJBOT_TIMEZONE", "") or "Europe/London",
-            synchronous=(e.get("RJBOT_SQLITE_SYNCHRONOUS", "") or "FULL").upper(),
+            synchronous=synchronous,
             twilio_account_sid=e.get("TWILIO_ACCOUNT_SID", ""),
             twilio_auth_token=e.get("TWILIO_AUTH_TOKEN", ""),
             twilio_from_number=e.get("TWILIO_FROM_NUMBER", ""),
@@ -87,7 +90,7 @@ class Settings:
             retention_enquiry_days=_positive(e, "RJBOT_RETENTION_ENQUIRY_DAYS", 90),
             retention_closed_days=_positive(e, "RJBOT_RETENTION_CLOSED_DAYS", 730),
             max_body_bytes=_positive(e, "RJBOT_MAX_BODY_BYTES", 64 * 1024),
-            telegram_send_rate=float(e.get("TELEGRAM_SEND_RATE", "") or 30),
+            telegram_send_rate=_number(e, "TELEGRAM_SEND_RATE", 30.0),
         )
 
 
@@ -99,3 +102,17 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"{name} must be a whole number above zero")
     return int(raw)
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number zero or above, or the default when unset; anything else is an error."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a number, zero or above")
+    return value

@@ -76,3 +76,18 @@ def test_a_different_data_key_is_refused_and_nothing_is_written(tmp_path: Path) 
             assert got.returncode == 2, (argv, got.stderr[-300:])
             assert b"different data key" in got.stderr and got.stdout == b""
     assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("RJBOT_PORT", "eighty"), ("TWILIO_SEND_RATE", "fast"), ("TELEGRAM_SEND_RATE", "-1"),
+    ("TELEGRAM_MODE", "push"), ("RJBOT_SQLITE_SYNCHRONOUS", "OFF"),
+    ("RJBOT_RETENTION_CLOSED_DAYS", "0"),
+])
+def test_a_bad_setting_is_named_without_a_traceback(name: str, value: str,
+                                                    tmp_path: Path) -> None:
+    env = {**os.environ, "RJBOT_DATABASE": str(tmp_path / "x.sqlite3"), name: value}
+    got = subprocess.run([sys.executable, "-m", "bot", "serve"], env=env, capture_output=True,
+                         cwd=Path(__file__).resolve().parent.parent, timeout=60)
+    assert got.returncode == 2
+    assert name.encode() in got.stderr and b"Traceback" not in got.stderr
+    assert not (tmp_path / "x.sqlite3").exists()  # nothing was created
