@@ -164,10 +164,16 @@ async def approve(runtime: Runtime, cipher: Cipher, letter_id: int, who: Staff,
 
 
 def _edit(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, text: str, reason: str,
-          who: Staff, ts: float) -> letters.Letter:
+          who: Staff, ts: float, data: dict[str, object] | None = None) -> letters.Letter:
     letter = _letter(conn, letter_id)
     if letter.status != "pending_review":
         raise LetterError("Only a letter waiting for review can be changed")
+    if letter.direction == "to_other" and conn.execute(
+            "SELECT 1 FROM letters WHERE person_id = ? AND status = 'edit_proposed'",
+            (letter.person_id,)).fetchone() is not None:
+        # one question at a time: the person's yes must answer the wording they were shown
+        raise LetterError("The author is still deciding on a change to another letter: wait "
+                          "for their answer first")
     status = "proposed" if letter.direction == "to_other" else "submitted"
     number = letters.add_version(conn, cipher, letter.id, text, "facilitator", who.actor,
                                  status, ts, reason=reason)
@@ -175,6 +181,8 @@ def _edit(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, text: str, r
         letters.set_status(conn, letter.id, "edit_proposed", ts)
     _audit(conn, who, "letter_edit_proposed" if status == "proposed" else "letter_edited",
            letter, ts, version=number)
+    if data is not None:
+        data["version"] = number  # the person's notice and answer name this exact version
     return letter
 
 
@@ -189,9 +197,9 @@ async def propose_edit(runtime: Runtime, cipher: Cipher, letter_id: int, text: s
     if found.direction == "to_victim":
         await runtime.db.write(lambda c: _edit(c, cipher, letter_id, body, why, who, ts))
         return
-    await runtime.act(found.person_id, "letter_edit_proposed", {"letter": letter_id},
-                      who.actor, prepare=lambda c: _edit(c, cipher, letter_id, body, why, who,
-                                                         ts))
+    data: dict[str, object] = {"letter": letter_id}  # prepare adds the new version's number
+    await runtime.act(found.person_id, "letter_edit_proposed", data, who.actor,
+                      prepare=lambda c: _edit(c, cipher, letter_id, body, why, who, ts, data))
 
 
 async def mark_delivered(runtime: Runtime, letter_id: int, on: str, who: Staff) -> None:

@@ -67,7 +67,7 @@ def apply_letter(conn: sqlite3.Connection, cipher: Cipher, person_id: int, case_
         records.audit(conn, actor, "letter_op_refused", ts, person_id, case_id,
                       {"letter": op.letter, "op": op.op})
         return
-    _letter_op(conn, cipher, found, op.op, channel, ts, enqueue, audit)
+    _letter_op(conn, cipher, found, op.op, op.version, channel, ts, enqueue, audit)
 
 
 def _draft_op(conn: sqlite3.Connection, cipher: Cipher, op: str, person_id: int, channel: str,
@@ -92,16 +92,17 @@ def _draft_op(conn: sqlite3.Connection, cipher: Cipher, op: str, person_id: int,
 
 
 def _letter_op(conn: sqlite3.Connection, cipher: Cipher, found: letters.Letter, op: str,
-               channel: str, ts: float, enqueue: Enqueue, audit: Callable[..., None]) -> None:
+               version: int, channel: str, ts: float, enqueue: Enqueue,
+               audit: Callable[..., None]) -> None:
     if op == "announced":
         conn.execute("UPDATE letters SET announced_at = ? WHERE id = ?", (ts, found.id))
         audit("letter_announced", found.id, version=found.approved_version)
     elif op == "show" and found.direction == "to_victim" and found.status == "approved":
-        version = next(v for v in letters.versions(conn, cipher, found.id)
-                       if v.number == found.approved_version)
-        parts = _show(enqueue, version.body, channel)
+        shown = next(v for v in letters.versions(conn, cipher, found.id)
+                     if v.number == found.approved_version)
+        parts = _show(enqueue, shown.body, channel)
         letters.set_status(conn, found.id, "read", ts, read_at=ts)
-        audit("letter_read", found.id, version=version.number, parts=parts)
+        audit("letter_read", found.id, version=shown.number, parts=parts)
     elif op == "declined" and found.status == "approved":
         letters.set_status(conn, found.id, "declined", ts)
         audit("letter_declined", found.id)
@@ -110,15 +111,18 @@ def _letter_op(conn: sqlite3.Connection, cipher: Cipher, found: letters.Letter, 
         audit("letter_withheld", found.id)
     elif op in ("show_edit", "edit_accepted", "edit_rejected") and (
             found.status == "edit_proposed"):
-        _edit_op(conn, cipher, found, op, channel, ts, enqueue, audit)
+        _edit_op(conn, cipher, found, op, version, channel, ts, enqueue, audit)
     else:
         audit("letter_op_refused", found.id, op=op, status=found.status)
 
 
 def _edit_op(conn: sqlite3.Connection, cipher: Cipher, found: letters.Letter, op: str,
-             channel: str, ts: float, enqueue: Enqueue, audit: Callable[..., None]) -> None:
+             seen: int, channel: str, ts: float, enqueue: Enqueue,
+             audit: Callable[..., None]) -> None:
+    """Show, accept or reject the proposed version; only if it is the one the person saw."""
     version = letters.proposed(conn, cipher, found.id)
-    if version is None:
+    if version is None or version.number != seen:
+        audit("letter_op_refused", found.id, op=op, version=seen)
         return
     if op == "show_edit":
         parts = _show(enqueue, version.body, channel)

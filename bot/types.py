@@ -156,6 +156,7 @@ class LetterOp:
     op: str
     letter: int = 0
     text: str = ""  # only for `append`; the store keeps it encrypted, never in audit
+    version: int = 0  # show_edit / edit_accepted / edit_rejected: the version the person saw
 
 
 Effect = (

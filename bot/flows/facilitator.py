@@ -121,7 +121,10 @@ def letter_ready(state: State, action: FacilitatorAction, now: datetime) -> Go:
 def letter_edit_proposed(state: State, action: FacilitatorAction, now: datetime) -> Go:
     """A facilitator suggested new wording for the person's letter: ask them, in a safe time."""
     letter = _letter_id(action)
-    return Go(STAY, state=state.with_answer("letter_edit", letter), effects=(
+    version = action.data.get("version")
+    state = state.with_answer("letter_edit", letter).with_answer(
+        "letter_edit_version", version if isinstance(version, int) else None)
+    return Go(STAY, state=state, effects=(
         Schedule("letter_notice", now, key=f"letter_edit_{letter}",
                  data={"letter": letter, "edit": True}),
         Audit("letter_edit_proposed", {"letter": letter, "by": action.actor}),

@@ -137,14 +137,22 @@ def _edit_offer(state: State, answer: Answer, now: datetime) -> Go:
 
 
 def _show_edit(state: State, now: datetime) -> tuple[State, tuple[Effect, ...]]:
-    return state, (LetterOp("show_edit", int(state.answers.get("letter_edit") or 0)),)
+    """Show the proposed version, and remember which letter and version were shown: the
+    answer given here applies to exactly that wording, whatever was proposed since."""
+    letter = int(state.answers.get("letter_edit") or 0)
+    version = int(state.answers.get("letter_edit_version") or 0)
+    state = state.with_answer("letter_shown", letter).with_answer("letter_shown_version", version)
+    return state, (LetterOp("show_edit", letter, version=version),)
 
 
 def _edit_answered(state: State, answer: Answer, now: datetime) -> Go:
-    letter = int(state.answers.get("letter_edit") or 0)
-    state = state.with_answer("letter_edit", None)
+    letter = int(state.answers.get("letter_shown") or 0)
+    version = int(state.answers.get("letter_shown_version") or 0)
+    state = state.with_answer("letter_shown", None).with_answer("letter_shown_version", None)
+    if state.answers.get("letter_edit") == letter:
+        state = state.with_answer("letter_edit", None).with_answer("letter_edit_version", None)
     decision = "accepted" if answer.choice == "accept" else "rejected"
-    effects = (LetterOp(f"edit_{decision}", letter),
+    effects = (LetterOp(f"edit_{decision}", letter, version=version),
                Alert("letter_review", {"letter": letter, "edit": decision}))
     return _back_with(state, EDIT_ACCEPTED if decision == "accepted" else EDIT_REJECTED, effects)
 
