@@ -16,7 +16,7 @@ from bot.letters_apply import split
 from bot.letters_check import CaseDetails, check
 from bot.store import letters
 from bot.store.db import Database
-from bot.types import FacilitatorAction, LetterOp, Message, Schedule, State, Timer
+from bot.types import Alert, FacilitatorAction, LetterOp, Message, Schedule, State, Timer
 from tests.flowkit import T0
 from tests.transcript import Transcript, run
 
@@ -169,3 +169,12 @@ def test_a_notice_waits_while_the_person_is_writing() -> None:
     assert (out.state.flow, out.state.step) == ("letters", "more") and not out.replies
     assert [e for e in out.effects if isinstance(e, Schedule)] == [
         Schedule("letter_notice", T0 + timedelta(hours=1), key="letter_3", data={"letter": 3})]
+
+
+def test_a_person_for_whom_messages_are_not_safe_gets_no_letter_notice() -> None:
+    state = State(flow="menu", step="idle", case_open=True, answers={"safe": "no"})
+    ready = engine.step(state, FacilitatorAction("letter_ready", {"letter": 7}), T0)
+    assert not any(isinstance(e, Schedule) for e in ready.effects)
+    assert LetterOp("withheld", 7) in ready.effects
+    assert Alert("letter_withheld", {"letter": 7, "reason": "not_safe"}) in ready.effects
+    assert not ready.replies and not ready.state.answers.get("letters_pending")

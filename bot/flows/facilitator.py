@@ -110,6 +110,10 @@ def letter_ready(state: State, action: FacilitatorAction, now: datetime) -> Go:
     if state.status == "withdrawn":
         return Go(STAY, effects=(LetterOp("withheld", letter),
                                  Audit("letter_withheld", {"letter": letter})))
+    if state.answers.get("safe") == "no":  # they told us messages here are not safe
+        why = {"letter": letter, "reason": "not_safe"}
+        return Go(STAY, effects=(LetterOp("withheld", letter), Alert("letter_withheld", why),
+                                 Audit("letter_withheld", why)))
     pending = [int(x) for x in state.answers.get("letters_pending") or []]
     state = state.with_answer("letters_pending", sorted({*pending, letter}))
     return Go(STAY, state=state, effects=(

@@ -16,7 +16,8 @@ from bot.crypto import Cipher
 # alert kinds grouped the way the dashboard shows them; anything else is "other"
 ALERT_GROUPS: dict[str, tuple[str, ...]] = {
     "risk": ("risk",),
-    "letters": ("letter_submitted", "letter_for_review", "letter_review", "letter_declined"),
+    "letters": ("letter_submitted", "letter_for_review", "letter_review", "letter_declined",
+                "letter_withheld"),
     "withdrawals": ("withdrawn", "opted_out"),
     "checkins": ("checkin_low", "low_score", "checkin_help"),
 }
