@@ -118,13 +118,16 @@ def _typists(conn: sqlite3.Connection, cipher: Cipher, letter: letters.Letter) -
 
 
 def _approve(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, who: Staff,
-             confirmed: bool, ts: float) -> letters.Letter:
+             confirmed: bool, ts: float, seen: int | None) -> letters.Letter:
     letter = _letter(conn, letter_id)
     if letter.status != "pending_review":
         raise LetterError("This letter is not waiting for approval")
     _not_withdrawn(conn, letter)
     version = letters.current(conn, cipher, letter.id)
     assert version is not None
+    if seen is not None and seen != version.number:
+        raise LetterError("The wording has changed since you opened it: read version "
+                          f"{version.number} before approving")
     if letter.direction == "to_victim" and who.actor in _typists(conn, cipher, letter):
         raise LetterError("You typed or changed this letter: a second facilitator or a "
                           "supervisor must approve it")
@@ -145,16 +148,23 @@ def _approve(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, who: Staf
 
 
 async def approve(runtime: Runtime, cipher: Cipher, letter_id: int, who: Staff,
-                  confirmed: bool = False) -> None:
-    """Approve the standing wording; a letter for the person harmed is then announced to them."""
+                  confirmed: bool = False, version: int | None = None) -> None:
+    """Approve the standing wording; a letter for the person harmed is then announced to them.
+
+    `version` is the wording the approver read (the console always sends it): if the standing
+    wording is another one by now, nothing is approved."""
     ts = to_ts(runtime.clock.now())
     found = await runtime.db.read(lambda c: _letter(c, letter_id))
+
+    def unit(c: sqlite3.Connection) -> letters.Letter:
+        return _approve(c, cipher, letter_id, who, confirmed, ts, version)
+
     try:
         if found.direction == "to_other":
-            await runtime.db.write(lambda c: _approve(c, cipher, letter_id, who, confirmed, ts))
+            await runtime.db.write(unit)
             return
         await runtime.act(found.person_id, "letter_ready", {"letter": letter_id}, who.actor,
-                          prepare=lambda c: _approve(c, cipher, letter_id, who, confirmed, ts))
+                          prepare=unit)
     except LetterError as exc:
         kinds = list(exc.blocked)
         if kinds:  # the refused attempt is recorded too (the refusal itself rolled back)

@@ -1,5 +1,5 @@
 """Letter actions for `rjbot simulate`: `::act letter_in text="..." by=f1`, `letter_approve
-letter=1 by=f2 [supervisor=true] [confirm=true]`, `letter_edit letter=1 text="..."
+letter=1 by=f2 [supervisor=true] [confirm=true] [version=N]`, `letter_edit letter=1 text="..."
 reason="..." by=f1`, `letter_deliver letter=1 on=2026-03-05 by=f1`.
 
 They go through bot.letterdesk, like the console, so the same rules hold (four eyes, the
@@ -46,7 +46,9 @@ async def desk_act(service: Service, person_id: int, action: str,
             return {"letter_action": action, "letter": letter}
         letter = _id(data)
         if action == "letter_approve":
-            await letterdesk.approve(runtime, cipher, letter, who, data.get("confirm") is True)
+            seen = data.get("version")
+            await letterdesk.approve(runtime, cipher, letter, who, data.get("confirm") is True,
+                                     seen if isinstance(seen, int) else None)
         elif action == "letter_edit":
             await letterdesk.propose_edit(runtime, cipher, letter, str(data.get("text", "")),
                                           str(data.get("reason", "")), who)

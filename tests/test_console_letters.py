@@ -61,7 +61,8 @@ async def test_victim_letter_blocked_with_own_phone_until_an_accepted_edit(
         assert 'href="/console/letters/1">Letter 1</a>' in dash
         page = (await client.get("/console/letters/1")).text
         assert "the person&#39;s own phone number" in page and "cannot be passed on" in page
-        refused = await post(client, "/console/letters/1/approve", {"confirm": "yes"},
+        refused = await post(client, "/console/letters/1/approve",
+                             {"confirm": "yes", "version": "1"},
                              page="/console/letters/1")
         assert refused.status_code == 409 and "phone number" in refused.text
         assert (await letter_row(app, 1))["status"] == "pending_review"
@@ -80,7 +81,8 @@ async def test_victim_letter_blocked_with_own_phone_until_an_accepted_edit(
         assert "Why our team suggests this: We never pass on phone numbers." in sent
         assert (await letter_row(app, 1))["status"] == "pending_review"
 
-        approved = await post(client, "/console/letters/1/approve", page="/console/letters/1")
+        approved = await post(client, "/console/letters/1/approve", {"version": "2"},
+                              page="/console/letters/1")
         assert approved.status_code == 303
         row = await letter_row(app, 1)
         assert row["status"] == "approved" and row["approved_version"] == 2
@@ -111,19 +113,35 @@ async def test_four_eyes_then_announced_and_read_only_on_request(settings: Setti
                            page=f"/console/cases/{case_id}")
         assert saved.status_code == 303 and saved.headers["location"].startswith(
             "/console/letters/1")
-        own = await post(client, "/console/letters/1/approve", page="/console/letters/1")
+        own = await post(client, "/console/letters/1/approve", {"version": "1"},
+                         page="/console/letters/1")
         assert own.status_code == 409 and "second facilitator" in own.text
         await post(client, "/console/logout")
         await login(client, BOB)
-        assert (await post(client, "/console/letters/1/approve",
+        page = (await client.get("/console/letters/1")).text
+        assert 'name="version" value="1"' in page  # the wording Bob sees is version 1
+        await post(client, "/console/logout")
+        await login(client, ALICE)
+        fixed = await post(client, "/console/letters/1/edit", {
+            "text": "I am sorry for what I did to you.", "reason": "Typo."},
+            page="/console/letters/1")
+        assert fixed.status_code == 303
+        await post(client, "/console/logout")
+        await login(client, BOB)  # Bob approves from the page he opened before the change
+        stale = await post(client, "/console/letters/1/approve", {"version": "1"},
+                           page="/console/letters/1")
+        assert stale.status_code == 409 and "changed" in stale.text
+        assert (await letter_row(app, 1))["status"] == "pending_review"
+        assert (await post(client, "/console/letters/1/approve", {"version": "2"},
                            page="/console/letters/1")).status_code == 303
+        assert (await letter_row(app, 1))["approved_version"] == 2
         assert not any("sorry" in t for t in await person.sent())
         await service_of(app).runtime.fire_due()
         notice = (await person.sent())[-1]
         assert notice.startswith("There is a message waiting for you.")
         assert not any("sorry" in t for t in await person.sent())
         await person.say("1")
-        assert "I am sorry for what I did." in await person.sent()
+        assert "I am sorry for what I did to you." in await person.sent()
         row = await letter_row(app, 1)
         assert row["status"] == "read" and row["read_at"] is not None
 
@@ -134,7 +152,8 @@ async def test_supervisor_may_approve_but_not_what_they_typed(settings: Settings
         await login(client, SUE)
         await post(client, f"/console/cases/{case_id}/letters", {"text": "Hello."},
                    page=f"/console/cases/{case_id}")
-        own = await post(client, "/console/letters/1/approve", page="/console/letters/1")
+        own = await post(client, "/console/letters/1/approve", {"version": "1"},
+                         page="/console/letters/1")
         assert own.status_code == 409
         await post(client, "/console/logout")
         await login(client, ALICE)
@@ -142,7 +161,7 @@ async def test_supervisor_may_approve_but_not_what_they_typed(settings: Settings
                    page=f"/console/cases/{case_id}")
         await post(client, "/console/logout")
         await login(client, SUE)
-        assert (await post(client, "/console/letters/2/approve",
+        assert (await post(client, "/console/letters/2/approve", {"version": "1"},
                            page="/console/letters/2")).status_code == 303
 
 
@@ -203,7 +222,8 @@ async def test_print_and_delivery_only_after_approval_and_never_after_withdrawal
                            page="/console/letters/1")
         assert early.status_code == 409
         await person.say("WITHDRAW")
-        refused = await post(client, "/console/letters/1/approve", page="/console/letters/1")
+        refused = await post(client, "/console/letters/1/approve", {"version": "1"},
+                             page="/console/letters/1")
         assert refused.status_code == 409 and "withdrawn" in refused.text
         assert (await letter_row(app, 1))["status"] == "pending_review"
         bad = await post(client, "/console/letters/1/delivered", {"on": "soon"},
@@ -223,11 +243,12 @@ async def test_a_corrected_typed_in_letter_needs_someone_else_again(settings: Se
                            {"text": "I am sorry.", "reason": "Spelling."},
                            page="/console/letters/1")
         assert fixed.status_code == 303
-        own = await post(client, "/console/letters/1/approve", page="/console/letters/1")
+        own = await post(client, "/console/letters/1/approve", {"version": "2"},
+                         page="/console/letters/1")
         assert own.status_code == 409
         await post(client, "/console/logout")
         await login(client, SUE)
-        assert (await post(client, "/console/letters/1/approve",
+        assert (await post(client, "/console/letters/1/approve", {"version": "2"},
                            page="/console/letters/1")).status_code == 303
         row = await letter_row(app, 1)
         assert row["approved_version"] == 2 and row["approved_by"] == SUE

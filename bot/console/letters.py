@@ -100,7 +100,10 @@ async def approve(request: Request, v: Visitor) -> Response:
     service: Service = request.app.state.service
     letter_id = int(request.path_params["letter_id"])
     confirmed = await form_value(request, "confirm") == "yes"
-    work = letterdesk.approve(service.runtime, service.cipher, letter_id, _who(v), confirmed)
+    seen = await form_value(request, "version")
+    version = int(seen) if seen.isdigit() else 0  # no version read: nothing is approved
+    work = letterdesk.approve(service.runtime, service.cipher, letter_id, _who(v), confirmed,
+                              version)
     return await _guarded(request, v, letter_id, "Letter approved.", work)
 
 
