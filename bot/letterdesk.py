@@ -15,10 +15,14 @@ from dataclasses import dataclass
 
 from bot.clock import to_ts
 from bot.crypto import Cipher
+from bot.flows import first_contact
+from bot.flows.common import DONT_KNOW
 from bot.letters_check import CaseDetails, Finding, check
 from bot.runtime import Runtime
 from bot.store import letters, records
 
+# what a self-referred person's "area" answer holds: a choice, not a place (a referral's is text)
+AREA_CODES = frozenset(c.payload for c in (*first_contact.AREA_CHOICES, DONT_KNOW))
 MAX_LETTER = 20000
 MAX_REASON = 160  # with its lead-in, one SMS of at most 3 segments even in UCS-2
 
@@ -48,7 +52,8 @@ def details(conn: sqlite3.Connection, cipher: Cipher, letter: letters.Letter) ->
     answers = state.answers
     own_names = tuple(str(answers[k]) for k in ("name",) if isinstance(answers.get(k), str))
     places = tuple(str(answers[k]) for k in ("place", "area")
-                   if isinstance(answers.get(k), str) and len(str(answers[k])) >= 3)
+                   if isinstance(answers.get(k), str) and len(str(answers[k])) >= 3
+                   and not (k == "area" and answers[k] in AREA_CODES))
     other = conn.execute("SELECT data_enc FROM other_parties WHERE case_id = ?",
                          (letter.case_id,)).fetchone()
     other_names: tuple[str, ...] = ()

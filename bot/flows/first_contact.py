@@ -35,6 +35,7 @@ I_LIVE = Choice("mine", N_("I live there"), N_("i live there|me"))
 THEY_LIVE = Choice("theirs", N_("The other person lives there"), N_("they live there|them"))
 HAPPENED = Choice("happened", N_("It happened there"), N_("it happened there"))
 NONE = Choice("none", N_("None of these"), N_("none|none of these"))
+AREA_CHOICES = (I_LIVE, THEY_LIVE, HAPPENED, NONE)
 
 
 def _safe(state: State, answer: Answer, now: datetime) -> Go:
@@ -147,7 +148,7 @@ FLOW = Flow(
                     "true? It is fine not to know."
                 ),
             ),
-            choices=(I_LIVE, THEY_LIVE, HAPPENED, NONE, DONT_KNOW),
+            choices=(*AREA_CHOICES, DONT_KNOW),
             save="area",
             then=_area,
         ),
