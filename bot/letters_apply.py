@@ -82,7 +82,9 @@ def _draft_op(conn: sqlite3.Connection, cipher: Cipher, op: str, person_id: int,
         conn.execute("UPDATE letter_versions SET body_enc = ? WHERE letter_id = ? AND number = 1",
                      (cipher.seal("", "letter"), letter_id))
         audit("letter_restarted", letter_id)
-    elif op == "cancel":
+    elif op == "cancel":  # "Your letter has been deleted": its words go too
+        conn.execute("UPDATE letter_versions SET body_enc = ? WHERE letter_id = ?",
+                     (cipher.seal("", "letter"), letter_id))
         letters.set_status(conn, letter_id, "cancelled", ts)
         audit("letter_cancelled", letter_id)
     else:

@@ -18,7 +18,7 @@ from bot import engine
 from bot.apply import Applied, Target, apply_outcome
 from bot.clock import Clock, from_ts, to_ts
 from bot.crypto import Cipher
-from bot.flows import passphrase
+from bot.flows import letters, passphrase
 from bot.scheduler import kinds
 from bot.store import jobs, links, records
 from bot.store.db import Database
@@ -98,14 +98,16 @@ class Runtime:
                 conn, self.cipher, inbound.channel, inbound.address, to_ts(now)
             )
             records.link_inbound(conn, inbound.key, person_id)
-            if inbound.signal is None:
-                state, _ = records.load_state(conn, self.cipher, person_id)
-                body = passphrase.logged_text(state, inbound.text)
-                records.log_message(
-                    conn, self.cipher, person_id, "in", inbound.channel, body, to_ts(now)
-                )
             target = Target(person_id, address_id, inbound.channel, actor="person")
-            return self._step(conn, target, inbound.event(), now)
+            if inbound.signal is not None:
+                return self._step(conn, target, inbound.event(), now)
+            state, version = records.load_state(conn, self.cipher, person_id)
+            outcome = engine.step(state, inbound.event(), now)
+            body = letters.logged_text(outcome, passphrase.logged_text(state, inbound.text))
+            records.log_message(
+                conn, self.cipher, person_id, "in", inbound.channel, body, to_ts(now)
+            )
+            return apply_outcome(conn, self.cipher, target, state, version, outcome, now)
 
         applied = await self.db.write(unit)
         log.info("inbound %s %s", inbound.channel, "duplicate" if applied is None else "applied")

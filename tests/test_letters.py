@@ -178,3 +178,18 @@ def test_a_person_for_whom_messages_are_not_safe_gets_no_letter_notice() -> None
     assert LetterOp("withheld", 7) in ready.effects
     assert Alert("letter_withheld", {"letter": 7, "reason": "not_safe"}) in ready.effects
     assert not ready.replies and not ready.state.answers.get("letters_pending")
+
+
+async def test_a_discarded_draft_leaves_no_words_in_the_log_or_the_store(
+        settings: Settings) -> None:
+    from bot.service import cipher_for
+
+    cipher = cipher_for(settings)
+    async with await played("discard_draft", settings) as db:
+        logged = await db.read(lambda c: [cipher.open(r[0], "message") for r in c.execute(
+            "SELECT body_enc FROM messages WHERE direction = 'in' ORDER BY id")])
+        bodies = await db.read(lambda c: [v.body for v in letters.versions(c, cipher, 1)])
+        status = await db.read(lambda c: c.execute("SELECT status FROM letters").fetchone()[0])
+    assert not any("bicycle" in text for text in logged)
+    assert "[letter part]" in logged and "hello" in logged and "2" in logged
+    assert status == "cancelled" and bodies == [""]

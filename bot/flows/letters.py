@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.flows.base import REASK, Answer, Flow, Go, Step
 from bot.flows.common import Words
 from bot.i18n import N_
-from bot.types import Alert, Choice, Effect, LetterOp, Msg, Reply, State
+from bot.types import Alert, Choice, Effect, LetterOp, Msg, Outcome, Reply, State
 
 STAY = ""
 IDLE = "menu.idle"
@@ -61,6 +61,19 @@ EDIT_REJECTED = Msg(N_(
 ))
 # Translators: {reason} is the facilitator's own words, shown after a suggested new wording.
 REASON = N_("Why our team suggests this: {reason}")
+
+
+LETTER_PART = "[letter part]"  # what the message log keeps of a part (staff read that log)
+
+
+def logged_text(outcome: Outcome, text: str) -> str:
+    """A message that became part of a letter is kept only in the letters store, where
+    deleting the draft blanks it; one that also raised a risk alert is logged as sent, for
+    the team who must act on it."""
+    if not any(isinstance(e, LetterOp) and e.op == "append" for e in outcome.effects):
+        return text
+    risky = any(isinstance(e, Alert) and e.kind == "risk" for e in outcome.effects)
+    return text if risky else LETTER_PART
 
 
 def remember(state: State, back_to: str = "") -> State:
