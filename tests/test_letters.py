@@ -193,3 +193,11 @@ async def test_a_discarded_draft_leaves_no_words_in_the_log_or_the_store(
     assert not any("bicycle" in text for text in logged)
     assert "[letter part]" in logged and "hello" in logged and "2" in logged
     assert status == "cancelled" and bodies == [""]
+
+
+def test_declining_a_stale_notice_with_nothing_waiting_changes_nothing() -> None:
+    stale = State(flow="letters_read", step="notice", case_open=True,
+                  answers={"letter_return": "menu.idle"})
+    out = engine.step(stale, Message("3", "sms"), T0)
+    assert not [e for e in out.effects if isinstance(e, (LetterOp, Alert))]
+    assert (out.state.flow, out.state.step) == ("menu", "idle")

@@ -81,6 +81,9 @@ def remember(state: State, back_to: str = "") -> State:
     if state.flow in FLOWS:
         return state
     here = back_to or (f"{state.flow}.{state.step}" if state.flow else IDLE)
+    if here.partition(".")[0] in FLOWS:  # e.g. MENU from a letter notice: never back to it
+        kept = str(state.answers.get("letter_return") or IDLE)
+        here = IDLE if kept.partition(".")[0] in FLOWS else kept
     return state.with_answer("letter_return", here)
 
 

@@ -105,6 +105,8 @@ def _chosen(state: State, answer: Answer, now: datetime) -> Go:
     if answer.choice == "later":
         return Go("when")
     letter = _waiting(state)
+    if not letter:  # nothing is waiting any more: nothing to decline
+        return back(state)
     effects = (LetterOp("declined", letter), Alert("letter_declined", {"letter": letter}))
     return replace(back(_done_with(state, letter)), replies=(Reply(DECLINED),), effects=effects)
 
