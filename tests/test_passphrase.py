@@ -172,3 +172,18 @@ async def test_the_message_log_never_keeps_the_word_but_keeps_risk_words(service
     assert WORD not in logged and "wrong word" not in logged, logged
     assert logged.count(passphrase.NOT_KEPT) == 3
     assert "I want to die" in logged  # a risk message at the question is seen by the team
+
+
+async def test_the_word_is_not_logged_when_they_paused_while_asked(service: object) -> None:
+    from bot.runtime import Inbound
+    from bot.service import Service
+
+    assert isinstance(service, Service)
+    said = [*OPEN_CASE, "1", WORD, WORD, "menu", "7", "pause", WORD]
+    for n, text in enumerate(said):
+        await service.runtime.handle(Inbound("sms", "+447700900667", f"SP{n}", text))
+    logged = await service.db.read(lambda c: [
+        service.cipher.open(r[0], "message") for r in c.execute(
+            "SELECT body_enc FROM messages WHERE direction = 'in' ORDER BY id")])
+    assert len(logged) == len(said) and "pause" in logged
+    assert WORD not in logged, logged

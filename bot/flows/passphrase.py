@@ -111,7 +111,7 @@ def logged_text(state: State, text: str) -> str:
     staff read the log; anything the bot would take as a command or risk is kept as sent."""
     from bot.flows import intents  # imported here: intents imports the menu, which imports us
 
-    if state.flow != "passphrase" or state.step not in ASKING or state.status != "active":
+    if state.flow != "passphrase" or state.step not in ASKING:  # paused too: still asked
         return text
     return text if intents.detect(text, state.locale) is not None else NOT_KEPT
 
