@@ -201,3 +201,18 @@ def test_declining_a_stale_notice_with_nothing_waiting_changes_nothing() -> None
     out = engine.step(stale, Message("3", "sms"), T0)
     assert not [e for e in out.effects if isinstance(e, (LetterOp, Alert))]
     assert (out.state.flow, out.state.step) == ("menu", "idle")
+
+
+def test_yes_accepts_the_letter_and_version_that_were_shown() -> None:
+    asked = State(flow="letters", step="edit_notice", case_open=True,
+                  answers={"letter_edit": 1, "letter_edit_version": 2,
+                           "letter_return": "menu.idle"})
+    shown = engine.step(asked, Message("1", "sms"), T0)
+    assert LetterOp("show_edit", 1, version=2) in shown.effects
+    # another proposal arriving meanwhile (the desk refuses one; the answer must not follow it)
+    other = engine.step(shown.state, FacilitatorAction(
+        "letter_edit_proposed", {"letter": 5, "version": 1}), T0)
+    yes = engine.step(other.state, Message("1", "sms"), T0)
+    ops = [e for e in yes.effects if isinstance(e, LetterOp)]
+    assert ops == [LetterOp("edit_accepted", 1, version=2)]
+    assert yes.state.answers.get("letter_edit") == 5  # still to be asked about
