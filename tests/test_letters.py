@@ -216,3 +216,26 @@ def test_yes_accepts_the_letter_and_version_that_were_shown() -> None:
     ops = [e for e in yes.effects if isinstance(e, LetterOp)]
     assert ops == [LetterOp("edit_accepted", 1, version=2)]
     assert yes.state.answers.get("letter_edit") == 5  # still to be asked about
+
+
+async def test_an_answer_about_a_version_no_longer_proposed_is_refused(
+        settings: Settings) -> None:
+    from bot.letters_apply import apply_letter
+    from bot.service import cipher_for
+
+    cipher = cipher_for(settings)
+
+    def answer(version: int) -> Any:
+        def unit(c: Any) -> str:
+            apply_letter(c, cipher, 1, 1, "person", "sms",
+                         LetterOp("edit_accepted", 2, version=version), T0, lambda r: None)
+            return str(c.execute("SELECT status FROM letters WHERE id = 2").fetchone()[0])
+        return unit
+
+    async with await played("edit_two_letters", settings) as db:
+        assert await db.write(answer(1)) == "edit_proposed"  # version 1 is the author's own
+        assert await db.write(answer(0)) == "edit_proposed"
+        assert await db.write(answer(2)) == "pending_review"
+        refused = await db.read(lambda c: c.execute(
+            "SELECT count(*) FROM audit WHERE action = 'letter_op_refused'").fetchone()[0])
+    assert refused == 2
