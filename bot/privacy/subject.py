@@ -115,15 +115,31 @@ def _letters(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> list[d
     return out
 
 
+def has_content(conn: sqlite3.Connection, person_id: int) -> bool:
+    """Whether any sealed personal content about this person is still held (content added
+    after an earlier erasure included), so erasure is never a one-off flag."""
+    for s in SEALED:
+        if conn.execute(f"SELECT 1 FROM {s.table} WHERE {s.person} = ?"  # noqa: S608  # nosec B608
+                        f" AND length({s.column}) > 0 LIMIT 1", (person_id,)).fetchone():
+            return True
+    return False
+
+
 def erase(conn: sqlite3.Connection, person_id: int, now: float, actor: str) -> None:
-    """Remove personal content; keep the skeleton (ids, times, kinds) and the audit log."""
+    """Remove personal content; keep the skeleton (ids, times, kinds) and the audit log.
+
+    Erasure also ends the relationship: the person's cases are closed, their addresses can be
+    neither found nor used, nothing queued or scheduled for them goes out, and their link
+    codes are deleted. It may run again (content added afterwards is erased too).
+    """
     for s in SEALED:
         if s.table in ("conversations",):
             continue
         conn.execute(f"UPDATE {s.table} SET {s.column} = X'' WHERE {s.person} = ?",  # noqa: S608  # nosec B608
                      (person_id,))
     conn.execute("DELETE FROM conversations WHERE person_id = ?", (person_id,))
-    # a random hash: the address can no longer be found, and a new contact starts afresh
+    # a random hash: the address can no longer be found, and a new contact starts afresh; the
+    # row (channel, times) stays for the anonymised counts, its address_enc is blank above
     for (address_id,) in conn.execute("SELECT id FROM addresses WHERE person_id = ?",
                                       (person_id,)).fetchall():
         conn.execute("UPDATE addresses SET address_hash = ? WHERE id = ?",
@@ -134,8 +150,16 @@ def erase(conn: sqlite3.Connection, person_id: int, now: float, actor: str) -> N
                  " AND status IN ('pending', 'held', 'sending')", (person_id,))
     conn.execute("UPDATE jobs SET status = 'cancelled', done_at = ? WHERE person_id = ?"
                  " AND status = 'pending'", (now, person_id))
+    conn.execute("DELETE FROM link_codes WHERE person_id = ?", (person_id,))
+    conn.execute("UPDATE cases SET closed_at = coalesce(closed_at, ?) WHERE person_id = ?",
+                 (now, person_id))
     conn.execute("UPDATE people SET status = 'erased' WHERE id = ?", (person_id,))
     records.audit(conn, actor, "erased", now, person_id)
+
+
+def is_erased(conn: sqlite3.Connection, person_id: int) -> bool:
+    row = conn.execute("SELECT status FROM people WHERE id = ?", (person_id,)).fetchone()
+    return row is not None and row[0] == "erased"
 
 
 def refuse_erasure(conn: sqlite3.Connection, person_id: int, now: float, actor: str,
