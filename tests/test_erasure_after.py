@@ -7,7 +7,8 @@ import pytest
 
 from bot.channels.console import ConsoleChannel
 from bot.config import Settings
-from bot.privacy.subject import erase
+from bot.privacy import retention
+from bot.privacy.subject import erase, has_content
 from bot.runtime import Inbound
 from bot.service import Service
 from bot.store import links
@@ -75,3 +76,28 @@ async def test_a_link_code_does_not_revive_an_erased_person(service: Service) ->
         "SELECT count(*) FROM link_codes").fetchone()[0])
     assert left == 0
 
+
+async def test_content_added_after_an_erasure_is_erased_again(settings: Settings) -> None:
+    async with console(settings) as (app, client):
+        await add_user(app, "sue@x.org", "Sue", supervisor=True)
+        svc = service_of(app)
+        await _open_case(svc)
+        case = "/console/cases/1"
+        await login(client, "sue@x.org")
+        assert (await post(client, f"{case}/erase", {"confirm": "yes"}, page=case)
+                ).status_code == 303
+        assert not await svc.db.read(lambda c: has_content(c, 1))
+        again = await post(client, f"{case}/erase", {"confirm": "yes"}, page=case)
+        assert again.status_code == 409          # nothing left: already erased
+        # content recorded about them afterwards (e.g. by a path that missed the flag)
+        await svc.db.write(lambda c: c.execute(
+            "INSERT OR REPLACE INTO other_parties (case_id, data_enc, updated_by, updated_at)"
+            " VALUES (1, ?, 'x', 1.0)",
+            (svc.cipher.seal('{"name": "Zed"}', "other_party"),)))
+        assert await svc.db.read(lambda c: has_content(c, 1))
+        due = await svc.db.read(lambda c: retention.due_for_erasure(
+            c, retention.Retention(1, 1), 10.0**12))
+        assert 1 in due
+        r = await post(client, f"{case}/erase", {"confirm": "yes"}, page=case)
+        assert r.status_code == 303
+        assert not await svc.db.read(lambda c: has_content(c, 1))
