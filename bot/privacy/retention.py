@@ -73,6 +73,13 @@ def run_job(conn: sqlite3.Connection, data: Mapping[str, Any], now: datetime) ->
 
 
 
+def erased_in_last_sweep(conn: sqlite3.Connection) -> bool:
+    """Whether the newest sweep erased anyone (then the WAL is checkpointed after it)."""
+    row = conn.execute("SELECT json_extract(detail, '$.erased') FROM audit"
+                       " WHERE action = 'retention_sweep' ORDER BY id DESC LIMIT 1").fetchone()
+    return bool(row and row[0])
+
+
 def due_for_erasure(conn: sqlite3.Connection, policy: Retention, now: float) -> list[int]:
     """Who is due: an enquiry without contact for `enquiry_days`; a person whose cases are all
     closed and who has been neither on a case nor in contact for `closed_case_days` (someone
