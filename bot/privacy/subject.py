@@ -7,6 +7,7 @@ import secrets
 import sqlite3
 from typing import Any
 
+from bot.channels.phone import e164
 from bot.crypto import Cipher
 from bot.privacy.sealed import SEALED
 from bot.store import letters, records
@@ -16,7 +17,11 @@ CHANNELS = ("sms", "telegram")
 
 def find_people(conn: sqlite3.Connection, cipher: Cipher, address: str) -> list[int]:
     """Everyone holding this address on any channel (normally one person)."""
-    found = {records.find_address(conn, cipher, ch, address) for ch in CHANNELS}
+    tried = [(ch, address) for ch in CHANNELS]
+    # a phone number as typed by staff ("07700 900777", "+44 7700 900777"): stored in E.164
+    if (number := e164(address)) and number != address:
+        tried.append(("sms", number))
+    found = {records.find_address(conn, cipher, ch, a) for ch, a in tried}
     return sorted({f[0] for f in found if f is not None})
 
 
