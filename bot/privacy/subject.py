@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.channels.phone import e164
 from bot.crypto import Cipher
+from bot.flows import passphrase
 from bot.privacy.sealed import SEALED
 from bot.store import letters, records
 
@@ -23,6 +24,16 @@ def find_people(conn: sqlite3.Connection, cipher: Cipher, address: str) -> list[
         tried.append(("sms", number))
     found = {records.find_address(conn, cipher, ch, a) for ch, a in tried}
     return sorted({f[0] for f in found if f is not None})
+
+
+def _without_secrets(value: Any) -> Any:
+    """The conversation minus the secret word's hash and its bookkeeping (never handed out:
+    a hash of a short word is easily guessed offline)."""
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if k not in passphrase.HIDDEN}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
 
 
 def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
@@ -45,7 +56,8 @@ def export(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str
              "created_at": r["created_at"]}
             for r in conn.execute("SELECT * FROM addresses WHERE person_id = ?", (person_id,))
         ],
-        "conversation": json.loads(opened(state["state_enc"], "state") or "{}") if state else {},
+        "conversation": _without_secrets(
+            json.loads(opened(state["state_enc"], "state") or "{}") if state else {}),
         "messages": [
             {"direction": r["direction"], "channel": r["channel"], "at": r["created_at"],
              "text": opened(r["body_enc"], "message")}
