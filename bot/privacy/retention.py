@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import to_ts
-from bot.privacy.subject import erase, has_content
+from bot.privacy.subject import erase, people_with_content
 from bot.store import jobs, records
 
 DAY = 86400.0
@@ -102,7 +102,10 @@ def due_for_erasure(conn: sqlite3.Connection, policy: Retention, now: float) -> 
         """,
         (enquiry_cutoff, closed_cutoff, closed_cutoff),
     ).fetchall()
-    return sorted(r[0] for r in rows if r[1] != "erased" or has_content(conn, r[0]))
+    erased = {r[0] for r in rows if r[1] == "erased"}
+    if erased:  # due again only if content was added after their erasure
+        erased -= people_with_content(conn)
+    return sorted(r[0] for r in rows if r[0] not in erased)
 
 
 def sweep(conn: sqlite3.Connection, policy: Retention, now: float) -> int:
