@@ -9,6 +9,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from bot import keycheck
 from bot.clock import SystemClock, to_ts
 from bot.config import Settings
 from bot.crypto import Cipher, new_key_text
@@ -16,6 +17,8 @@ from bot.privacy import report, rotate, subject
 from bot.service import cipher_for
 from bot.store import audit, records
 from bot.store.db import Database
+
+UNFINISHED = 75  # rotate-key kept the old key: run it again after the service restarts
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,7 +43,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         if args.generate:
             print(new_key_text())
             return 0
-        if not settings.data_key:
+        if not settings.data_key and not _rotation_unfinished(settings.key_file):
             _prepend_key(settings.key_file)
     if args.command == "erase" and not (args.yes or args.refuse):
         answer = input("Erase all personal content held for this address? Type yes: ")
@@ -64,6 +67,12 @@ async def _run(settings: Settings, cipher: Cipher, args: argparse.Namespace) -> 
             return 0 if verdict.ok else 1
         if args.command == "rotate-key":
             print(f"re-encrypted {await rotate.rotate(db, cipher)} values under the current key")
+            if not settings.data_key and await db.read(
+                    lambda c: keycheck.sealing_elsewhere(c, cipher)):
+                print("the running service still encrypts new data with the previous key, so"
+                      " the key file keeps it: restart the service, then run `rjbot rotate-key`"
+                      " again to finish")
+                return UNFINISHED
             return 0
 
         def find(conn: sqlite3.Connection) -> list[int]:
@@ -95,6 +104,13 @@ async def _one(db: Database, cipher: Cipher, pid: int, args: argparse.Namespace)
         print("recorded the refusal and the exemption relied on")
     else:
         await db.write(lambda c: subject.erase(c, pid, to_ts(now), "cli"))
+
+
+def _rotation_unfinished(key_file: Path) -> bool:
+    """An earlier rotate-key kept the previous key (the service had not restarted yet)."""
+    if not key_file.exists():
+        return False
+    return len([line for line in key_file.read_text().splitlines() if line.strip()]) > 1
 
 
 def _prepend_key(key_file: Path) -> None:

@@ -15,6 +15,7 @@ from bot.crypto import Cipher, DataKeyError
 from bot.store.records import get_meta, set_meta
 
 META_KEY = "key_check"
+SEALING_KEY = "sealing_key_id"  # the key a running service seals with (key-file rotation)
 CONTEXT = "key_check"
 PLAIN = "rjbot data key check"
 
@@ -35,6 +36,22 @@ def check(conn: sqlite3.Connection, cipher: Cipher) -> None:
         raise DataKeyError(_WRONG) from exc
     if not ok:
         raise DataKeyError(_WRONG)
+
+
+def hold_sealing_key(conn: sqlite3.Connection, cipher: Cipher) -> None:
+    """A starting service says which key it seals with, until it stops."""
+    set_meta(conn, SEALING_KEY, cipher.current_key_id.hex())
+
+
+def release_sealing_key(conn: sqlite3.Connection, cipher: Cipher) -> None:
+    if get_meta(conn, SEALING_KEY) == cipher.current_key_id.hex():
+        conn.execute("DELETE FROM meta WHERE key = ?", (SEALING_KEY,))
+
+
+def sealing_elsewhere(conn: sqlite3.Connection, cipher: Cipher) -> bool:
+    """Whether a running (or crashed, never restarted) service seals with another key."""
+    held = get_meta(conn, SEALING_KEY)
+    return held is not None and held != cipher.current_key_id.hex()
 
 
 _WRONG = (

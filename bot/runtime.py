@@ -210,6 +210,7 @@ class Runtime:
         now = self.clock.now()
 
         def unit(conn: sqlite3.Connection) -> Applied:
+            _refuse_erased(conn, person_id)
             if prepare is not None:
                 prepare(conn)
             target = Target(person_id, None, "", actor=actor or "facilitator")
@@ -228,6 +229,13 @@ class Runtime:
         state, version = records.load_state(conn, self.cipher, target.person_id)
         outcome = engine.step(state, event, now)
         return apply_outcome(conn, self.cipher, target, state, version, outcome, now)
+
+
+def _refuse_erased(conn: sqlite3.Connection, person_id: int) -> None:
+    """Nothing more is done for, recorded about or sent to a person once erased."""
+    row = conn.execute("SELECT status FROM people WHERE id = ?", (person_id,)).fetchone()
+    if row is not None and row[0] == "erased":
+        raise ValueError("this person's personal content was erased")
 
 
 def _settle(conn: sqlite3.Connection, job: jobs.JobRow, decision: kinds.Decision,

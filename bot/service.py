@@ -46,6 +46,7 @@ class Service:
         db = await Database(settings.database, settings.synchronous).open()
         try:
             await db.write(lambda c: keycheck.check(c, cipher))
+            await db.write(lambda c: keycheck.hold_sealing_key(c, cipher))
         except DataKeyError:
             await db.close()
             raise
@@ -55,4 +56,8 @@ class Service:
         return cls(settings, db, cipher, runtime, sender)
 
     async def close(self) -> None:
+        try:
+            await self.db.write(lambda c: keycheck.release_sealing_key(c, self.cipher))
+        except Exception:  # closing must not fail: a stale entry only delays a key rotation
+            log.exception("could not release the sealing key entry")
         await self.db.close()

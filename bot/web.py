@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -93,8 +94,15 @@ async def start_retention(settings: Settings, service: Service) -> None:
                                  settings.retention_closed_days, settings.timezone)
     now = service.runtime.clock.now()
     await service.db.write(lambda c: retention.ensure_job(c, policy, now))
-    service.runtime.after_system[retention.KIND] = (
-        lambda at: provider_copies.forget_final(service.db, service.sender.channels, at))
+    service.runtime.after_system[retention.KIND] = lambda at: after_sweep(service, at)
+
+
+async def after_sweep(service: Service, at: datetime) -> None:
+    """After a sweep: erased content leaves the WAL file too (like the CLI and console
+    erasures), then the providers' copies are deleted."""
+    if await service.db.read(retention.erased_in_last_sweep):
+        await service.db.checkpoint()
+    await provider_copies.forget_final(service.db, service.sender.channels, at)
 
 
 def telegram_webhook_on(settings: Settings) -> bool:

@@ -131,14 +131,23 @@ class LoginResult:
 
 
 async def login(service: Service, email: str, password: str, client: str) -> LoginResult:
-    """Check a login against the throttle and the stored hash; record the result."""
+    """Check a login against the throttle and the stored hash; record the result.
+
+    The throttle check and a provisional failure are one write transaction, so parallel
+    guesses each count before any password is checked; a correct password removes it."""
     now = to_ts(service.runtime.clock.now())
     email = email.strip().lower()[:200]
-    by_email, by_client = await service.db.read(
-        lambda c: facilitators.recent_failures(c, email, client, now - THROTTLE_WINDOW))
-    if by_email >= MAX_EMAIL_FAILURES or by_client >= MAX_CLIENT_FAILURES:
-        await service.db.write(
-            lambda c: records.audit(c, email or "anonymous", "login_throttled", now))
+
+    def admit(conn: sqlite3.Connection) -> int | None:
+        by_email, by_client = facilitators.recent_failures(conn, email, client,
+                                                           now - THROTTLE_WINDOW)
+        if by_email >= MAX_EMAIL_FAILURES or by_client >= MAX_CLIENT_FAILURES:
+            records.audit(conn, email or "anonymous", "login_throttled", now)
+            return None
+        return facilitators.record_failure(conn, email, client, now)
+
+    pending = await service.db.write(admit)
+    if pending is None:
         return LoginResult(None, throttled=True)
     found = await service.db.read(lambda c: facilitators.credentials(c, email))
     stored = found[1] if found else None
@@ -146,8 +155,7 @@ async def login(service: Service, email: str, password: str, client: str) -> Log
     user = found[0] if found and ok else None
 
     def unit(conn: sqlite3.Connection) -> None:
-        if user is None:
-            facilitators.record_failure(conn, email, client, now)
+        if user is None:  # the provisional failure stands
             records.audit(conn, email or "anonymous", "login_failed", now)
             return
         facilitators.clear_failures(conn, email)

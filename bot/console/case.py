@@ -69,6 +69,9 @@ async def access_or_error(request: Request, v: Visitor, *, open_only: bool = Tru
     got = await service.db.read(lambda c: check_access(c, v, case_id))
     if isinstance(got, int):
         return await _denied(request, v, got, case_id)
+    if open_only and got.case.person_status == "erased":
+        return error(request, v, 409, "This person's personal content was erased."
+                                      " Nothing more can be recorded or sent on this case.")
     if open_only and got.case.closed_at is not None:
         return error(request, v, 409, "This case is closed.")
     return got

@@ -18,6 +18,8 @@ def _blocked(access: Access) -> str:
     """Why nothing can be sent to this person now, or '' when a message may go."""
     if access.case.opted_out:
         return "This person has opted out of messages. Nothing can be sent."
+    if access.case.person_status == "erased":
+        return "This person's personal content was erased. Nothing can be sent."
     if access.case.person_status == "withdrawn":
         return "This person has withdrawn. Nothing can be sent."
     if not access.case.channel:

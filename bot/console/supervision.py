@@ -86,9 +86,10 @@ async def erase(request: Request, v: Visitor) -> Response:
         return error(request, v, 400, "Tick the box to confirm the erasure. Nothing was erased.")
     service: Service = request.app.state.service
     now = to_ts(service.runtime.clock.now())
-    status = await service.db.read(lambda c: c.execute(
-        "SELECT status FROM people WHERE id = ?", (got.case.person_id,)).fetchone()[0])
-    if status == "erased":
+    pid = got.case.person_id
+    done = await service.db.read(lambda c: subject.is_erased(c, pid)
+                                 and not subject.has_content(c, pid))
+    if done:
         return error(request, v, 409, "This person's personal content was already erased.")
 
     def unit(conn: sqlite3.Connection) -> None:

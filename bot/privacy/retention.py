@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import to_ts
-from bot.privacy.subject import erase
+from bot.privacy.subject import erase, people_with_content
 from bot.store import jobs, records
 
 DAY = 86400.0
@@ -73,25 +73,39 @@ def run_job(conn: sqlite3.Connection, data: Mapping[str, Any], now: datetime) ->
 
 
 
+def erased_in_last_sweep(conn: sqlite3.Connection) -> bool:
+    """Whether the newest sweep erased anyone (then the WAL is checkpointed after it)."""
+    row = conn.execute("SELECT json_extract(detail, '$.erased') FROM audit"
+                       " WHERE action = 'retention_sweep' ORDER BY id DESC LIMIT 1").fetchone()
+    return bool(row and row[0])
+
+
 def due_for_erasure(conn: sqlite3.Connection, policy: Retention, now: float) -> list[int]:
+    """Who is due: an enquiry without contact for `enquiry_days`; a person whose cases are all
+    closed and who has been neither on a case nor in contact for `closed_case_days` (someone
+    writing again after an old case closed is not erased mid-conversation). An erased person
+    is due again only if personal content was added after their erasure."""
     enquiry_cutoff = now - policy.enquiry_days * DAY
     closed_cutoff = now - policy.closed_case_days * DAY
     rows = conn.execute(
         """
-        SELECT p.id FROM people p
-        WHERE p.status != 'erased'
-          AND (SELECT max(last_seen_at) FROM addresses a WHERE a.person_id = p.id) < ?
+        SELECT p.id, p.status FROM people p
+        WHERE (SELECT max(last_seen_at) FROM addresses a WHERE a.person_id = p.id) < ?
           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id)
         UNION
-        SELECT p.id FROM people p
-        WHERE p.status != 'erased'
-          AND EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id)
+        SELECT p.id, p.status FROM people p
+        WHERE EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id)
           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id
                           AND (c.closed_at IS NULL OR c.closed_at >= ?))
+          AND coalesce((SELECT max(last_seen_at) FROM addresses a
+                        WHERE a.person_id = p.id), 0) < ?
         """,
-        (enquiry_cutoff, closed_cutoff),
+        (enquiry_cutoff, closed_cutoff, closed_cutoff),
     ).fetchall()
-    return [r[0] for r in rows]
+    erased = {r[0] for r in rows if r[1] == "erased"}
+    if erased:  # due again only if content was added after their erasure
+        erased -= people_with_content(conn)
+    return sorted(r[0] for r in rows if r[0] not in erased)
 
 
 def sweep(conn: sqlite3.Connection, policy: Retention, now: float) -> int:

@@ -7,7 +7,9 @@ import secrets
 import sqlite3
 from typing import Any
 
+from bot.channels.phone import e164
 from bot.crypto import Cipher
+from bot.flows import passphrase
 from bot.privacy.sealed import SEALED
 from bot.store import letters, records
 
@@ -16,8 +18,22 @@ CHANNELS = ("sms", "telegram")
 
 def find_people(conn: sqlite3.Connection, cipher: Cipher, address: str) -> list[int]:
     """Everyone holding this address on any channel (normally one person)."""
-    found = {records.find_address(conn, cipher, ch, address) for ch in CHANNELS}
+    tried = [(ch, address) for ch in CHANNELS]
+    # a phone number as typed by staff ("07700 900777", "+44 7700 900777"): stored in E.164
+    if (number := e164(address)) and number != address:
+        tried.append(("sms", number))
+    found = {records.find_address(conn, cipher, ch, a) for ch, a in tried}
     return sorted({f[0] for f in found if f is not None})
+
+
+def _without_secrets(value: Any) -> Any:
+    """The conversation minus the secret word's hash and its bookkeeping (never handed out:
+    a hash of a short word is easily guessed offline)."""
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if k not in passphrase.HIDDEN}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
 
 
 def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
@@ -40,7 +56,8 @@ def export(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str
              "created_at": r["created_at"]}
             for r in conn.execute("SELECT * FROM addresses WHERE person_id = ?", (person_id,))
         ],
-        "conversation": json.loads(opened(state["state_enc"], "state") or "{}") if state else {},
+        "conversation": _without_secrets(
+            json.loads(opened(state["state_enc"], "state") or "{}") if state else {}),
         "messages": [
             {"direction": r["direction"], "channel": r["channel"], "at": r["created_at"],
              "text": opened(r["body_enc"], "message")}
@@ -115,15 +132,41 @@ def _letters(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> list[d
     return out
 
 
+def has_content(conn: sqlite3.Connection, person_id: int) -> bool:
+    """Whether any sealed personal content about this person is still held (content added
+    after an earlier erasure included), so erasure is never a one-off flag."""
+    for s in SEALED:
+        if conn.execute(f"SELECT 1 FROM {s.table} WHERE {s.person} = ?"  # noqa: S608  # nosec B608
+                        f" AND length({s.column}) > 0 LIMIT 1", (person_id,)).fetchone():
+            return True
+    return False
+
+
+def people_with_content(conn: sqlite3.Connection) -> set[int]:
+    """Everyone about whom some sealed content is held: one pass over each sealed column."""
+    found: set[int] = set()
+    for s in SEALED:
+        found.update(r[0] for r in conn.execute(
+            f"SELECT DISTINCT {s.person} FROM {s.table} WHERE length({s.column}) > 0")  # noqa: S608  # nosec B608
+            if r[0] is not None)
+    return found
+
+
 def erase(conn: sqlite3.Connection, person_id: int, now: float, actor: str) -> None:
-    """Remove personal content; keep the skeleton (ids, times, kinds) and the audit log."""
+    """Remove personal content; keep the skeleton (ids, times, kinds) and the audit log.
+
+    Erasure also ends the relationship: the person's cases are closed, their addresses can be
+    neither found nor used, nothing queued or scheduled for them goes out, and their link
+    codes are deleted. It may run again (content added afterwards is erased too).
+    """
     for s in SEALED:
         if s.table in ("conversations",):
             continue
         conn.execute(f"UPDATE {s.table} SET {s.column} = X'' WHERE {s.person} = ?",  # noqa: S608  # nosec B608
                      (person_id,))
     conn.execute("DELETE FROM conversations WHERE person_id = ?", (person_id,))
-    # a random hash: the address can no longer be found, and a new contact starts afresh
+    # a random hash: the address can no longer be found, and a new contact starts afresh; the
+    # row (channel, times) stays for the anonymised counts, its address_enc is blank above
     for (address_id,) in conn.execute("SELECT id FROM addresses WHERE person_id = ?",
                                       (person_id,)).fetchall():
         conn.execute("UPDATE addresses SET address_hash = ? WHERE id = ?",
@@ -134,8 +177,16 @@ def erase(conn: sqlite3.Connection, person_id: int, now: float, actor: str) -> N
                  " AND status IN ('pending', 'held', 'sending')", (person_id,))
     conn.execute("UPDATE jobs SET status = 'cancelled', done_at = ? WHERE person_id = ?"
                  " AND status = 'pending'", (now, person_id))
+    conn.execute("DELETE FROM link_codes WHERE person_id = ?", (person_id,))
+    conn.execute("UPDATE cases SET closed_at = coalesce(closed_at, ?) WHERE person_id = ?",
+                 (now, person_id))
     conn.execute("UPDATE people SET status = 'erased' WHERE id = ?", (person_id,))
     records.audit(conn, actor, "erased", now, person_id)
+
+
+def is_erased(conn: sqlite3.Connection, person_id: int) -> bool:
+    row = conn.execute("SELECT status FROM people WHERE id = ?", (person_id,)).fetchone()
+    return row is not None and row[0] == "erased"
 
 
 def refuse_erasure(conn: sqlite3.Connection, person_id: int, now: float, actor: str,

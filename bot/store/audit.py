@@ -71,4 +71,6 @@ def verify(conn: sqlite3.Connection) -> Verdict:
     head = conn.execute("SELECT value FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
     if rows and (head is None or head["value"] != prev):
         return Verdict(False, rows, prev, "the newest rows were removed")
+    if not rows and head is not None and head["value"] != GENESIS:
+        return Verdict(False, rows, prev, "the audit log was emptied")
     return Verdict(True, rows, prev)

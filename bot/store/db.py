@@ -103,12 +103,23 @@ class Database:
             self._flusher = asyncio.create_task(self._flush())
         return await future
 
-    async def checkpoint(self) -> None:
-        """Fold the WAL back into the database file and truncate it (after an erasure)."""
+    async def checkpoint(self, attempts: int = 5, pause: float = 0.2) -> bool:
+        """Fold the WAL back into the database file and truncate it (after an erasure).
+
+        A reader in the middle of a read makes the checkpoint busy (old pages stay in the
+        WAL); it is tried again a few times. False (and an error in the log) if it never
+        completed."""
         if self._writer is None:
             raise RuntimeError("database is closed")
-        await self._in_thread(self._writer,
-                              lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+        for attempt in range(attempts):
+            busy = await self._in_thread(
+                self._writer, lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+            if busy is None or not busy[0]:
+                return True
+            if attempt + 1 < attempts:
+                await asyncio.sleep(pause)
+        log.error("WAL checkpoint stayed busy after %d attempts", attempts)
+        return False
 
     async def _flush(self) -> None:
         while self._pending and self._writer is not None:

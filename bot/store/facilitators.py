@@ -119,9 +119,11 @@ def recent_failures(conn: sqlite3.Connection, email: str, client: str,
     return int(by_email), int(by_client)
 
 
-def record_failure(conn: sqlite3.Connection, email: str, client: str, now: float) -> None:
-    conn.execute("INSERT INTO login_failures (email, client, at) VALUES (?, ?, ?)",
-                 (email.strip().lower()[:200], client, now))
+def record_failure(conn: sqlite3.Connection, email: str, client: str, now: float) -> int:
+    row_id = conn.execute("INSERT INTO login_failures (email, client, at) VALUES (?, ?, ?)",
+                          (email.strip().lower()[:200], client, now)).lastrowid
+    assert row_id is not None
+    return row_id
 
 
 def clear_failures(conn: sqlite3.Connection, email: str) -> None:

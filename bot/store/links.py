@@ -57,9 +57,12 @@ def redeem(
     ).fetchone()
     if row is None:
         return None
-    if row["used_at"] is not None or row["expires_at"] <= now:
+    status = conn.execute("SELECT status FROM people WHERE id = ?",
+                          (row["person_id"],)).fetchone()
+    usable = status is not None and status[0] in ("active", "paused")
+    if row["used_at"] is not None or row["expires_at"] <= now or not usable:
         records.audit(conn, "person", "link_code_refused", now, row["person_id"],
-                      detail={"used": row["used_at"] is not None})
+                      detail={"used": row["used_at"] is not None, "person_usable": usable})
         return None
     conn.execute("UPDATE link_codes SET used_at = ? WHERE id = ?", (now, row["id"]))
     person_id: int = row["person_id"]
