@@ -151,9 +151,7 @@ class Sender:
 
         def unit(conn: sqlite3.Connection) -> None:
             for row, result in results:
-                alert = self._record(conn, row, result, done)
-                if alert:
-                    alerts.append(alert)
+                alerts.extend(self._record(conn, row, result, done))
             for row, result in results:  # after any retry was marked
                 if isinstance(result, Failed) and result.opted_out:
                     outbox.cancel_channel(conn, row.person_id, row.channel)
@@ -193,31 +191,32 @@ class Sender:
 
     def _record(
         self, conn: sqlite3.Connection, row: OutboxRow, result: SendResult, now: float
-    ) -> dict[str, Any] | None:
+    ) -> list[dict[str, Any]]:
+        """Store one send's result; returns the alerts it raised."""
         if isinstance(result, Sent):
             outbox.mark_sent(conn, row.id, result.provider_id, now)
             if getattr(self.channels.get(row.channel), "tracks_delivery", False):
                 ids = [p for p in result.provider_id.split(",") if p]
-                provider.record_sent(conn, row.channel, row.id, ids, "queued", now)
-            return None
+                return provider.record_sent(conn, row.channel, row.id, ids, "queued", now)
+            return []
         if isinstance(result, Retry) and row.attempts < self.max_attempts:
             outbox.mark_retry(conn, row.id, now + backoff(row.attempts, result.after),
                               result.reason)
-            return None
+            return []
         reason = result.reason
         outbox.mark_failed(conn, row.id, reason)
         log.warning("outbox %d failed on %s: %s", row.id, row.channel, reason)
         if isinstance(result, Failed) and result.opted_out:
             conn.execute("UPDATE people SET opted_out = 1 WHERE id = ?", (row.person_id,))
-            outbox.cancel_scheduled(conn, row.person_id)
-            return None
+            outbox.cancel_all(conn, row.person_id)
+            return []
         kind = "undeliverable" if isinstance(result, Failed) and result.undeliverable else (
             "send_failed")
         alert_id = conn.execute(
             "INSERT INTO alerts (kind, person_id, data, created_at) VALUES (?, ?, ?, ?)",
             (kind, row.person_id, json.dumps({"outbox": row.id}), now),
         ).lastrowid
-        return {"id": alert_id, "kind": kind, "person": row.person_id, "outbox": row.id}
+        return [{"id": alert_id, "kind": kind, "person": row.person_id, "outbox": row.id}]
 
     async def next_due(self) -> float | None:
         """When the next row may go: when it is due, or when its channel's rate allows."""
