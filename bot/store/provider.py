@@ -119,6 +119,16 @@ def _consequences(conn: sqlite3.Connection, outbox_id: int | None, status: str,
     return {"id": alert_id, "kind": kind, "person": person_id, "outbox": outbox_id}
 
 
+def linked_ids(conn: sqlite3.Connection, channel: str, limit: int) -> list[str]:
+    """The most recent provider ids already linked to an outbox row, oldest first."""
+    rows = conn.execute(
+        "SELECT provider_id FROM provider_messages WHERE channel = ? AND outbox_id IS NOT NULL"
+        " ORDER BY rowid DESC LIMIT ?",
+        (channel, limit),
+    ).fetchall()
+    return [r["provider_id"] for r in reversed(rows)]
+
+
 def final_unforgotten(conn: sqlite3.Connection, channel: str, limit: int = 100) -> list[str]:
     """Provider ids whose status is final and whose provider copy is not yet deleted."""
     rows = conn.execute(
