@@ -160,7 +160,7 @@ def _effect(
     elif isinstance(effect, SetOptOut):
         conn.execute("UPDATE people SET opted_out = ? WHERE id = ?", (int(effect.opted_out), pid))
         if effect.opted_out:
-            outbox.cancel_scheduled(conn, pid)
+            outbox.cancel_all(conn, pid)
     elif isinstance(effect, Audit):
         records.audit(conn, target.actor, effect.action, ts, pid, case_id, dict(effect.detail))
     elif isinstance(effect, LetterOp):

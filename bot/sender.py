@@ -27,6 +27,7 @@ from bot.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 AlertCallback = Callable[[dict[str, Any]], None]
+KNOWN_IDS = 10_000  # provider ids linked to rows that a channel is told of at start-up
 
 
 def backoff(attempts: int, hint: float | None = None) -> float:
@@ -79,25 +80,54 @@ class Sender:
 
     async def recover(self) -> int:
         """Settle rows left `sending` by a crash: reconcile with the channel, else resend."""
-        rows = await self.db.read(lambda c: outbox.in_doubt(c, self.cipher))
-        settled: list[tuple[OutboxRow, bool | None]] = []
-        for row in rows:
-            channel = self.channels.get(row.channel)
-            got = await channel.reconcile(self.outgoing(row)) if channel else None
-            settled.append((row, got))
+        rows = await self._in_doubt()
+        settled: list[tuple[OutboxRow, bool | None, list[str]]] = []
+        for row in rows:  # in id order, so each person's rows in theirs
+            settled.append((row, *await self._reconcile(row)))
         now = to_ts(self.clock.now())
+        alerts: list[dict[str, Any]] = []
 
         def unit(conn: sqlite3.Connection) -> None:
-            for row, got in settled:
+            for row, got, ids in settled:
                 if got:
-                    outbox.mark_sent(conn, row.id, "reconciled", now)
+                    outbox.mark_sent(conn, row.id, ",".join(ids) or "reconciled", now)
+                    if ids:
+                        alerts.extend(provider.record_sent(conn, row.channel, row.id, ids,
+                                                           "queued", now))
                 else:
                     outbox.mark_retry(conn, row.id, now, "in doubt after restart")
 
         await self.db.write(unit)
+        for alert in alerts:
+            self.alert(alert)
         if rows:
             log.warning("recovered %d outbox rows left in flight", len(rows))
         return len(rows)
+
+    async def _in_doubt(self) -> list[OutboxRow]:
+        """The rows in doubt; each channel that can is told the ids already linked to rows
+        (a row in doubt must not take another row's message for its own)."""
+        names = [n for n, ch in self.channels.items() if hasattr(ch, "remember")]
+
+        def unit(conn: sqlite3.Connection) -> tuple[dict[str, list[str]], list[OutboxRow]]:
+            known = {n: provider.linked_ids(conn, n, KNOWN_IDS) for n in names}
+            return known, outbox.in_doubt(conn, self.cipher)
+
+        known, rows = await self.db.read(unit)
+        for name, ids in known.items():
+            self.channels[name].remember(ids)  # type: ignore[attr-defined]
+        return rows
+
+    async def _reconcile(self, row: OutboxRow) -> tuple[bool | None, list[str]]:
+        """Whether the channel holds this row (None: cannot tell), with its ids if known."""
+        channel = self.channels.get(row.channel)
+        if channel is None:
+            return None, []
+        fetch = getattr(channel, "reconcile_ids", None)
+        if fetch is None:
+            return await channel.reconcile(self.outgoing(row)), []
+        ids: list[str] | None = await fetch(self.outgoing(row))
+        return (None, []) if ids is None else (bool(ids), ids)
 
     async def send_due(self) -> int:
         """Claim and send everything due now; returns how many rows were attempted."""
@@ -151,9 +181,7 @@ class Sender:
 
         def unit(conn: sqlite3.Connection) -> None:
             for row, result in results:
-                alert = self._record(conn, row, result, done)
-                if alert:
-                    alerts.append(alert)
+                alerts.extend(self._record(conn, row, result, done))
             for row, result in results:  # after any retry was marked
                 if isinstance(result, Failed) and result.opted_out:
                     outbox.cancel_channel(conn, row.person_id, row.channel)
@@ -193,31 +221,32 @@ class Sender:
 
     def _record(
         self, conn: sqlite3.Connection, row: OutboxRow, result: SendResult, now: float
-    ) -> dict[str, Any] | None:
+    ) -> list[dict[str, Any]]:
+        """Store one send's result; returns the alerts it raised."""
         if isinstance(result, Sent):
             outbox.mark_sent(conn, row.id, result.provider_id, now)
             if getattr(self.channels.get(row.channel), "tracks_delivery", False):
                 ids = [p for p in result.provider_id.split(",") if p]
-                provider.record_sent(conn, row.channel, row.id, ids, "queued", now)
-            return None
+                return provider.record_sent(conn, row.channel, row.id, ids, "queued", now)
+            return []
         if isinstance(result, Retry) and row.attempts < self.max_attempts:
             outbox.mark_retry(conn, row.id, now + backoff(row.attempts, result.after),
                               result.reason)
-            return None
+            return []
         reason = result.reason
         outbox.mark_failed(conn, row.id, reason)
         log.warning("outbox %d failed on %s: %s", row.id, row.channel, reason)
         if isinstance(result, Failed) and result.opted_out:
             conn.execute("UPDATE people SET opted_out = 1 WHERE id = ?", (row.person_id,))
-            outbox.cancel_scheduled(conn, row.person_id)
-            return None
+            outbox.cancel_all(conn, row.person_id)
+            return []
         kind = "undeliverable" if isinstance(result, Failed) and result.undeliverable else (
             "send_failed")
         alert_id = conn.execute(
             "INSERT INTO alerts (kind, person_id, data, created_at) VALUES (?, ?, ?, ?)",
             (kind, row.person_id, json.dumps({"outbox": row.id}), now),
         ).lastrowid
-        return {"id": alert_id, "kind": kind, "person": row.person_id, "outbox": row.id}
+        return [{"id": alert_id, "kind": kind, "person": row.person_id, "outbox": row.id}]
 
     async def next_due(self) -> float | None:
         """When the next row may go: when it is due, or when its channel's rate allows."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -195,16 +195,31 @@ class TwilioChannel:
                 ids.append(str(message.sid))
         return ids
 
-    async def reconcile(self, out: Outgoing) -> bool | None:
-        """After a crash mid-send: True if Twilio holds every part of this row."""
+    def remember(self, ids: Iterable[str]) -> None:
+        """Ids already linked to outbox rows (from the database after a restart): they are
+        never taken for an earlier try of another row."""
+        self._remember(list(ids))
+
+    async def reconcile_ids(self, out: Outgoing) -> list[str] | None:
+        """After a crash mid-send: the ids of all this row's parts if Twilio holds them all,
+        [] if not, None if it cannot tell. Ids found are taken: no later row matches them."""
         if out.first_try is None:
             return None
         try:
             to = sms_address(out.address)
             parts = split_sms(numbered_text(out))
-            return len(await self._already_sent(to, parts, out.first_try)) == len(parts)
+            ids = await self._already_sent(to, parts, out.first_try)
         except (NotForSms, TwilioRestException, TimeoutError, aiohttp.ClientError, OSError):
             return None
+        if len(ids) != len(parts):
+            return []
+        self._remember(ids)
+        return ids
+
+    async def reconcile(self, out: Outgoing) -> bool | None:
+        """After a crash mid-send: True if Twilio holds every part of this row."""
+        ids = await self.reconcile_ids(out)
+        return None if ids is None else bool(ids)
 
     async def forget(self, provider_id: str) -> bool:
         """Delete Twilio's copy of a message (retention); True if it is gone."""

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from bot.crypto import Cipher
+from bot.store.send_gate import Gate
 
 REPLY = 0  # an answer to the person's own message: always before scheduled ones
 SCHEDULED = 1
@@ -49,22 +50,32 @@ def claim_due(
     conn: sqlite3.Connection, cipher: Cipher, now: float, limit: int, channels: tuple[str, ...],
     priority: int | None = None,
 ) -> list[OutboxRow]:
-    """Mark due rows as being sent (committed before any provider call) and return them."""
+    """Mark due rows as being sent (committed before any provider call) and return them.
+
+    Each row is first checked against the person's state now (`send_gate`): a row they no
+    longer want, or outside their safe times, is cancelled, held or moved instead.
+    """
     if limit <= 0:
         return []
     only = () if priority is None else (priority,)
     # only "?" placeholders are formatted into these queries
     rows = conn.execute(
-        "SELECT o.*, a.address_enc FROM outbox o JOIN addresses a ON a.id = o.address_id"  # noqa: S608  # nosec B608
+        "SELECT o.*, a.address_enc, p.opted_out AS person_opted_out,"  # noqa: S608  # nosec B608
+        " p.status AS person_status FROM outbox o JOIN addresses a ON a.id = o.address_id"
+        " JOIN people p ON p.id = o.person_id"
         " WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
         f" AND o.channel IN ({','.join('?' * len(channels))})"
         + (" AND o.priority = ?" if only else "") +
-        # keep a person's messages in order: an earlier one being retried goes first
+        # keep a person's messages in order: an earlier one being retried goes first (but an
+        # answer does not wait for a scheduled row put off until the person's safe time)
         " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.person_id = o.person_id"
-        "  AND e.id < o.id AND (e.status = 'sending' OR (e.status = 'pending' AND e.attempts > 0)))"
+        "  AND e.id < o.id AND (e.status = 'sending' OR (e.status = 'pending' AND e.attempts > 0"
+        "  AND NOT (o.priority = ? AND e.priority != ? AND e.not_before > ?))))"
         " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT ?",
-        (now, *channels, *only, limit),
+        (now, *channels, *only, REPLY, REPLY, now, limit),
     ).fetchall()
+    gate = Gate(conn, cipher, now)
+    rows = [r for r in rows if gate.passes(r)]
     conn.executemany(
         "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1,"
         " first_attempt_at = coalesce(first_attempt_at, ?) WHERE id = ?",
@@ -128,6 +139,18 @@ def cancel_scheduled(conn: sqlite3.Connection, person_id: int) -> None:
         "UPDATE outbox SET status = 'cancelled' WHERE person_id = ? AND priority = ?"
         " AND status IN ('pending', 'held')",
         (person_id, SCHEDULED),
+    )
+
+
+def cancel_all(conn: sqlite3.Connection, person_id: int) -> None:
+    """The person opted out: nothing waiting goes to them, answers included, on any channel.
+
+    A row being sent now is stopped on its retry by the claim-time check (`send_gate`).
+    """
+    conn.execute(
+        "UPDATE outbox SET status = 'cancelled' WHERE person_id = ?"
+        " AND status IN ('pending', 'held')",
+        (person_id,),
     )
 
 

@@ -38,9 +38,20 @@ class StatusChange:
 
 
 def record_sent(conn: sqlite3.Connection, channel: str, outbox_id: int,
-                provider_ids: list[str], status: str, now: float) -> None:
-    """The provider accepted these messages for an outbox row (a callback may be first)."""
+                provider_ids: list[str], status: str, now: float) -> list[dict[str, object]]:
+    """The provider accepted these messages for an outbox row (a callback may be first).
+
+    A failure a callback reported before this row was known is acted on now (opt-out,
+    alert), once: returns the alerts raised.
+    """
     rank = RANKS.get(status, 0)
+    # only "?" placeholders are formatted into this query
+    early = conn.execute(
+        "SELECT status, error_code FROM provider_messages WHERE outbox_id IS NULL"  # noqa: S608  # nosec B608
+        f" AND status IN ('failed', 'undelivered') AND provider_id IN"
+        f" ({','.join('?' * len(provider_ids))}) ORDER BY provider_id",
+        provider_ids,
+    ).fetchall() if provider_ids else []
     conn.executemany(
         "INSERT INTO provider_messages (provider_id, channel, outbox_id, status, status_rank,"
         " final, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO UPDATE"
@@ -49,6 +60,9 @@ def record_sent(conn: sqlite3.Connection, channel: str, outbox_id: int,
          for pid in provider_ids],
     )
     _roll_up(conn, outbox_id)
+    alerts = [_consequences(conn, outbox_id, r["status"], r["error_code"] or "", now)
+              for r in early]
+    return [a for a in alerts if a is not None]
 
 
 def record_status(conn: sqlite3.Connection, channel: str, provider_id: str, status: str,
@@ -95,7 +109,7 @@ def _consequences(conn: sqlite3.Connection, outbox_id: int | None, status: str,
     person_id = row["person_id"]
     if error_code == OPTED_OUT:
         conn.execute("UPDATE people SET opted_out = 1 WHERE id = ?", (person_id,))
-        outbox.cancel_scheduled(conn, person_id)
+        outbox.cancel_all(conn, person_id)
         return None
     kind = "undeliverable" if error_code in UNDELIVERABLE else "send_failed"
     alert_id = conn.execute(
@@ -103,6 +117,16 @@ def _consequences(conn: sqlite3.Connection, outbox_id: int | None, status: str,
         (kind, person_id, json.dumps({"outbox": outbox_id, "error": error_code}), now),
     ).lastrowid
     return {"id": alert_id, "kind": kind, "person": person_id, "outbox": outbox_id}
+
+
+def linked_ids(conn: sqlite3.Connection, channel: str, limit: int) -> list[str]:
+    """The most recent provider ids already linked to an outbox row, oldest first."""
+    rows = conn.execute(
+        "SELECT provider_id FROM provider_messages WHERE channel = ? AND outbox_id IS NOT NULL"
+        " ORDER BY rowid DESC LIMIT ?",
+        (channel, limit),
+    ).fetchall()
+    return [r["provider_id"] for r in reversed(rows)]
 
 
 def final_unforgotten(conn: sqlite3.Connection, channel: str, limit: int = 100) -> list[str]:
