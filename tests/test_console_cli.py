@@ -34,6 +34,13 @@ async def test_facilitator_add_then_login_over_http(settings: Settings) -> None:
         assert response.status_code == 303
         page = await client.get("/console/")
         assert page.status_code == 200 and "Dana Lee (supervisor)" in page.text
+        # a password reset (the account was shared, or the old password leaked) signs the
+        # account out everywhere
+        reset = rjbot(settings, "facilitator", "add", "DANA@example.org", "--name", "Dana Lee",
+                      "--password-stdin", stdin="another long secret\n")
+        assert reset.returncode == 0, reset.stderr
+        after = await client.get("/console/", follow_redirects=False)
+        assert after.status_code in (302, 303) and "/console/login" in after.headers["location"]
 
 
 @pytest.mark.slow

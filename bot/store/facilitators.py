@@ -27,23 +27,33 @@ def _facilitator(row: sqlite3.Row) -> Facilitator:
                        bool(row["active"]))
 
 
+def norm_email(email: str) -> str:
+    """Emails are compared without case or surrounding space (at most 200 characters)."""
+    return email.strip().lower()[:200]
+
+
 def add(conn: sqlite3.Connection, email: str, name: str, password_hash: str,
         supervisor: bool, now: float) -> int:
-    """Create an account, or reset the name, password and role of an existing one."""
+    """Create an account, or reset the name, password and role of an existing one (a reset
+    also signs the account out everywhere: whoever held the old password loses their session)."""
+    email = norm_email(email)
+    conn.execute(
+        "DELETE FROM console_sessions WHERE facilitator_id IN"
+        " (SELECT id FROM facilitators WHERE email = ?)", (email,))
     conn.execute(
         "INSERT INTO facilitators (email, name, password_hash, supervisor, created_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET name = excluded.name,"
         " password_hash = excluded.password_hash, supervisor = excluded.supervisor, active = 1",
-        (email.strip().lower(), name.strip(), password_hash, int(supervisor), now),
+        (email, name.strip(), password_hash, int(supervisor), now),
     )
-    row = conn.execute("SELECT id FROM facilitators WHERE email = ?", (email.strip(),)).fetchone()
+    row = conn.execute("SELECT id FROM facilitators WHERE email = ?", (email,)).fetchone()
     return int(row["id"])
 
 
 def credentials(conn: sqlite3.Connection, email: str) -> tuple[Facilitator, str] | None:
     """The active account for an email and its password hash, for checking a login."""
     row = conn.execute(
-        "SELECT * FROM facilitators WHERE email = ? AND active = 1", (email.strip(),)
+        "SELECT * FROM facilitators WHERE email = ? AND active = 1", (norm_email(email),)
     ).fetchone()
     return (_facilitator(row), row["password_hash"]) if row else None
 
@@ -111,7 +121,8 @@ def recent_failures(conn: sqlite3.Connection, email: str, client: str,
                     since: float) -> tuple[int, int]:
     """Failed logins since `since`: for this email, and from this client."""
     by_email = conn.execute(
-        "SELECT count(*) FROM login_failures WHERE email = ? AND at > ?", (email.strip(), since)
+        "SELECT count(*) FROM login_failures WHERE email = ? AND at > ?",
+        (norm_email(email), since)
     ).fetchone()[0]
     by_client = conn.execute(
         "SELECT count(*) FROM login_failures WHERE client = ? AND at > ?", (client, since)
@@ -121,13 +132,13 @@ def recent_failures(conn: sqlite3.Connection, email: str, client: str,
 
 def record_failure(conn: sqlite3.Connection, email: str, client: str, now: float) -> int:
     row_id = conn.execute("INSERT INTO login_failures (email, client, at) VALUES (?, ?, ?)",
-                          (email.strip().lower()[:200], client, now)).lastrowid
+                          (norm_email(email), client, now)).lastrowid
     assert row_id is not None
     return row_id
 
 
 def clear_failures(conn: sqlite3.Connection, email: str) -> None:
-    conn.execute("DELETE FROM login_failures WHERE email = ?", (email.strip(),))
+    conn.execute("DELETE FROM login_failures WHERE email = ?", (norm_email(email),))
 
 
 # ---- assignments ----
