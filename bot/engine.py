@@ -115,7 +115,7 @@ def match_choice(choices: tuple[Choice, ...], msg: Message, locale: str) -> Choi
     if msg.payload is not None:
         return next((c for c in choices if c.payload == msg.payload), None)
     norm = normalise(msg.text)
-    if norm.isdigit() and 1 <= int(norm) <= len(choices):
+    if norm.isdecimal() and 1 <= int(norm) <= len(choices):
         return choices[int(norm) - 1]
     for c in choices:
         if norm in (normalise(c.label), normalise(gettext(locale, c.label))):

@@ -58,3 +58,9 @@ _WRONG = (
     "this database was written with a different data key: set RJBOT_DATA_KEY to the key it "
     "was created with, or restore its key file (nothing was changed)"
 )
+
+
+def open_with(conn: sqlite3.Connection, cipher: Cipher) -> None:
+    """A service opening the database: prove the key, then say which key it seals with."""
+    check(conn, cipher)
+    hold_sealing_key(conn, cipher)

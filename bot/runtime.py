@@ -99,15 +99,8 @@ class Runtime:
             )
             records.link_inbound(conn, inbound.key, person_id)
             target = Target(person_id, address_id, inbound.channel, actor="person")
-            if inbound.signal is not None:
-                return self._step(conn, target, inbound.event(), now)
-            state, version = records.load_state(conn, self.cipher, person_id)
-            outcome = engine.step(state, inbound.event(), now)
-            body = letters.logged_text(outcome, passphrase.logged_text(state, inbound.text))
-            records.log_message(
-                conn, self.cipher, person_id, "in", inbound.channel, body, to_ts(now)
-            )
-            return apply_outcome(conn, self.cipher, target, state, version, outcome, now)
+            return self._step(conn, target, inbound.event(), now,
+                              logged=None if inbound.signal else inbound.text)
 
         applied = await self.db.write(unit)
         log.info("inbound %s %s", inbound.channel, "duplicate" if applied is None else "applied")
@@ -224,10 +217,17 @@ class Runtime:
         return applied
 
     def _step(
-        self, conn: sqlite3.Connection, target: Target, event: Event, now: Any
+        self, conn: sqlite3.Connection, target: Target, event: Event, now: Any,
+        logged: str | None = None,
     ) -> Applied:
+        """One engine step applied; `logged`: the person's message, for the message log (as
+        what the step made of it: a secret word or a letter part is not kept there)."""
         state, version = records.load_state(conn, self.cipher, target.person_id)
         outcome = engine.step(state, event, now)
+        if logged is not None:
+            body = letters.logged_text(outcome, passphrase.logged_text(state, logged))
+            records.log_message(conn, self.cipher, target.person_id, "in", target.channel,
+                                body, to_ts(now))
         return apply_outcome(conn, self.cipher, target, state, version, outcome, now)
 
 

@@ -182,9 +182,9 @@ class Sender:
         def unit(conn: sqlite3.Connection) -> None:
             for row, result in results:
                 alerts.extend(self._record(conn, row, result, done))
-            for row, result in results:  # after any retry was marked
+            for row, result in results:  # after the retries of later rows were marked
                 if isinstance(result, Failed) and result.opted_out:
-                    outbox.cancel_channel(conn, row.person_id, row.channel)
+                    outbox.cancel_all(conn, row.person_id)
 
         attempt = 0
         while True:  # the rows stay `sending` until this is stored
@@ -238,8 +238,7 @@ class Sender:
         log.warning("outbox %d failed on %s: %s", row.id, row.channel, reason)
         if isinstance(result, Failed) and result.opted_out:
             conn.execute("UPDATE people SET opted_out = 1 WHERE id = ?", (row.person_id,))
-            outbox.cancel_all(conn, row.person_id)
-            return []
+            return []  # everything waiting for them is cancelled once all results are in
         kind = "undeliverable" if isinstance(result, Failed) and result.undeliverable else (
             "send_failed")
         alert_id = conn.execute(

@@ -45,8 +45,7 @@ class Service:
         cipher = cipher_for(settings)
         db = await Database(settings.database, settings.synchronous).open()
         try:
-            await db.write(lambda c: keycheck.check(c, cipher))
-            await db.write(lambda c: keycheck.hold_sealing_key(c, cipher))
+            await db.write(lambda c: keycheck.open_with(c, cipher))
         except DataKeyError:
             await db.close()
             raise

@@ -67,7 +67,7 @@ def inbound_of(form: Mapping[str, str]) -> list[Inbound]:
     if signal is not None:
         return [Inbound("sms", sender, sid, body, signal=signal)]
     media = form.get("NumMedia", "0").strip()
-    if media.isdigit() and int(media) > 0:
+    if media.isdecimal() and int(media) > 0:
         found = [Inbound("sms", sender, sid, signal="media")]
         if body.strip():  # text sent with a photo is still read (risk words too)
             found.append(Inbound("sms", sender, sid + ".body", body))

@@ -217,7 +217,7 @@ async def checkins(request: Request, v: Visitor) -> Response:
             return refused
         return back(got, "Check-ins stopped.", "checkins")
     raw = (await form_value(request, "days", 100)).replace(",", " ").split()
-    days = sorted({int(d) for d in raw if d.isdigit() and 1 <= int(d) <= 90})
+    days = sorted({int(d) for d in raw if d.isdecimal() and 1 <= int(d) <= 90})
     if not days or len(days) > 10:
         return error(request, v, 400, "Give up to 10 days for check-ins, for example 2, 7.")
     if (refused := await _act(request, v, got, "checkins_start", {"days": days})) is not None:

@@ -56,7 +56,7 @@ async def assign(request: Request, v: Visitor) -> Response:
         return error(request, v, 403, "Only supervisors assign cases.")
     case_id = int(request.path_params["case_id"])
     chosen = [await form_value(request, "first"), await form_value(request, "second")]
-    ids = [int(x) for x in chosen if x.isdigit()]
+    ids = [int(x) for x in chosen if x.isdecimal()]
     now = to_ts(service.runtime.clock.now())
 
     def unit(conn: sqlite3.Connection) -> bool:

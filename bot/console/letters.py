@@ -101,7 +101,7 @@ async def approve(request: Request, v: Visitor) -> Response:
     letter_id = int(request.path_params["letter_id"])
     confirmed = await form_value(request, "confirm") == "yes"
     seen = await form_value(request, "version")
-    version = int(seen) if seen.isdigit() else 0  # no version read: nothing is approved
+    version = int(seen) if seen.isdecimal() else 0  # no version read: nothing is approved
     work = letterdesk.approve(service.runtime, service.cipher, letter_id, _who(v), confirmed,
                               version)
     return await _guarded(request, v, letter_id, "Letter approved.", work)

@@ -37,7 +37,7 @@ async def _not_supervisor(request: Request, v: Visitor, what: str) -> Response |
 
 
 def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return int(raw) if raw and raw.isdecimal() else None
 
 
 def events(conn: sqlite3.Connection, before: int | None, case_id: int | None

@@ -7,7 +7,6 @@ import sqlite3
 from dataclasses import dataclass
 
 from bot.crypto import Cipher
-from bot.store.send_gate import Gate
 
 REPLY = 0  # an answer to the person's own message: always before scheduled ones
 SCHEDULED = 1
@@ -74,6 +73,8 @@ def claim_due(
         " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT ?",
         (now, *channels, *only, REPLY, REPLY, now, limit),
     ).fetchall()
+    from bot.store.send_gate import Gate  # it reads REPLY from here
+
     gate = Gate(conn, cipher, now)
     rows = [r for r in rows if gate.passes(r)]
     conn.executemany(
@@ -151,15 +152,6 @@ def cancel_all(conn: sqlite3.Connection, person_id: int) -> None:
         "UPDATE outbox SET status = 'cancelled' WHERE person_id = ?"
         " AND status IN ('pending', 'held')",
         (person_id,),
-    )
-
-
-def cancel_channel(conn: sqlite3.Connection, person_id: int, channel: str) -> None:
-    """The provider refuses this person (opted out there): nothing more goes that way."""
-    conn.execute(
-        "UPDATE outbox SET status = 'cancelled' WHERE person_id = ? AND channel = ?"
-        " AND status IN ('pending', 'held')",
-        (person_id, channel),
     )
 
 

@@ -16,10 +16,10 @@ from bot.clock import from_ts, to_ts
 from bot.crypto import Cipher
 from bot.scheduler.windows import deliver_at, in_window
 from bot.store import records
+from bot.store.outbox import REPLY
 from bot.types import State
 
 log = logging.getLogger(__name__)
-REPLY = 0  # bot.store.outbox.REPLY (that module imports this one)
 
 Verdict = Literal["send", "cancel", "hold", "later"]
 
