@@ -19,6 +19,7 @@ from bot.apply import Applied, Target, apply_outcome
 from bot.clock import Clock, from_ts, to_ts
 from bot.crypto import Cipher
 from bot.flows import letters, passphrase
+from bot.privacy import subject
 from bot.scheduler import kinds
 from bot.store import jobs, links, records
 from bot.store.db import Database
@@ -233,8 +234,7 @@ class Runtime:
 
 def _refuse_erased(conn: sqlite3.Connection, person_id: int) -> None:
     """Nothing more is done for, recorded about or sent to a person once erased."""
-    row = conn.execute("SELECT status FROM people WHERE id = ?", (person_id,)).fetchone()
-    if row is not None and row[0] == "erased":
+    if subject.is_erased(conn, person_id):
         raise ValueError("this person's personal content was erased")
 
 
