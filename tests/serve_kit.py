@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -20,11 +21,27 @@ from tests.fakes import telegram_api, twilio_api
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.telegram_harness import SECRET
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilioAPI
-from tests.test_telegram_serve import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "q2Yx6m0X2c3kLrWbTq6l7QyI0W6t2WcQmH4zJ3b7nJk"
 SMS_PATH = "/webhooks/twilio/sms"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_healthy(base: str, proc: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient(timeout=2) as client, asyncio.timeout(30):
+        while True:
+            if proc.returncode is not None:
+                raise RuntimeError(f"rjbot serve exited with {proc.returncode}")
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get(base + "/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
 
 
 @dataclass

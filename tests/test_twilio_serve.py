@@ -3,61 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import subprocess
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.crypto import new_key_text
 from tests.fakes import twilio_api
-from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilioAPI
-from tests.test_telegram_serve import free_port, wait_healthy
+from tests.fakes.twilio_api import AUTH_TOKEN
+from tests.serve_kit import served
 
-ROOT = Path(__file__).resolve().parent.parent
 PERSON = "+447700900456"
 pytestmark = pytest.mark.slow
 
 
-@contextlib.asynccontextmanager
-async def rjbot_serve(tmp_path: Path, fake: FakeTwilioAPI) -> AsyncIterator[str]:
-    """The real command, in its own process; always stopped (then killed if it hangs)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "RJBOT_DATABASE": str(tmp_path / "serve.sqlite3"),
-           "RJBOT_DATA_KEY": new_key_text(), "RJBOT_PORT": str(port),
-           "RJBOT_HOST": "127.0.0.1", "RJBOT_PUBLIC_URL": base,
-           "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-           "TWILIO_FROM_NUMBER": FROM_NUMBER, "TWILIO_API_BASE": fake.base_url,
-           "TWILIO_SEND_RATE": "20"}
-    for name in ("TELEGRAM_BOT_TOKEN", "TWILIO_MESSAGING_SERVICE_SID"):
-        env.pop(name, None)
-    log = (tmp_path / "serve.log").open("w")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", cwd=ROOT, env=env,
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        await wait_healthy(base, proc)
-        yield base
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        log.close()
-
-
 async def test_serve_answers_a_signed_sms_once_and_refuses_a_forgery(tmp_path: Path) -> None:
-    async with asyncio.timeout(60), twilio_api.running() as fake, \
-            rjbot_serve(tmp_path, fake) as base, \
-            httpx.AsyncClient(base_url=base, timeout=5) as client:
+    async with asyncio.timeout(60), served(tmp_path) as server, \
+            httpx.AsyncClient(base_url=server.base, timeout=5) as client:
+        fake, base = server.twilio, server.base
         assert (await client.get("/healthz")).json()["channels"]["sms"] == "on"
         url = base + "/webhooks/twilio/sms"
         form = twilio_api.inbound_form(PERSON, "hello from the test")

@@ -12,17 +12,17 @@ import asyncio
 import contextlib
 import itertools
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.serving import serving
 
 TOKEN = "123456:TEST-token"
 BOT_ID = 123456
@@ -156,27 +156,13 @@ def _error(code: int, description: str, parameters: dict[str, Any] | None = None
 @contextlib.asynccontextmanager
 async def running(fake: FakeBotAPI | None = None) -> AsyncIterator[FakeBotAPI]:
     """Serve a fresh fake (or the one given) on a free 127.0.0.1 port during the block."""
-    fake = fake or FakeBotAPI()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    fake.port = sock.getsockname()[1]
-    config = uvicorn.Config(fake.app(), log_level="warning", lifespan="off", ws="none",
-                            timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(5):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        yield fake
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 10)
-        sock.close()
+    served = fake or FakeBotAPI()
+
+    def found(port: int) -> None:
+        served.port = port
+
+    async with serving(served.app(), found):
+        yield served
 
 
 # ---- updates as Telegram sends them ----

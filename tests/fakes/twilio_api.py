@@ -28,7 +28,6 @@ import base64
 import contextlib
 import itertools
 import random
-import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,12 +35,13 @@ from email.utils import formatdate
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
+
+from tests.fakes.serving import serving
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -242,32 +242,18 @@ def error(status: int, code: int) -> JSONResponse:
 async def running(**options: Any) -> AsyncIterator[FakeTwilioAPI]:
     """Serve a fresh fake (FakeTwilioAPI fields as options) on a free 127.0.0.1 port."""
     fake = FakeTwilioAPI(**options)
-    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
-    # without it every answer waits ~40 ms for a delayed ACK (Nagle)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    fake.port = sock.getsockname()[1]
-    config = uvicorn.Config(fake.app(), log_level="warning", lifespan="off", ws="none",
-                            timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(5):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        yield fake
-    finally:
-        fake._closing.set()  # release hanging requests so the server can stop
+
+    def found(port: int) -> None:
+        fake.port = port
+
+    async def release() -> None:  # hanging requests must end for the server to stop
+        fake._closing.set()
         for pending in list(fake._tasks):
             pending.cancel()
         await asyncio.gather(*fake._tasks, return_exceptions=True)
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 10)
-        sock.close()
+
+    async with serving(fake.app(), found, release):
+        yield fake
 
 
 # ---- webhook requests as Twilio makes them ----
