@@ -21,12 +21,13 @@ CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 
 
 @asynccontextmanager
-async def console(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+async def console(settings: Settings, base_url: str = "http://testserver"
+                  ) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
     """The whole app with its lifespan (service, sender, sweep), and a client with cookies."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield app, client
 
 

@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from bot.config import Settings
-from bot.web import create_app
+from tests.console_kit import console
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import FakeBotAPI, text_update
 from tests.fakes.telegram_harness import SECRET, telegram_settings
@@ -27,13 +27,9 @@ async def fake() -> AsyncIterator[FakeBotAPI]:
         yield api
 
 
-@contextlib.asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://rjbot.test") as client:
-            yield app, client
+def serving(settings: Settings) -> contextlib.AbstractAsyncContextManager[
+        tuple[Starlette, httpx.AsyncClient]]:
+    return console(settings, base_url="http://rjbot.test")
 
 
 def post(client: httpx.AsyncClient, body: Any, secret: str | None = SECRET,

@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from bot.config import Settings
-from bot.web import create_app
+from tests.console_kit import console
 from tests.fakes import twilio_api
 from tests.fakes.twilio_api import AUTH_TOKEN, FakeTwilioAPI
 from tests.fakes.twilio_harness import (
@@ -34,13 +34,9 @@ async def fake() -> AsyncIterator[FakeTwilioAPI]:
         yield api
 
 
-@contextlib.asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
-            yield app, client
+def serving(settings: Settings) -> contextlib.AbstractAsyncContextManager[
+        tuple[Starlette, httpx.AsyncClient]]:
+    return console(settings, base_url=PUBLIC_URL)
 
 
 async def count(app: Starlette, sql: str) -> int:
