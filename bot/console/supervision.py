@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from bot.clock import to_ts
 from bot.console.auth import Visitor
-from bot.console.case import access_or_error
+from bot.console.case import Access, access_or_error
 from bot.console.pages import error, form_value, redirect, render, staff
 from bot.privacy import subject
 from bot.service import Service
@@ -74,12 +74,17 @@ async def audit_page(request: Request, v: Visitor) -> Response:
                   case_filter=case_id)
 
 
+async def _erasure_case(request: Request, v: Visitor) -> Access | Response:
+    """The case of an erasure request (open or closed), for supervisors only."""
+    if (denied := await _not_supervisor(request, v, "erase")) is not None:
+        return denied
+    return await access_or_error(request, v, open_only=False)
+
+
 @staff
 async def erase(request: Request, v: Visitor) -> Response:
     """Erase the personal content of the person on this case (all their cases)."""
-    if (denied := await _not_supervisor(request, v, "erase")) is not None:
-        return denied
-    got = await access_or_error(request, v, open_only=False)
+    got = await _erasure_case(request, v)
     if isinstance(got, Response):
         return got
     if await form_value(request, "confirm") != "yes":
@@ -105,9 +110,7 @@ async def erase(request: Request, v: Visitor) -> Response:
 @staff
 async def refuse(request: Request, v: Visitor) -> Response:
     """Record that an erasure request was refused, and the exemption relied on."""
-    if (denied := await _not_supervisor(request, v, "erase")) is not None:
-        return denied
-    got = await access_or_error(request, v, open_only=False)
+    got = await _erasure_case(request, v)
     if isinstance(got, Response):
         return got
     exemption = await form_value(request, "exemption", 200)
