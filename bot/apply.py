@@ -32,6 +32,8 @@ from bot.types import (
     WithdrawConsent,
 )
 
+WITH_MESSAGE = ("risk", "message")  # alerts whose message a person must read
+
 
 @dataclass
 class Applied:
@@ -52,6 +54,7 @@ class Target:
     address_id: int | None
     channel: str
     actor: str = "bot"
+    message_id: int | None = None  # the person's message this event is (the log row)
 
 
 def apply_outcome(
@@ -65,10 +68,7 @@ def apply_outcome(
     case_id = open_case_id(conn, target.person_id)
     for effect in outcome.effects:
         case_id = _effect(conn, cipher, target, state, effect, case_id, now, applied)
-    opted_out = conn.execute(
-        "SELECT opted_out FROM people WHERE id = ?", (target.person_id,)
-    ).fetchone()["opted_out"]
-    if not opted_out:
+    if not _opted_out(conn, target.person_id):
         for reply in outcome.replies:
             _enqueue(conn, cipher, target, state, reply, now, applied)
     if before.status == "paused" and state.status == "active":
@@ -131,14 +131,14 @@ def _effect(
     elif isinstance(effect, UpdateCase) and case_id is not None:
         _update_case(conn, cipher, case_id, dict(effect.fields), ts)
     elif isinstance(effect, Alert):
+        data = _alert_data(conn, target, effect)
         alert_id = conn.execute(
             "INSERT INTO alerts (kind, person_id, case_id, data, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (effect.kind, pid, case_id, json.dumps(dict(effect.data), sort_keys=True), ts),
+            (effect.kind, pid, case_id, json.dumps(data, sort_keys=True), ts),
         ).lastrowid
         applied.alerts.append(
-            {"id": alert_id, "kind": effect.kind, "person": pid, "case": case_id,
-             **dict(effect.data)}
+            {"id": alert_id, "kind": effect.kind, "person": pid, "case": case_id, **data}
         )
     elif isinstance(effect, Schedule):
         _schedule(conn, target, state, effect, now, applied)
@@ -166,6 +166,21 @@ def _effect(
     elif isinstance(effect, LetterOp):
         _letter(conn, cipher, target, state, effect, case_id, now, applied)
     return case_id
+
+
+def _alert_data(conn: sqlite3.Connection, target: Target, alert: Alert) -> dict[str, Any]:
+    """What the team needs beside the kind: which message to read, whether texts reach them."""
+    data = dict(alert.data)
+    if alert.kind in WITH_MESSAGE and target.message_id:
+        data["message"] = target.message_id
+    if alert.kind == "risk" and _opted_out(conn, target.person_id):
+        data["cannot_text"] = True  # STOP on SMS: not even the safety reply reaches them
+    return data
+
+
+def _opted_out(conn: sqlite3.Connection, person_id: int) -> bool:
+    row = conn.execute("SELECT opted_out FROM people WHERE id = ?", (person_id,)).fetchone()
+    return bool(row["opted_out"])
 
 
 def _letter(conn: sqlite3.Connection, cipher: Cipher, target: Target, state: State,
@@ -206,17 +221,20 @@ def _update_case(
     data = json.loads(cipher.open(row["data_enc"], "case")) if row["data_enc"] else {}
     stage = fields.pop("stage", None)
     flags = fields.pop("flags", None)  # case flags (senior, on_hold, ...) live in their column
+    unflag = fields.pop("unflag", None)  # flags no longer true (first contact now finished)
     data.update(fields)
     conn.execute(
         "UPDATE cases SET stage = coalesce(?, stage), data_enc = ?, updated_at = ? WHERE id = ?",
         (stage, cipher.seal(json.dumps(data, ensure_ascii=False), "case"), ts, case_id),
     )
-    if flags:
-        _merge_flags(conn, case_id, [str(f) for f in flags])
+    if flags or unflag:
+        _merge_flags(conn, case_id, [str(f) for f in flags or ()],
+                     {str(f) for f in unflag or ()})
 
 
-def _merge_flags(conn: sqlite3.Connection, case_id: int, flags: list[str]) -> None:
+def _merge_flags(conn: sqlite3.Connection, case_id: int, flags: list[str],
+                 drop: set[str]) -> None:
     row = conn.execute("SELECT flags FROM cases WHERE id = ?", (case_id,)).fetchone()
-    have = [f for f in (row["flags"] or "").split(",") if f]
-    merged = have + [f for f in flags if f not in have]
+    have = [f for f in (row["flags"] or "").split(",") if f and f not in drop]
+    merged = have + [f for f in flags if f not in have and f not in drop]
     conn.execute("UPDATE cases SET flags = ? WHERE id = ?", (",".join(merged), case_id))

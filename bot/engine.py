@@ -7,7 +7,17 @@ from datetime import datetime, timedelta
 
 from bot.flows import ACTIONS, FIRST_FLOW, FLOWS, TIMERS, intents, menu
 from bot.flows.base import END, Answer, Go, Step
-from bot.flows.common import NOT_UNDERSTOOD, ONLY_TEXT, WELCOME_BACK
+from bot.flows.case import open_case
+from bot.flows.common import (
+    EDITED,
+    NOT_UNDERSTOOD,
+    ONLY_TEXT,
+    PASSED,
+    PASSED_PAUSED,
+    WELCOME_BACK,
+    kept,
+    substantive,
+)
 from bot.i18n import gettext, keywords, normalise
 from bot.types import (
     Alert,
@@ -51,11 +61,27 @@ def _on_message(state: State, msg: Message, now: datetime) -> Outcome:
         RETURN_AFTER
     )
     state = replace(state, channel=msg.channel, last_seen=now.isoformat())
+    if state.case_open or state.status == "withdrawn":
+        return _on_text(state, msg, now, returning)
+    # they have reached out: the 48-hour clock starts now, even if they only said "hello"
+    state, opened = open_case(state, now)
+    out = _on_text(state, msg, now, returning)
+    return replace(out, effects=(*opened, *out.effects))
+
+
+def _on_text(state: State, msg: Message, now: datetime, returning: bool) -> Outcome:
     intent = intents.detect(msg.text, state.locale) if msg.payload is None else None
+    if intent is not None and intent is not intents.Intent.RISK and msg.edited:
+        intent = None  # an edit is read for danger only, never as a command
     if intent is not None and state.status == "active" and state.flow:
         intent = None if intent.value in _current(state).handles else intent
-    if state.status == "withdrawn" and intent not in (intents.Intent.RISK, intents.Intent.RESUME):
-        return Outcome(state)  # they asked us to stop: silence until they come back
+    if intent is intents.Intent.RISK:
+        return _follow(state, intents.risk(state, now, intents.risk_category(msg.text)), now)
+    if state.status == "withdrawn" and intent is not intents.Intent.RESUME:
+        # they asked us to stop: no reply, but what they wrote still reaches a person
+        return Outcome(state, effects=kept(msg.text) if msg.text.strip() else ())
+    if msg.edited:
+        return Outcome(state, (Reply(EDITED),))
     if intent is not None:
         out = _follow(state, intents.handle(intent, state, msg.text, now), now)
         if not out.replies and out.state.status == "active":
@@ -63,12 +89,18 @@ def _on_message(state: State, msg: Message, now: datetime) -> Outcome:
             out = replace(out, replies=(Reply(menu.NOTED),))
         return out
     if state.status == "paused":
+        if substantive(msg.text):
+            return Outcome(state, (Reply(PASSED_PAUSED),), kept(msg.text))
         return Outcome(state, (Reply(intents.STILL_PAUSED),))
     if not state.flow:
-        return _follow(state, Go(f"{FIRST_FLOW}.{FLOWS[FIRST_FLOW].start}"), now)
+        out = _follow(state, Go(f"{FIRST_FLOW}.{FLOWS[FIRST_FLOW].start}"), now)
+        return replace(out, effects=(*out.effects, *kept(msg.text))) if substantive(
+            msg.text) else out
     current = _current(state)
     answer = _match(current, msg, state.locale)
     if answer is None:
+        if substantive(msg.text):  # it answers nothing asked, so a person reads it
+            return Outcome(state, (Reply(PASSED), *current.prompt(state)), kept(msg.text))
         lead = WELCOME_BACK if returning else NOT_UNDERSTOOD  # silence is not chased, just met
         return Outcome(state, (Reply(lead), *current.prompt(state)))
     return _follow(state, _resolve(current, state, answer, now), now)

@@ -53,6 +53,7 @@ class Inbound:
     text: str = ""
     payload: str | None = None
     signal: SignalKind | None = None
+    edited: bool = False
 
     @property
     def key(self) -> str:
@@ -61,7 +62,7 @@ class Inbound:
     def event(self) -> Event:
         if self.signal is not None:
             return ProviderSignal(self.signal, self.channel)
-        return Message(self.text, self.channel, self.payload)
+        return Message(self.text, self.channel, self.payload, self.edited)
 
 
 def valid_text(text: str) -> str:
@@ -227,8 +228,9 @@ class Runtime:
         outcome = engine.step(state, event, now)
         if logged is not None:
             body = letters.logged_text(outcome, passphrase.logged_text(state, logged))
-            records.log_message(conn, self.cipher, target.person_id, "in", target.channel,
-                                body, to_ts(now))
+            message_id = records.log_message(conn, self.cipher, target.person_id, "in",
+                                             target.channel, body, to_ts(now))
+            target = replace(target, message_id=message_id)
         return apply_outcome(conn, self.cipher, target, state, version, outcome, now)
 
 

@@ -49,6 +49,7 @@ class Message:
     text: str
     channel: ChannelName
     payload: str | None = None  # a button's choice payload, when pressed
+    edited: bool = False  # a change to an earlier message (Telegram): read for danger only
 
 
 @dataclass(frozen=True)

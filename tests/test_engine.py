@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,6 +18,7 @@ from bot.types import (
     SetOptOut,
     State,
     Timer,
+    UpdateCase,
 )
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -62,14 +63,17 @@ def test_unknown_answer_is_explained_and_asked_again() -> None:
     assert out.replies[1].choices
 
 
-def test_finishing_first_contact_opens_case_and_starts_clock() -> None:
+def test_the_first_message_opens_the_case_and_finishing_updates_it() -> None:
+    first = say(State(), "hello")
+    opened = next(e for e in first.effects if isinstance(e, OpenCase))
+    assert opened.reply_due == NOW + timedelta(hours=48) and "unfinished" in opened.flags
+    assert Alert("new_contact") in first.effects and first.state.case_open
     state = say(say(at_mode(), "1").state, "2").state  # phone; the other person lives there
     out = say(state, "2")  # no optional questions
-    kinds = [type(e).__name__ for e in out.effects]
-    assert "OpenCase" in kinds and "Alert" in kinds
-    opened = next(e for e in out.effects if isinstance(e, OpenCase))
-    assert opened.reply_due == datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
-    assert out.state.case_open
+    assert not any(isinstance(e, OpenCase) for e in out.effects)
+    update = next(e for e in out.effects if isinstance(e, UpdateCase))
+    assert update.fields["unflag"] == ["unfinished"]
+    assert "unfinished" not in update.fields["flags"]
 
 
 @pytest.mark.parametrize("text", ["I want to kill myself", "i am in danger", "SUICIDE"])
@@ -78,7 +82,7 @@ def test_risk_words_anywhere_get_the_safety_reply_and_an_alert(text: str) -> Non
     out = say(state, text)
     rendered = out.replies[0].text.key
     assert "999" in rendered and "116 123" in rendered and "55" in rendered
-    assert Alert("risk") in out.effects
+    assert Alert("risk", {"category": "help"}) in out.effects
     assert (out.state.flow, out.state.step) == (state.flow, state.step)
 
 

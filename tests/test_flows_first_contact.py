@@ -13,17 +13,21 @@ from tests.flowkit import TO_END, Chat
 
 def test_answers_use_the_agreed_values_and_the_case_opens_with_the_clock() -> None:
     chat = Chat()
-    chat.send(*TO_END)
+    chat.send("hello")
+    start = chat.now
+    assert chat.kinds(OpenCase) == [OpenCase("new_contact", start + REPLY_WITHIN, ("unfinished",))]
+    assert Alert("new_contact") in chat.last.effects  # type: ignore[union-attr]
+    jobs = {(s.kind, s.key, s.due - start) for s in chat.kinds(Schedule)}  # type: ignore[attr-defined]
+    assert jobs == {("reply_reminder", "reply_clock", timedelta(hours=24)),
+                    ("reply_overdue", "reply_overdue", timedelta(hours=48))}
+    chat.send(*TO_END[1:])
     a = chat.state.answers
     assert a["safe_times"] == "mornings" and a["voicemail"] == "no" and a["name"] == "Sam"
     assert a["first_conversation"] == "in_person" and a["place"] == "the library"
     assert a["discreet"] is True and a["area"] == "mine" and a["harm"] == "violence"
-    opened = chat.kinds(OpenCase)
-    assert opened == [OpenCase("new_contact", chat.now + REPLY_WITHIN, ())]
-    assert Alert("new_contact") in chat.last.effects  # type: ignore[union-attr]
-    jobs = {(s.kind, s.key, s.due - chat.now) for s in chat.kinds(Schedule)}  # type: ignore[attr-defined]
-    assert jobs == {("reply_reminder", "reply_clock", timedelta(hours=24)),
-                    ("reply_overdue", "reply_overdue", timedelta(hours=48))}
+    assert not chat.kinds(OpenCase) and not chat.kinds(Schedule)  # the clock is not restarted
+    update = chat.kinds(UpdateCase)[0]
+    assert update.fields["flags"] == [] and update.fields["unflag"] == ["unfinished"]  # type: ignore[attr-defined]
     assert any("within 48 hours" in t for t in chat.texts())
     assert chat.state.case_open
 
@@ -42,7 +46,7 @@ def test_sensitive_harm_is_flagged_senior_and_rj_is_never_offered(harm: str, fla
     chat = Chat()
     chat.send(*TO_END[:-1], harm)
     assert chat.state.answers["harm"] == flag
-    assert "senior" in chat.kinds(OpenCase)[0].flags  # type: ignore[attr-defined]
+    assert "senior" in chat.kinds(UpdateCase)[0].fields["flags"]  # type: ignore[attr-defined]
     said = chat.texts()
     assert (chat.state.flow, chat.state.step) == ("passphrase", "offer")  # offered to all
     chat.send("2")
@@ -65,7 +69,7 @@ def test_eligibility_is_explained_and_recorded_never_refused(
 ) -> None:
     chat = Chat()
     chat.send(*answers)
-    assert flag in chat.kinds(OpenCase)[0].flags  # type: ignore[attr-defined]
+    assert flag in chat.kinds(UpdateCase)[0].fields["flags"]  # type: ignore[attr-defined]
     assert any(words in t for t in chat.texts())
     assert not any("not eligible" in t.lower() or "cannot help you" in t for t in chat.texts())
 
@@ -87,7 +91,9 @@ def test_discreet_texts_never_carry_the_name() -> None:
 def test_asking_for_a_person_early_opens_the_case_once_and_later_answers_update_it() -> None:
     chat = Chat()
     chat.send("hello", "1", "talk to a person")
-    assert chat.kinds(OpenCase) and Alert("person") in chat.last.effects  # type: ignore[union-attr]
+    update = chat.kinds(UpdateCase)[0]
+    assert "asked_for_person" in update.fields["flags"]  # type: ignore[attr-defined]
+    assert Alert("person") in chat.last.effects  # type: ignore[union-attr]
     assert chat.state.step == "when"
     chat.send("1", "1", "Sam", "1", "1", "1", "1", "1", "1", "4")
     assert not chat.kinds(OpenCase)
@@ -99,7 +105,7 @@ def test_a_reply_after_long_silence_is_met_as_a_return_not_an_error() -> None:
     chat = Chat()
     chat.send("hello", "1")
     chat.now += timedelta(days=3)
-    chat.send("sorry for the delay")
+    chat.send("sorry, busy")
     assert chat.texts()[0].startswith("Welcome back")
     assert chat.state.step == "when"
     chat.send("what?")

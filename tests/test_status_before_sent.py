@@ -19,7 +19,8 @@ async def _first_outbox(service: Service) -> int:
 async def _state(service: Service, oid: int) -> dict[str, Any]:
     return await service.db.read(lambda c: dict(c.execute(
         "SELECT p.opted_out, (SELECT provider_status FROM outbox WHERE id = ?) ps,"
-        " (SELECT count(*) FROM alerts) n, (SELECT group_concat(kind) FROM alerts) kinds"
+        " (SELECT count(*) FROM alerts WHERE kind != 'new_contact') n,"
+        " (SELECT group_concat(kind) FROM alerts WHERE kind != 'new_contact') kinds"
         " FROM people p", (oid,)).fetchone()))
 
 

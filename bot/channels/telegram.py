@@ -52,8 +52,6 @@ LINKED = Msg(N_("You are now connected here. From now on our messages will come 
                 "You can send MENU, PAUSE or WITHDRAW at any time."))
 LINK_INVALID = Msg(N_("Sorry, this link cannot be used. It may have expired or been used "
                       "already. Ask our team for a new link, or send a message to start."))
-EDITED = Msg(N_("I can only read new messages, not changes to earlier ones. "
-                "Please send it again as a new message."))
 PRIVATE_ONLY = Msg(N_("Sorry, I only talk in private chats. Please message me directly."))
 
 
@@ -64,7 +62,6 @@ class Inbox(Protocol):
 
     async def link(self, inbound: Inbound, code: str, welcome: Reply) -> LinkResult: ...
 
-    async def may_message(self, channel: ChannelName, address: str) -> bool: ...
 
 
 POLL_RETRY_MAX = 30.0  # seconds between tries to store a polled update
@@ -280,10 +277,10 @@ class TelegramChannel:
                 log.info("telegram editMessageReplyMarkup: %s", type(exc).__name__)
 
     async def _on_edit(self, update: Update, msg: Message) -> None:
-        if msg.chat.type == ChatType.PRIVATE and await self.inbox.may_message(
-            self.name, str(msg.chat.id)
-        ):
-            await self._say(msg.chat.id, EDITED, locale_of(update))
+        """An edit is read for danger (the engine answers anything else with a short note)."""
+        if msg.chat.type == ChatType.PRIVATE and (msg.text or msg.caption):
+            await self.inbox.handle(Inbound(self.name, str(msg.chat.id), str(update.update_id),
+                                            msg.text or msg.caption or "", edited=True))
 
     async def _say(self, chat_id: int, text: Msg, locale: str) -> None:
         """A reply outside any case (no person behind it): straight out, not via the outbox."""

@@ -1,4 +1,8 @@
-"""Opening the case: the 48-hour promise becomes a case, an alert and two reply-clock jobs."""
+"""Opening the case: the 48-hour promise becomes a case, an alert and two reply-clock jobs.
+
+The case opens at a person's first message (they have reached out, even if they only said
+"hello"), flagged `unfinished` until first contact is done; finishing updates it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.types import Alert, Audit, Effect, OpenCase, Schedule, State, UpdateCase
 
+DONE = "first_contact_done"
 REPLY_WITHIN = timedelta(hours=48)
 REMIND_AFTER = timedelta(hours=24)
 # harm kinds where the bot never proposes RJ; a senior facilitator leads (DESIGN section 5)
@@ -34,7 +39,18 @@ def flags_for(state: State) -> tuple[str, ...]:
         flags.append("no_messages")
     if a.get("asked_for_person"):
         flags.append("asked_for_person")
+    if not finished(state):
+        flags.append("unfinished")
     return tuple(flags)
+
+
+def finished(state: State) -> bool:
+    """First contact is done (older states without the mark: a case was opened only then)."""
+    return bool(state.answers.get(DONE, state.case_open))
+
+
+def mark_finished(state: State) -> State:
+    return state.with_answer(DONE, True)
 
 
 def sensitive(state: State) -> bool:
@@ -45,8 +61,11 @@ def open_case(state: State, now: datetime) -> tuple[State, tuple[Effect, ...]]:
     """Create the case and start the 48-hour reply clock; if it is open, update it instead."""
     if state.case_open:
         fields = {k: state.answers[k] for k in CASE_ANSWERS if k in state.answers}
-        update = UpdateCase({**fields, "flags": list(flags_for(state))})
+        unflag = ["unfinished"] if finished(state) else []
+        update = UpdateCase({**fields, "flags": list(flags_for(state)), "unflag": unflag})
         return state, (update, Audit("case_updated"))
+    if DONE not in state.answers:
+        state = state.with_answer(DONE, False)
     effects: tuple[Effect, ...] = (
         OpenCase(stage="new_contact", reply_due=now + REPLY_WITHIN, flags=flags_for(state)),
         Alert("new_contact"),

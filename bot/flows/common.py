@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.i18n import N_
-from bot.types import Choice, JSONValue, Msg, State
+from bot.i18n import N_, normalise
+from bot.types import Alert, Audit, Choice, Effect, JSONValue, Msg, State
 
 # msgids used only when the person chose plain words: exempt from the discreet lint
 PLAIN_KEYS: set[str] = set()
@@ -74,3 +74,22 @@ ONLY_TEXT = Msg(
         "Our team has been told you sent something."
     )
 )
+
+# a message that answers nothing asked is kept for a person; the reply says so truthfully
+PASSED = Msg(N_("Thank you. I have passed your message to our team. A person usually replies "
+                "within 48 hours."))
+PASSED_PAUSED = Msg(N_("Thank you. I have passed your message to our team. Messages are still "
+                       "paused: reply RESUME when you want to carry on."))
+EDITED = Msg(N_("I can only read new messages, not changes to earlier ones. "
+                "Please send it again as a new message."))
+KEEP_FROM_WORDS = 3  # "ok thanks" is not kept; "can you call me back" is
+
+
+def substantive(text: str) -> bool:
+    """Longer than a couple of words: something a person should read, not a stray reply."""
+    return len(normalise(text).split()) >= KEEP_FROM_WORDS
+
+
+def kept(text: str) -> tuple[Effect, ...]:
+    """The message goes to the team's inbox (the runtime links the alert to the logged text)."""
+    return (Alert("message"), Audit("message_kept", {"words": len(text.split())}))

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.flows.base import Answer, Flow, Go, Step
+from bot.flows.case import finished
 from bot.flows.common import Words
 from bot.i18n import N_
 from bot.types import Audit, Choice, Effect, Msg, Reply, State, UpdateCase
@@ -80,7 +81,7 @@ def _decided(state: State, answer: Answer, now: datetime) -> Go:
         return Go(back, state=state, replies=(Reply(LATER),), effects=effects)
     if choice == "no":
         return Go(IDLE, state=state, replies=(Reply(NO_MORE),), effects=effects)
-    if state.case_open:
+    if finished(state):
         return Go("consent.start", state=state, effects=effects)
     state = state.with_answer("go_ahead", True)
     first = back if back.startswith(("first_contact.", "triage.")) else "first_contact.start"

@@ -14,7 +14,7 @@ from enum import Enum
 
 from bot.flows import checkin, consent, letters, letters_read, settings
 from bot.flows.base import REASK, STAY, Go
-from bot.flows.case import open_case
+from bot.flows.case import finished, open_case
 from bot.i18n import LOCALES, N_, keywords, normalise
 from bot.types import Alert, Audit, CancelJobs, Msg, Reply, State
 
@@ -62,13 +62,21 @@ EXACT_WORDS: tuple[tuple[Intent, str], ...] = (
 )
 
 
+def risk_category(text: str) -> str | None:
+    """The kind of danger a message may mean, in any shipped language, if any."""
+    padded = f" {normalise(text)} "
+    for loc in LOCALES:
+        if any(f" {w} " in padded for w in keywords(RISK_WORDS, loc)):
+            return "help"
+    return None
+
+
 def detect(text: str, locale: str) -> Intent | None:
-    """The global intent a message expresses, if any (risk words anywhere, others whole)."""
+    """The global intent a message expresses, if any (danger anywhere, others whole)."""
     norm = normalise(text)
     if not norm:
         return None
-    padded = f" {norm} "
-    if any(f" {w} " in padded for w in keywords(RISK_WORDS, locale)):
+    if risk_category(text) is not None:
         return Intent.RISK
     for intent, words in EXACT_WORDS:
         # the way to change language must work whatever language is set now
@@ -128,9 +136,11 @@ def _here(state: State) -> str:
     return f"{state.flow}.{state.step}" if state.flow else ""
 
 
-def risk(state: State, now: datetime) -> Go:
+def risk(state: State, now: datetime, category: str | None = None) -> Go:
     """The fixed safety reply at once; the bot assesses nothing itself."""
-    return Go(STAY, replies=(Reply(RISK_REPLY),), effects=(Alert("risk"), Audit("risk_reply")))
+    kind = {"category": category or "help"}
+    return Go(STAY, replies=(Reply(RISK_REPLY),),
+              effects=(Alert("risk", kind), Audit("risk_reply", kind)))
 
 
 def withdraw(state: State, now: datetime) -> Go:
@@ -171,7 +181,7 @@ def help_(state: State, now: datetime) -> Go:
 def person(state: State, now: datetime) -> Go:
     """Hand over to the facilitators; a case (and its 48-hour clock) opens if there is none."""
     told = (Alert("person"), Audit("person"))
-    if state.case_open:
+    if state.case_open and finished(state):
         return Go(STAY, replies=(Reply(PERSON_TEXT),), effects=told)
     opened, effects = open_case(state.with_answer("asked_for_person", True), now)
     return Go(REASK if state.flow else START, state=opened, replies=(Reply(PERSON_EARLY),),

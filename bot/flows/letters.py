@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.flows.base import REASK, Answer, Flow, Go, Step
+from bot.flows.case import finished
 from bot.flows.common import Words
 from bot.i18n import N_
 from bot.types import Alert, Choice, Effect, LetterOp, Msg, Outcome, Reply, State
@@ -107,7 +108,7 @@ def open_letters(state: State, now: datetime, back_to: str = "") -> Go:
         return Go("letters.edit_review", state=remember(state, back_to))
     if state.answers.get("letters_waiting"):
         return Go("letters_read.notice", state=remember(state, back_to))
-    if not state.case_open:
+    if not (state.case_open and finished(state)):
         return Go(back_to or STAY, replies=(Reply(NO_CASE),))
     state = remember(state, back_to).with_answer("letter_parts", 0)
     return Go("letters.write", state=state)
@@ -124,8 +125,9 @@ def _part(state: State, answer: Answer, now: datetime) -> Go:
         return _back_with(state, DISCARDED, (LetterOp("cancel"),))
     saved = LetterOp("append", text=answer.text)
     state = state.with_answer("letter_parts", parts + 1)
-    if intents.detect(answer.text, state.locale) is intents.Intent.RISK:
-        risk = intents.risk(state, now)  # the safety reply first; the part is kept all the same
+    category = intents.risk_category(answer.text)
+    if category is not None:  # the safety reply first; the part is kept all the same
+        risk = intents.risk(state, now, category)
         return Go(STAY, state=state, replies=risk.replies, effects=(saved, *risk.effects))
     return Go("more", state=state, effects=(saved,))
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.flows import passphrase
 from bot.flows.base import Answer, Flow, Go, Step
-from bot.flows.case import flags_for, open_case, sensitive
+from bot.flows.case import flags_for, mark_finished, open_case, sensitive
 from bot.flows.common import DONT_KNOW, FINE, NO, SKIP, YES, N_plural, Words, counted
 from bot.i18n import N_
 from bot.types import Choice, Msg, Reply, State
@@ -120,7 +120,7 @@ def after_promise(state: State) -> str:
 
 def finish(state: State, now: datetime) -> Go:
     """Open the case (or update it), keep the 48-hour promise, and explain what comes next."""
-    state, effects = open_case(state, now)
+    state, effects = open_case(mark_finished(state), now)
     if state.answers.get("safe") == "no":
         return Go(IDLE, state=state, replies=(Reply(NOT_SAFE_END),), effects=effects)
     replies = (Reply(PROMISE(state)), *_notes(state))

@@ -1,6 +1,7 @@
 """Storage limitation: personal content is erased when its retention period ends.
 
-- an enquiry that never became a case: after `enquiry_days` without contact (default 90);
+- an enquiry whose first questions were never finished and whose case nobody took further:
+  after `enquiry_days` without contact (default 90);
 - a closed case: `closed_case_days` after closing (default 730; the controller must set it);
 - provider copies (e.g. Twilio's message records): deleted once their delivery status is
   final, by `bot.privacy.provider_copies` right after each sweep.
@@ -81,7 +82,9 @@ def erased_in_last_sweep(conn: sqlite3.Connection) -> bool:
 
 
 def due_for_erasure(conn: sqlite3.Connection, policy: Retention, now: float) -> list[int]:
-    """Who is due: an enquiry without contact for `enquiry_days`; a person whose cases are all
+    """Who is due: an enquiry (first questions never finished, nothing done on it yet: its case
+    is still a new contact flagged `unfinished`) without contact for `enquiry_days`; a person
+    whose cases are all
     closed and who has been neither on a case nor in contact for `closed_case_days` (someone
     writing again after an old case closed is not erased mid-conversation). An erased person
     is due again only if personal content was added after their erasure."""
@@ -91,7 +94,9 @@ def due_for_erasure(conn: sqlite3.Connection, policy: Retention, now: float) -> 
         """
         SELECT p.id, p.status FROM people p
         WHERE (SELECT max(last_seen_at) FROM addresses a WHERE a.person_id = p.id) < ?
-          AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id)
+          AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id
+                          AND (c.stage != 'new_contact'
+                               OR ',' || c.flags || ',' NOT LIKE '%,unfinished,%'))
         UNION
         SELECT p.id, p.status FROM people p
         WHERE EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id)

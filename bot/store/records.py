@@ -124,12 +124,12 @@ def save_state(
 def log_message(
     conn: sqlite3.Connection, cipher: Cipher, person_id: int, direction: str, channel: str,
     body: str, now: float, outbox_id: int | None = None,
-) -> None:
-    conn.execute(
+) -> int:
+    return conn.execute(
         "INSERT INTO messages (person_id, direction, channel, body_enc, created_at, outbox_id)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (person_id, direction, channel, cipher.seal(body, "message"), now, outbox_id),
-    )
+    ).lastrowid or 0
 
 
 def audit(
