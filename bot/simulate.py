@@ -92,7 +92,7 @@ class Simulation:
             pass
         alerts, self._alerts = self._alerts, []
         for alert in alerts:
-            rest = {k: v for k, v in alert.items() if k not in ("kind", "id")}
+            rest = {k: v for k, v in alert.items() if k not in ("kind", "id", "message")}
             self.emit({"alert": alert["kind"], **rest})
 
     async def say(self, text: str) -> None:
