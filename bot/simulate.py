@@ -3,7 +3,9 @@
 It goes through the same runtime, store and outbox as real channels; only the channel is a
 console stand-in that renders exactly as the named channel, and the clock is virtual: it is
 stored with the database, so a later run continues from where the last one stopped.
-Directives: `::wait 25h` (fire due jobs in order), `::from ADDRESS`, and `::act ACTION k=v ...`
+Directives: `::wait 25h` (fire due jobs in order), `::from ADDRESS`, `::edit TEXT` (a Telegram
+edit of an earlier message), `::signal opt_out|opt_in|media` (what the provider reports, e.g.
+Twilio's STOP), and `::act ACTION k=v ...`
 (a facilitator action on the current person's case, e.g. `::act meeting_set kind=meeting
 mode=phone at=2026-03-05T14:00:00Z`; values are JSON where they parse, so `days=[2,7]`; letter
 actions are in bot.simulate_letters).
@@ -24,13 +26,14 @@ from bot.channels.console import ConsoleChannel
 from bot.clock import SystemClock, VirtualClock, from_ts, iso, to_ts
 from bot.config import Settings
 from bot.flows import ACTIONS
-from bot.runtime import Inbound
+from bot.runtime import Inbound, SignalKind
 from bot.service import Service
 from bot.simulate_letters import DESK_ONLY, LETTER_ACTIONS, desk_act
 from bot.store import jobs, outbox, records
 from bot.types import ChannelName
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+SIGNALS: dict[str, SignalKind] = {"opt_out": "opt_out", "opt_in": "opt_in", "media": "media"}
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -95,9 +98,11 @@ class Simulation:
             rest = {k: v for k, v in alert.items() if k not in ("kind", "id", "message")}
             self.emit({"alert": alert["kind"], **rest})
 
-    async def say(self, text: str) -> None:
+    async def say(self, text: str, edited: bool = False, signal: SignalKind | None = None
+                  ) -> None:
         number = await self.service.db.write(_next_inbound_number)
-        inbound = Inbound(self.channel, self.address, f"sim-{number}", text)
+        inbound = Inbound(self.channel, self.address, f"sim-{number}", text, edited=edited,
+                          signal=signal)
         await self.service.runtime.handle(inbound)
         await self.flush()
         await self.fire_now()
@@ -128,9 +133,14 @@ class Simulation:
             self.address = arg.strip()
         elif name == "act":
             await self.act(*parse_action(arg))
+        elif name == "edit" and arg.strip():  # the person changed an earlier message (Telegram)
+            await self.say(arg.strip(), edited=True)
+        elif name == "signal" and arg.strip() in SIGNALS:  # e.g. Twilio's STOP: opt_out
+            await self.say("", signal=SIGNALS[arg.strip()])
         else:
             raise DirectiveError(
-                f"unknown directive {line.strip()!r}: use ::wait, ::from or ::act"
+                f"unknown directive {line.strip()!r}: use ::wait, ::from, ::act, ::edit TEXT"
+                f" or ::signal {'|'.join(SIGNALS)}"
             )
 
     async def act(self, action: str, data: dict[str, Any]) -> None:
