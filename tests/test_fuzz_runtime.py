@@ -1,7 +1,8 @@
 """Fuzzed conversations through the runtime, store and sender (not only the engine): random
 texts on SMS and Telegram, Twilio's STOP/START signals, facilitator actions and time passing
 (timers fire). Nothing raises; every message is answered unless the person asked for silence;
-nothing is queued or sent after a withdraw; no SMS is over 3 segments; and the invariants
+nothing is queued or sent after a withdraw; no inbound text reaches nobody (a reply or an
+alert); no SMS is over 3 segments; and the invariants
 registered in INVARIANTS hold after every step; a letter from the other party is never shown
 before READ."""
 
@@ -19,6 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.apply import Applied
 from bot.channels.base import Outgoing, SendResult, Sent, numbered_text
 from bot.channels.segments import segments
 from bot.clock import VirtualClock
@@ -120,6 +122,7 @@ async def walk(db: Path, script: list[tuple[str, Any]]) -> None:
                 people[channel] = applied.person_id
                 if kind != "signal":
                     check_answered(before, value, applied.outbox_ids)
+                    no_text_unheard(value, applied)
             elif kind == "act":
                 for person in people.values():
                     # an action that does not fit the case now is refused, nothing is stored
@@ -155,6 +158,12 @@ async def status_of(service: Service, person: int) -> tuple[str, int, str]:
     row = await service.db.read(lambda c: c.execute(
         "SELECT status, opted_out, locale FROM people WHERE id = ?", (person,)).fetchone())
     return str(row[0]), int(row[1]), str(row[2] or DEFAULT_LOCALE)
+
+
+def no_text_unheard(text: str, applied: Applied) -> None:
+    """No inbound text is without a reply or an alert: someone always hears it."""
+    if text.strip():
+        assert applied.outbox_ids or applied.alerts, f"{text[:40]!r} reached nobody"
 
 
 def check_answered(before: tuple[str, int, str], text: str, outbox_ids: list[int]) -> None:
