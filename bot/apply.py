@@ -131,15 +131,7 @@ def _effect(
     elif isinstance(effect, UpdateCase) and case_id is not None:
         _update_case(conn, cipher, case_id, dict(effect.fields), ts)
     elif isinstance(effect, Alert):
-        data = _alert_data(conn, target, effect)
-        alert_id = conn.execute(
-            "INSERT INTO alerts (kind, person_id, case_id, data, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (effect.kind, pid, case_id, json.dumps(data, sort_keys=True), ts),
-        ).lastrowid
-        applied.alerts.append(
-            {"id": alert_id, "kind": effect.kind, "person": pid, "case": case_id, **data}
-        )
+        _alert(conn, target, effect, case_id, ts, applied)
     elif isinstance(effect, Schedule):
         _schedule(conn, target, state, effect, now, applied)
     elif isinstance(effect, CancelJobs):
@@ -166,6 +158,18 @@ def _effect(
     elif isinstance(effect, LetterOp):
         _letter(conn, cipher, target, state, effect, case_id, now, applied)
     return case_id
+
+
+def _alert(conn: sqlite3.Connection, target: Target, alert: Alert, case_id: int | None,
+           ts: float, applied: Applied) -> None:
+    data = _alert_data(conn, target, alert)
+    alert_id = conn.execute(
+        "INSERT INTO alerts (kind, person_id, case_id, data, created_at) VALUES (?, ?, ?, ?, ?)",
+        (alert.kind, target.person_id, case_id, json.dumps(data, sort_keys=True), ts),
+    ).lastrowid
+    applied.alerts.append(
+        {"id": alert_id, "kind": alert.kind, "person": target.person_id, "case": case_id, **data}
+    )
 
 
 def _alert_data(conn: sqlite3.Connection, target: Target, alert: Alert) -> dict[str, Any]:
