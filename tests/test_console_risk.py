@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,13 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.config import Settings
+from bot.crypto import new_key_text
+from bot.privacy import subject
+from bot.privacy.rotate import rotate
 from bot.runtime import Inbound
+from bot.service import cipher_for
+from bot.store import casefile
+from bot.store.db import Database
 from tests.console_kit import (
     add_user,
     console,
@@ -305,3 +312,29 @@ async def test_an_old_risk_alert_without_data_still_shows(settings: Settings) ->
         banner = BANNER.findall((await client.get(f"/console/cases/{case_id}")).text)[0]
         assert "Risk alert: Words that may mean danger" in banner
         assert "Their last message before the alert" in banner and DANGER in banner
+
+
+async def test_a_risk_note_survives_key_rotation_and_goes_with_erasure(
+        settings: Settings) -> None:
+    async with console(settings) as (app, client):
+        ids = await staff(app)
+        case_id = await assigned_case(app, client, ids)
+        alert_id = await risk_alert(app, case_id)
+        await login(client, ALICE)
+        assert (await post(client, f"/console/alerts/{alert_id}/resolve",
+                           {"note": NOTE, "back": "case"})).status_code == 303
+    during = replace(settings, data_key=new_key_text(), data_key_old=settings.data_key)
+    cipher = cipher_for(during)
+    async with Database(settings.database) as db:
+        assert await rotate(db, cipher) > 0
+        note = await db.read(lambda c: casefile.case_alerts(c, cipher, case_id, True))
+        assert [a.note for a in note] == [NOTE]
+        sealed = await db.read(lambda c: c.execute(
+            "SELECT note_enc FROM alerts WHERE id = ?", (alert_id,)).fetchone()[0])
+        assert bytes(sealed[1:5]) == cipher.current_key_id
+        person = await db.read(lambda c: c.execute(
+            "SELECT person_id FROM cases WHERE id = ?", (case_id,)).fetchone()[0])
+        await db.write(lambda c: subject.erase(c, person, 0.0, SUE))
+        assert await db.read(lambda c: c.execute(
+            "SELECT length(note_enc) FROM alerts WHERE id = ?", (alert_id,)).fetchone()[0]) == 0
+        assert not await db.read(lambda c: subject.has_content(c, person))
