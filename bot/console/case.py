@@ -101,7 +101,7 @@ class Shown:
     cf: CaseFile
     alerts: list[CaseAlert]
     staff: list[Facilitator]
-    letters: list[letters.QueueRow]
+    case_letters: list[letters.QueueRow]
 
 
 def _view(conn: sqlite3.Connection, service: Service, v: Visitor, case_id: int,
@@ -146,7 +146,7 @@ async def show_case(request: Request, v: Visitor, case_id: int, status: int = 20
     return render(request, v, "case_risk.html" if access.for_risk else "case.html",
                   status=status, case=access.case, assigned=access.assigned, cf=cf,
                   shown_answers=SHOWN_ANSWERS, other_answers=others, staff=shown.staff,
-                  windows=WINDOWS, close_reasons=CLOSE_REASONS, case_letters=shown.letters,
+                  windows=WINDOWS, close_reasons=CLOSE_REASONS, case_letters=shown.case_letters,
                   notice=request.query_params.get("done", ""),
                   secret_word=passphrase.status(cf.answers, service.runtime.clock.now()),
                   risk_open=[a for a in risk if a.row.handled_at is None],
