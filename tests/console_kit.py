@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
 
+from bot.clock import to_ts
 from bot.config import Settings
 from bot.console.auth import hash_password
 from bot.runtime import Inbound
 from bot.service import Service
-from bot.store import facilitators
+from bot.store import facilitators, records
 from bot.web import create_app
 
 PASSWORD = "correct horse battery"
@@ -75,3 +78,56 @@ async def new_contact(app: Starlette, address: str = "+447700900123",
         " WHERE a.address_hash = ?", (svc.cipher.address_hash("sms", address),)).fetchone())
     assert row[0] is not None, "first contact did not open a case"
     return int(row[0])
+
+
+async def person_of(app: Starlette, case_id: int) -> int:
+    row = await service_of(app).db.read(
+        lambda c: c.execute("SELECT person_id FROM cases WHERE id = ?", (case_id,)).fetchone())
+    return int(row[0])
+
+
+async def enquiry(app: Starlette, address: str, text: str = "hello") -> int:
+    """A person's first message, questions not finished: the case the runtime opens for it
+    (stage new_contact, flag `unfinished`), made here if this runtime does not open one yet."""
+    svc = service_of(app)
+    await svc.runtime.handle(Inbound("sms", address, f"{address}-first", text))
+
+    def unit(c: sqlite3.Connection) -> int:
+        found = records.find_address(c, svc.cipher, "sms", address)
+        assert found is not None, "the first message made no person"
+        row = c.execute("SELECT max(id) FROM cases WHERE person_id = ?", (found[0],)).fetchone()
+        if row[0] is not None:
+            return int(row[0])
+        now = to_ts(svc.runtime.clock.now())
+        made = c.execute(
+            "INSERT INTO cases (person_id, stage, reply_due_at, flags, created_at, updated_at)"
+            " VALUES (?, 'new_contact', ?, 'unfinished', ?, ?)",
+            (found[0], now + 48 * 3600, now, now)).lastrowid
+        assert made is not None
+        return int(made)
+
+    return await svc.db.write(unit)
+
+
+async def message_in(app: Starlette, case_id: int, text: str) -> int:
+    """A message from the case's person in the message log (sealed, as the runtime logs it)."""
+    svc = service_of(app)
+    person = await person_of(app, case_id)
+    now = to_ts(svc.runtime.clock.now())
+
+    def unit(c: sqlite3.Connection) -> int:
+        records.log_message(c, svc.cipher, person, "in", "sms", text, now)
+        return int(c.execute("SELECT max(id) FROM messages").fetchone()[0])
+
+    return await svc.db.write(unit)
+
+
+async def raise_alert(app: Starlette, kind: str, case_id: int,
+                      data: dict[str, object] | None = None) -> int:
+    """An alert row as the runtime writes one (`data` holds ids and codes only)."""
+    svc = service_of(app)
+    person = await person_of(app, case_id)
+    now = to_ts(svc.runtime.clock.now())
+    return await svc.db.write(lambda c: int(c.execute(
+        "INSERT INTO alerts (kind, person_id, case_id, data, created_at) VALUES (?, ?, ?, ?, ?)",
+        (kind, person, case_id, json.dumps(data or {}), now)).lastrowid or 0))

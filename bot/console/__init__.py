@@ -9,6 +9,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.console import (
     actions,
+    alerts,
     case,
     dashboard,
     letters,
@@ -42,6 +43,8 @@ def routes() -> list[BaseRoute]:
         Route("/audit", supervision.audit_page),
         Route("/referrals", referrals.submit, methods=post),
         Route("/alerts/{alert_id:int}/handled", dashboard.handle_alert, methods=post),
+        Route("/alerts/{alert_id:int}/resolve", alerts.resolve, methods=post),
+        Route("/alerts/{alert_id:int}/read", alerts.mark_read, methods=post),
         Route(CASE, case.case_page),
         Route(CASE + "/assign", dashboard.assign, methods=post),
         Route(CASE + "/replied", actions.replied, methods=post),

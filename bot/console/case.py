@@ -15,7 +15,7 @@ from bot.flows import passphrase
 from bot.scheduler.windows import WINDOWS
 from bot.service import Service
 from bot.store import casefile, casework, facilitators, letters, records
-from bot.store.casefile import CaseFile
+from bot.store.casefile import CaseAlert, CaseFile
 from bot.store.casework import CaseRow
 from bot.store.facilitators import Facilitator
 
@@ -43,32 +43,39 @@ CLOSE_REASONS = {
 class Access:
     case: CaseRow
     assigned: list[Facilitator]
+    # not assigned: open only because a risk alert is open (every facilitator on duty may
+    # respond); the page then shows what a response needs, not the whole case
+    for_risk: bool = False
 
 
 def may_see(user: Facilitator, assigned: list[Facilitator]) -> bool:
     return user.supervisor or any(f.id == user.id for f in assigned)
 
 
-def check_access(conn: sqlite3.Connection, v: Visitor, case_id: int) -> Access | int:
-    """The case and its facilitators if this user may work on it; else 404 or 403."""
+def check_access(conn: sqlite3.Connection, v: Visitor, case_id: int,
+                 risk_ok: bool = False) -> Access | int:
+    """The case and its facilitators if this user may work on it (or, with `risk_ok`, respond
+    to its open risk alert); else 404 or 403."""
     assert v.user is not None
     found = casework.case(conn, case_id)
     if found is None:
         return 404
     assigned = facilitators.assigned(conn, case_id)
-    if not may_see(v.user, assigned):
-        return 403
-    return Access(found, assigned)
+    if may_see(v.user, assigned):
+        return Access(found, assigned)
+    if risk_ok and casework.open_risk(conn, case_id):
+        return Access(found, assigned, for_risk=True)
+    return 403
 
 
-async def access_or_error(request: Request, v: Visitor, *, open_only: bool = True
-                          ) -> Access | Response:
+async def access_or_error(request: Request, v: Visitor, *, open_only: bool = True,
+                          risk_ok: bool = False) -> Access | Response:
     """For actions: the case if this user may act on it, else an error page (403 audited)."""
     service: Service = request.app.state.service
     case_id = int(request.path_params["case_id"])
-    got = await service.db.read(lambda c: check_access(c, v, case_id))
+    got = await service.db.read(lambda c: check_access(c, v, case_id, risk_ok))
     if isinstance(got, int):
-        return await _denied(request, v, got, case_id)
+        return await denied(request, v, got, case_id)
     if open_only and got.case.person_status == "erased":
         return error(request, v, 409, "This person's personal content was erased."
                                       " Nothing more can be recorded or sent on this case.")
@@ -77,41 +84,73 @@ async def access_or_error(request: Request, v: Visitor, *, open_only: bool = Tru
     return got
 
 
-async def _denied(request: Request, v: Visitor, status: int, case_id: int) -> Response:
+async def denied(request: Request, v: Visitor, status: int, case_id: int | None,
+                 detail: dict[str, object] | None = None) -> Response:
     if status == 404:
         return error(request, v, 404, "There is no such case.")
     service: Service = request.app.state.service
     now = to_ts(service.runtime.clock.now())
     await service.db.write(
-        lambda c: records.audit(c, v.actor, "case_access_denied", now, None, case_id))
+        lambda c: records.audit(c, v.actor, "case_access_denied", now, None, case_id, detail))
     return error(request, v, 403, "This case is not assigned to you.")
+
+
+@dataclass(frozen=True)
+class Shown:
+    access: Access
+    cf: CaseFile
+    alerts: list[CaseAlert]
+    staff: list[Facilitator]
+    case_letters: list[letters.QueueRow]
+
+
+def _view(conn: sqlite3.Connection, service: Service, v: Visitor, case_id: int,
+          now: float) -> Shown | int:
+    """Everything the case page shows, read and audited in one transaction."""
+    got = check_access(conn, v, case_id, risk_ok=True)
+    if isinstance(got, int):
+        return got
+    cf = casefile.load(conn, service.cipher, case_id)
+    assert cf is not None
+    alerts = casefile.case_alerts(conn, service.cipher, case_id, messages=not got.for_risk)
+    waiting = [a.row.id for a in alerts if a.row.kind == "message"]
+    if got.for_risk:
+        records.audit(conn, v.actor, "case_viewed_for_risk", now, got.case.person_id, case_id,
+                      {"alerts": casework.open_risk(conn, case_id)})
+    else:
+        records.audit(conn, v.actor, "case_viewed", now, got.case.person_id, case_id,
+                      {"waiting": waiting} if waiting else None)
+    return Shown(got, cf, alerts, facilitators.all_active(conn),
+                 [] if got.for_risk else letters.for_case(conn, case_id))
 
 
 @staff
 async def case_page(request: Request, v: Visitor) -> Response:
-    """Decrypt and show one case; the view itself goes into the audit log."""
+    return await show_case(request, v, int(request.path_params["case_id"]))
+
+
+async def show_case(request: Request, v: Visitor, case_id: int, status: int = 200,
+                    problems: dict[int, str] | None = None,
+                    drafts: dict[int, str] | None = None) -> Response:
+    """Decrypt and show one case; the view itself goes into the audit log. `problems` and
+    `drafts` (by alert id) put a refused note back in its form with the reason."""
     service: Service = request.app.state.service
-    case_id = int(request.path_params["case_id"])
     now = to_ts(service.runtime.clock.now())
-
-    def unit(conn: sqlite3.Connection) -> tuple[Access, CaseFile, list[Facilitator],
-                                                list[letters.QueueRow]] | int:
-        got = check_access(conn, v, case_id)
-        if isinstance(got, int):
-            return got
-        cf = casefile.load(conn, service.cipher, case_id)
-        assert cf is not None
-        records.audit(conn, v.actor, "case_viewed", now, got.case.person_id, case_id)
-        return got, cf, facilitators.all_active(conn), letters.for_case(conn, case_id)
-
-    result = await service.db.write(unit)
-    if isinstance(result, int):
-        return await _denied(request, v, result, case_id)
-    access, cf, staff_list, case_letters = result
+    shown = await service.db.write(lambda c: _view(c, service, v, case_id, now))
+    if isinstance(shown, int):
+        return await denied(request, v, shown, case_id)
+    access, cf = shown.access, shown.cf
     others = {k: val for k, val in cf.answers.items()
               if k not in SHOWN_ANSWERS and k not in passphrase.HIDDEN}
-    return render(request, v, "case.html", case=access.case, assigned=access.assigned,
-                  cf=cf, shown_answers=SHOWN_ANSWERS, other_answers=others,
-                  staff=staff_list, windows=WINDOWS, close_reasons=CLOSE_REASONS,
-                  case_letters=case_letters, notice=request.query_params.get("done", ""),
-                  secret_word=passphrase.status(cf.answers, service.runtime.clock.now()))
+    risk = [a for a in shown.alerts if a.row.kind == "risk"]
+    return render(request, v, "case_risk.html" if access.for_risk else "case.html",
+                  status=status, case=access.case, assigned=access.assigned, cf=cf,
+                  shown_answers=SHOWN_ANSWERS, other_answers=others, staff=shown.staff,
+                  windows=WINDOWS, close_reasons=CLOSE_REASONS, case_letters=shown.case_letters,
+                  notice=request.query_params.get("done", ""),
+                  secret_word=passphrase.status(cf.answers, service.runtime.clock.now()),
+                  risk_open=[a for a in risk if a.row.handled_at is None],
+                  risk_resolved=[a for a in risk if a.row.handled_at is not None],
+                  waiting=[a for a in shown.alerts if a.row.kind == "message"],
+                  safe=casefile.safe_contact(cf), problems=problems or {},
+                  drafts=drafts or {})

@@ -18,6 +18,7 @@ REVIEW_AHEAD = 7 * 86400.0  # reviews due within a week are shown
 
 ALERT_TITLES = {
     "risk": "Risk alerts",
+    "messages": "Messages waiting",
     "letters": "Letters awaiting review",
     "withdrawals": "Withdrawals",
     "checkins": "Check-ins with low scores",
@@ -27,6 +28,13 @@ ALERT_TITLES = {
 
 @staff
 async def dashboard(request: Request, v: Visitor) -> Response:
+    return await show_dashboard(request, v)
+
+
+async def show_dashboard(request: Request, v: Visitor, status: int = 200,
+                         problems: dict[int, str] | None = None,
+                         drafts: dict[int, str] | None = None) -> Response:
+    """The queues; `problems` and `drafts` (by alert id) put a refused note back in its form."""
     service: Service = request.app.state.service
     assert v.user is not None
     scope = None if v.user.supervisor else v.user.id
@@ -44,7 +52,9 @@ async def dashboard(request: Request, v: Visitor) -> Response:
         }
 
     data = await service.db.read(unit)
-    return render(request, v, "dashboard.html", alert_titles=ALERT_TITLES, **data)
+    return render(request, v, "dashboard.html", status=status, alert_titles=ALERT_TITLES,
+                  notice=request.query_params.get("done", ""), problems=problems or {},
+                  drafts=drafts or {}, **data)
 
 
 @staff
@@ -78,6 +88,11 @@ async def assign(request: Request, v: Visitor) -> Response:
     return redirect(back if back.startswith("/console/") else f"/console/cases/{case_id}")
 
 
+# kinds closed by their own action: a risk alert needs a note, a message must be read
+OWN_ACTION = {"risk": "A risk alert is resolved with a note saying what was done.",
+              "message": "Open the case to read the message, then mark it read."}
+
+
 @staff
 async def handle_alert(request: Request, v: Visitor) -> Response:
     """Mark an alert as dealt with (it stays in the audit log)."""
@@ -87,16 +102,22 @@ async def handle_alert(request: Request, v: Visitor) -> Response:
     now = to_ts(service.runtime.clock.now())
     scope = None if v.user.supervisor else v.user.id
 
-    def unit(conn: sqlite3.Connection) -> bool:
+    def unit(conn: sqlite3.Connection) -> str:
+        """'' once handled; else the kind needing its own action, or 'forbidden'."""
         found = casework.alert(conn, alert_id)
         visible = casework.open_alerts(conn, scope)
         if found is None or not any(a.id == alert_id for g in visible.values() for a in g):
-            return False
-        casework.handle_alert(conn, alert_id, now)
+            return "forbidden"
+        if found.kind in OWN_ACTION:
+            return found.kind
+        casework.handle_alert(conn, alert_id, now, v.actor)
         records.audit(conn, v.actor, "alert_handled", now, found.person_id, found.case_id,
                       {"alert": alert_id, "kind": found.kind})
-        return True
+        return ""
 
-    if not await service.db.write(unit):
+    refused = await service.db.write(unit)
+    if refused in OWN_ACTION:
+        return error(request, v, 409, OWN_ACTION[refused])
+    if refused:
         return error(request, v, 403, "You cannot close that alert.")
     return redirect("/console/")

@@ -39,7 +39,7 @@ def _problems(access: Access, text: str) -> list[str]:
 @staff
 async def preview(request: Request, v: Visitor) -> Response:
     """Show exactly what will be sent, how many SMS it takes, and any telling words."""
-    got = await access_or_error(request, v)
+    got = await access_or_error(request, v, risk_ok=True)
     if isinstance(got, Response):
         return got
     text = await form_value(request, "text", MAX_TEXT)
@@ -50,7 +50,8 @@ async def preview(request: Request, v: Visitor) -> Response:
 
 @staff
 async def send(request: Request, v: Visitor) -> Response:
-    got = await access_or_error(request, v)
+    """Queue it; anyone on duty may, while the case has an open risk alert."""
+    got = await access_or_error(request, v, risk_ok=True)
     if isinstance(got, Response):
         return got
     text = await form_value(request, "text", MAX_TEXT)

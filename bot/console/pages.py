@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.clock import to_ts
+from bot.console import risk
 from bot.console.auth import Visitor, set_cookie, visitor
 from bot.service import Service
 
@@ -53,7 +54,8 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENV.globals["countdown"] = countdown
+ENV.globals.update(countdown=countdown, ago=risk.ago, risk_category=risk.category,
+                   risk_warnings=risk.warnings, safe_answers=risk.safe_answers)
 
 
 def render(request: Request, v: Visitor | None, template: str, status: int = 200,

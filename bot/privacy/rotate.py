@@ -18,9 +18,10 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
-def _batch(conn: sqlite3.Connection, cipher: Cipher, table: str, column: str, context: str,
+def _batch(conn: sqlite3.Connection, cipher: Cipher, sealed: Sealed,
            after: int) -> tuple[int, int]:
     """Re-seal up to BATCH rows with id > after; returns (rows changed, last id seen)."""
+    table, column = sealed.table, sealed.column
     rows = conn.execute(
         f"SELECT rowid AS id, {column} AS blob FROM {table} WHERE rowid > ?"  # noqa: S608  # nosec B608
         " ORDER BY rowid LIMIT ?",
@@ -31,6 +32,7 @@ def _batch(conn: sqlite3.Connection, cipher: Cipher, table: str, column: str, co
         blob = r["blob"]
         if not blob or blob[1:5] == cipher.current_key_id:
             continue
+        context = sealed.context_for(r["id"])
         plain = cipher.open(blob, context)
         conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?",  # noqa: S608  # nosec B608
                      (cipher.seal(plain, context), r["id"]))
@@ -50,7 +52,7 @@ async def rotate(db: Database, cipher: Cipher) -> int:
         after = -1
         while True:
             def unit(c: sqlite3.Connection, s: Sealed = sealed, a: int = after) -> tuple[int, int]:
-                return _batch(c, cipher, s.table, s.column, s.context, a)
+                return _batch(c, cipher, s, a)
 
             changed, last = await db.write(unit)
             total += changed

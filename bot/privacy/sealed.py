@@ -17,6 +17,10 @@ class Sealed:
     column: str
     context: str  # the AES-GCM associated data the column is sealed with
     person: str  # SQL expression, over the table, that gives the person id
+    per_row: bool = False  # sealed with f"{context}:{row id}", bound to its row
+
+    def context_for(self, row_id: int) -> str:
+        return f"{self.context}:{row_id}" if self.per_row else self.context
 
 
 SEALED: list[Sealed] = [
@@ -33,4 +37,6 @@ SEALED: list[Sealed] = [
            "(SELECT l.person_id FROM letters l WHERE l.id = letter_id)"),
     Sealed("letter_versions", "reason_enc", "letter_reason",
            "(SELECT l.person_id FROM letters l WHERE l.id = letter_id)"),
+    # what was done about a risk alert (bot.store.casework.resolve_risk)
+    Sealed("alerts", "note_enc", "alert", "person_id", per_row=True),
 ]

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.crypto import Cipher
-from bot.store import records
+from bot.store import casework, records
+from bot.store.casework import AlertRow
 
 
 @dataclass(frozen=True)
@@ -146,3 +147,59 @@ def _timeline(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
     entries.extend(Entry(m["at"], "meeting", f"{m['kind']} ({m['mode']})",
                          "held" if m["held_at"] else "planned") for m in cf.meetings)
     return sorted(entries, key=lambda e: e.at)
+
+
+# the answers that say how (and whether) the person may be contacted
+SAFE_CONTACT = ("safe", "discreet", "safe_times", "voicemail")
+
+
+def safe_contact(cf: CaseFile) -> dict[str, Any]:
+    """The person's safe-contact answers: the case's copy, else what they said so far."""
+    data: dict[str, Any] = cf.case.get("data") or {}
+    return {k: data[k] if k in data else cf.answers[k] for k in SAFE_CONTACT
+            if k in data or k in cf.answers}
+
+
+@dataclass(frozen=True)
+class CaseAlert:
+    """A risk alert or a waiting message on the case page, with the words behind it."""
+
+    row: AlertRow
+    text: str = ""  # the person's message ("" when none is recorded)
+    text_at: float | None = None
+    linked: bool = True  # False: the alert names no message; this is their last one before it
+    handled_by: str = ""
+    note: str = ""
+
+
+def case_alerts(conn: sqlite3.Connection, cipher: Cipher, case_id: int,
+                messages: bool) -> list[CaseAlert]:
+    """The case's risk alerts (open ones with their words, resolved ones with their notes)
+    and, when `messages`, the waiting messages with their text; oldest first."""
+    out = []
+    for row in casework.case_alerts(conn, case_id, messages):
+        if row.handled_at is None:
+            out.append(CaseAlert(row, *_words(conn, cipher, row)))
+            continue
+        sealed = casework.note_of(conn, row.id)
+        note = "" if sealed is None else _text(cipher, sealed, casework.note_context(row.id))
+        out.append(CaseAlert(row, handled_by=row.handled_by or "", note=note))
+    return out
+
+
+def _words(conn: sqlite3.Connection, cipher: Cipher,
+           row: AlertRow) -> tuple[str, float | None, bool]:
+    """The message an alert names; for older alerts, the person's last message before it."""
+    named = row.details.get("message")
+    if isinstance(named, int):
+        found = conn.execute("SELECT body_enc, created_at FROM messages WHERE id = ?"
+                             " AND person_id = ?", (named, row.person_id)).fetchone()
+        if found is not None:
+            return _text(cipher, found["body_enc"], "message"), found["created_at"], True
+    found = conn.execute(
+        "SELECT body_enc, created_at FROM messages WHERE person_id = ? AND direction = 'in'"
+        " AND created_at <= ? ORDER BY id DESC LIMIT 1", (row.person_id, row.created_at)
+    ).fetchone()
+    if found is None:
+        return "", None, False
+    return _text(cipher, found["body_enc"], "message"), found["created_at"], False

@@ -16,11 +16,15 @@ from bot.crypto import Cipher
 # alert kinds grouped the way the dashboard shows them; anything else is "other"
 ALERT_GROUPS: dict[str, tuple[str, ...]] = {
     "risk": ("risk",),
+    "messages": ("message",),  # a message that answered no question, waiting for a person
     "letters": ("letter_submitted", "letter_for_review", "letter_review", "letter_declined",
                 "letter_withheld"),
     "withdrawals": ("withdrawn", "opted_out"),
     "checkins": ("checkin_low", "low_score", "checkin_help"),
 }
+# the case an alert belongs to: its own, or (raised before the person had one) their latest
+ALERT_CASE = ("coalesce(al.case_id, (SELECT max(c.id) FROM cases c"
+              " WHERE c.person_id = al.person_id))")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,11 @@ class CaseRow:
     assigned: str  # names, comma separated
     person_status: str
     opted_out: int
+
+    @property
+    def unfinished(self) -> bool:
+        """The person has not finished the first questions: an enquiry, safety unconfirmed."""
+        return "unfinished" in self.flags.split(",")
 
 
 _CASE_SELECT = (
@@ -93,35 +102,101 @@ class AlertRow:
     person_id: int | None
     case_id: int | None
     created_at: float
+    data: str = "{}"  # plain JSON: ids and codes only (bot/store/schema.py)
+    case_flags: str = ""
+    handled_at: float | None = None
+    handled_by: str | None = None
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The alert's data; {} for rows written before alerts carried any."""
+        try:
+            found = json.loads(self.data or "{}")
+        except ValueError:
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    @property
+    def unfinished(self) -> bool:
+        return "unfinished" in self.case_flags.split(",")
+
+
+_ALERT_SELECT = (
+    "SELECT x.*, coalesce((SELECT c.flags FROM cases c WHERE c.id = x.case_id), '')"  # noqa: S608  # nosec B608
+    " AS case_flags FROM (SELECT al.id, al.kind, al.person_id, " + ALERT_CASE + " AS case_id,"
+    " al.created_at, al.data, al.handled_at, al.handled_by FROM alerts al"
+)
+# every facilitator on duty sees risk alerts (and may act on them), whoever has the case
+_MINE_OR_RISK = (" AND (al.kind = 'risk' OR EXISTS (SELECT 1 FROM case_assignments x"
+                 " JOIN cases c ON c.id = x.case_id WHERE x.facilitator_id = ?"
+                 " AND (c.id = al.case_id OR c.person_id = al.person_id)))")
+
+
+def _alerts(conn: sqlite3.Connection, where: str, params: list[Any]) -> list[AlertRow]:
+    sql = f"{_ALERT_SELECT} WHERE {where}) x ORDER BY x.created_at DESC, x.id DESC LIMIT 500"
+    return [AlertRow(**dict(r)) for r in conn.execute(sql, params)]
 
 
 def open_alerts(conn: sqlite3.Connection, user_id: int | None) -> dict[str, list[AlertRow]]:
-    """Unhandled alerts the user may see, grouped for the dashboard (newest first)."""
-    sql = ("SELECT al.id, al.kind, al.person_id, coalesce(al.case_id, (SELECT max(c.id) FROM"
-           " cases c WHERE c.person_id = al.person_id)) AS case_id, al.created_at"
-           " FROM alerts al WHERE al.handled_at IS NULL")
-    params: list[Any] = []
+    """Unhandled alerts the user may see, grouped for the dashboard (newest first): their own
+    cases' alerts, and every risk alert."""
+    where, params = "al.handled_at IS NULL", []
     if user_id is not None:
-        sql += (" AND EXISTS (SELECT 1 FROM case_assignments x JOIN cases c ON c.id = x.case_id"
-                " WHERE x.facilitator_id = ? AND (c.id = al.case_id OR c.person_id ="
-                " al.person_id))")
-        params.append(user_id)
+        where, params = where + _MINE_OR_RISK, [user_id]
     groups: dict[str, list[AlertRow]] = {name: [] for name in (*ALERT_GROUPS, "other")}
-    for r in conn.execute(sql + " ORDER BY al.created_at DESC, al.id DESC LIMIT 500", params):
-        group = next((g for g, kinds in ALERT_GROUPS.items() if r["kind"] in kinds), "other")
-        groups[group].append(AlertRow(**dict(r)))
+    for a in _alerts(conn, where, params):
+        group = next((g for g, kinds in ALERT_GROUPS.items() if a.kind in kinds), "other")
+        groups[group].append(a)
     return groups
 
 
 def alert(conn: sqlite3.Connection, alert_id: int) -> AlertRow | None:
-    r = conn.execute("SELECT id, kind, person_id, case_id, created_at FROM alerts"
-                     " WHERE id = ?", (alert_id,)).fetchone()
-    return AlertRow(**dict(r)) if r else None
+    found = _alerts(conn, "al.id = ?", [alert_id])
+    return found[0] if found else None
 
 
-def handle_alert(conn: sqlite3.Connection, alert_id: int, now: float) -> None:
-    conn.execute("UPDATE alerts SET handled_at = ? WHERE id = ? AND handled_at IS NULL",
-                 (now, alert_id))
+def case_alerts(conn: sqlite3.Connection, case_id: int, messages: bool) -> list[AlertRow]:
+    """A case's risk alerts (resolved ones too) and, when `messages`, its waiting messages;
+    oldest first."""
+    kinds = "al.kind = 'risk'" + (" OR (al.kind = 'message' AND al.handled_at IS NULL)"
+                                  if messages else "")
+    found = _alerts(conn, f"({kinds}) AND {ALERT_CASE} = ?", [case_id])
+    return sorted(found, key=lambda a: (a.created_at, a.id))
+
+
+def open_risk(conn: sqlite3.Connection, case_id: int) -> list[int]:
+    """The open risk alerts of a case: while there is one, anyone on duty may open it."""
+    rows = conn.execute("SELECT al.id FROM alerts al WHERE al.kind = 'risk' AND"  # noqa: S608  # nosec B608
+                        " al.handled_at IS NULL AND " + ALERT_CASE + " = ? ORDER BY al.id",
+                        (case_id,))
+    return [int(r["id"]) for r in rows]
+
+
+def note_of(conn: sqlite3.Connection, alert_id: int) -> bytes | None:
+    """A resolved risk alert's sealed note (open it with `note_context`)."""
+    row = conn.execute("SELECT note_enc FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+    return row["note_enc"] if row else None
+
+
+def handle_alert(conn: sqlite3.Connection, alert_id: int, now: float, by: str) -> bool:
+    """Mark an alert dealt with; False if it already was."""
+    cur = conn.execute("UPDATE alerts SET handled_at = ?, handled_by = ? WHERE id = ?"
+                       " AND handled_at IS NULL", (now, by, alert_id))
+    return cur.rowcount == 1
+
+
+def resolve_risk(conn: sqlite3.Connection, cipher: Cipher, alert_id: int, note: str, by: str,
+                 now: float) -> bool:
+    """Close a risk alert with the note of what was done (sealed to this alert's row)."""
+    cur = conn.execute(
+        "UPDATE alerts SET handled_at = ?, handled_by = ?, note_enc = ? WHERE id = ?"
+        " AND kind = 'risk' AND handled_at IS NULL",
+        (now, by, cipher.seal(note, note_context(alert_id)), alert_id))
+    return cur.rowcount == 1
+
+
+def note_context(alert_id: int) -> str:
+    return f"alert:{alert_id}"
 
 
 def reviews_due(conn: sqlite3.Connection, user_id: int | None, until: float) -> list[AlertRow]:

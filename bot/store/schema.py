@@ -295,6 +295,12 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (letter_id, number)
     );
     """,
+    # console (issue 14): who handled an alert, and the note a risk alert is resolved with
+    # (sealed with the context "alert:<id>", so a note cannot be moved to another alert)
+    """
+    ALTER TABLE alerts ADD COLUMN handled_by TEXT;
+    ALTER TABLE alerts ADD COLUMN note_enc BLOB;
+    """,
 )
 
 
