@@ -12,6 +12,8 @@ from bot import i18n
 from bot.clock import to_ts
 from bot.crypto import Cipher
 from bot.letters_apply import apply_letter
+from bot.oncall import risk
+from bot.oncall.plan import OFF, Plan
 from bot.scheduler import kinds
 from bot.scheduler.windows import deliver_at, timezone_of
 from bot.store import jobs, outbox, records
@@ -56,15 +58,16 @@ class Target:
 
 def apply_outcome(
     conn: sqlite3.Connection, cipher: Cipher, target: Target, before: State, version: int,
-    outcome: Outcome, now: datetime,
+    outcome: Outcome, now: datetime, oncall: Plan = OFF,
 ) -> Applied:
+    """`oncall`: who is told of a risk alert outside the console (bot.oncall)."""
     ts = to_ts(now)
     state = outcome.state
     records.save_state(conn, cipher, target.person_id, state, version, ts)
     applied = Applied(target.person_id)
     case_id = open_case_id(conn, target.person_id)
     for effect in outcome.effects:
-        case_id = _effect(conn, cipher, target, state, effect, case_id, now, applied)
+        case_id = _effect(conn, cipher, target, state, effect, case_id, now, applied, oncall)
     opted_out = conn.execute(
         "SELECT opted_out FROM people WHERE id = ?", (target.person_id,)
     ).fetchone()["opted_out"]
@@ -118,7 +121,7 @@ def _enqueue(
 
 def _effect(
     conn: sqlite3.Connection, cipher: Cipher, target: Target, state: State, effect: Effect,
-    case_id: int | None, now: datetime, applied: Applied,
+    case_id: int | None, now: datetime, applied: Applied, oncall: Plan = OFF,
 ) -> int | None:
     ts, pid = to_ts(now), target.person_id
     if isinstance(effect, OpenCase):
@@ -136,6 +139,10 @@ def _effect(
             " VALUES (?, ?, ?, ?, ?)",
             (effect.kind, pid, case_id, json.dumps(dict(effect.data), sort_keys=True), ts),
         ).lastrowid
+        assert alert_id is not None
+        if effect.kind == "risk":  # someone on call hears of it now, in this transaction
+            applied.scheduled.extend(
+                risk.on_risk_alert(conn, cipher, oncall, alert_id, pid, case_id, now))
         applied.alerts.append(
             {"id": alert_id, "kind": effect.kind, "person": pid, "case": case_id,
              **dict(effect.data)}
