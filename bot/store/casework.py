@@ -15,7 +15,7 @@ from bot.crypto import Cipher
 
 # alert kinds grouped the way the dashboard shows them; anything else is "other"
 ALERT_GROUPS: dict[str, tuple[str, ...]] = {
-    "risk": ("risk",),
+    "risk": ("risk", "risk_unseen", "notice_failed"),
     "letters": ("letter_submitted", "letter_for_review", "letter_review", "letter_declined",
                 "letter_withheld"),
     "withdrawals": ("withdrawn", "opted_out"),
@@ -93,13 +93,15 @@ class AlertRow:
     person_id: int | None
     case_id: int | None
     created_at: float
+    seen_at: float | None = None  # a risk alert marked seen (bot.oncall stops escalating)
+    seen_by: str | None = None
 
 
 def open_alerts(conn: sqlite3.Connection, user_id: int | None) -> dict[str, list[AlertRow]]:
     """Unhandled alerts the user may see, grouped for the dashboard (newest first)."""
     sql = ("SELECT al.id, al.kind, al.person_id, coalesce(al.case_id, (SELECT max(c.id) FROM"
-           " cases c WHERE c.person_id = al.person_id)) AS case_id, al.created_at"
-           " FROM alerts al WHERE al.handled_at IS NULL")
+           " cases c WHERE c.person_id = al.person_id)) AS case_id, al.created_at,"
+           " al.seen_at, al.seen_by FROM alerts al WHERE al.handled_at IS NULL")
     params: list[Any] = []
     if user_id is not None:
         sql += (" AND EXISTS (SELECT 1 FROM case_assignments x JOIN cases c ON c.id = x.case_id"
@@ -117,6 +119,12 @@ def alert(conn: sqlite3.Connection, alert_id: int) -> AlertRow | None:
     r = conn.execute("SELECT id, kind, person_id, case_id, created_at FROM alerts"
                      " WHERE id = ?", (alert_id,)).fetchone()
     return AlertRow(**dict(r)) if r else None
+
+
+def mark_seen(conn: sqlite3.Connection, alert_id: int, by: str, now: float) -> bool:
+    """The first person to mark an alert seen is kept; False if it was seen already."""
+    return conn.execute("UPDATE alerts SET seen_at = ?, seen_by = ? WHERE id = ?"
+                        " AND seen_at IS NULL", (now, by, alert_id)).rowcount == 1
 
 
 def handle_alert(conn: sqlite3.Connection, alert_id: int, now: float) -> None:
