@@ -24,7 +24,8 @@ RISK = "I want to kill myself"
 
 def oncall_settings(base: Settings, twilio: FakeTwilioAPI | None, smtp: FakeSMTP | None,
                     public_url: str = PUBLIC_URL, smtp_url: str = "") -> Settings:
-    s = twilio_settings(base, twilio, public_url=public_url) if twilio else base
+    s = twilio_settings(base, twilio, public_url=public_url) if twilio else replace(
+        base, public_url=public_url)
     if twilio is not None:
         s = replace(s, oncall_sms=(ONCALL, "+447700900457"))
     if smtp is not None:

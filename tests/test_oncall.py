@@ -82,7 +82,8 @@ async def test_a_notice_names_the_case_once_there_is_one(settings: Settings) -> 
                                              "I am in danger, he is outside"))
             await tw.wait_for(lambda: bool(tw.to(ONCALL)), 60)
             queued = await rows(svc, "SELECT recipient, address_enc, body FROM notices")
-    body = f"Urgent alert waiting in the console: case {case_id} {PUBLIC_URL}/console/cases/{case_id}"
+    page = f"{PUBLIC_URL}/console/cases/{case_id}"
+    body = f"Urgent alert waiting in the console: case {case_id} {page}"
     assert [m["body"] for m in tw.to(ONCALL)] == [body]
     assert "Sam" not in body and "outside" not in body
     # the number is sealed in the notice row; the recipient column names the setting entry
