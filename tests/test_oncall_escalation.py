@@ -12,7 +12,7 @@ from bot.oncall.mailer import Mailer
 from bot.oncall.notifier import Notifier
 from bot.runtime import Inbound
 from bot.service import Service
-from bot.store import facilitators
+from bot.store import casework, facilitators
 from tests.console_kit import add_user, console, csrf_of, login, service_of
 from tests.fakes import smtp_server
 from tests.fakes.twilio_harness import PERSON, PUBLIC_URL
@@ -89,7 +89,7 @@ async def test_marking_the_alert_seen_in_the_console_stops_the_escalation(
     assert alerts == [{"kind": "risk", "seen_by": SUPERVISOR}]  # no risk_unseen
     assert jobs == [{"status": "done"}]
     assert seen[0]["action"] == "alert_seen" and seen[0]["person_id"] == 1
-    assert seen[0]["detail"] == {"alert": 1, "kind": "risk"}
+    assert seen[0]["detail"] == {"alert": 1, "kind": "risk", "alerts": [1]}
     assert mail.to(SUPERVISOR) == [] and len(mail.to(ONCALL_EMAIL)) == 1
 
 
@@ -109,3 +109,35 @@ async def test_unseen_through_the_app_the_supervisor_is_emailed_and_the_dashboar
             page = (await client.get("/console/")).text
     assert "risk unseen" in page
     assert mail.to(SUPERVISOR)[0].get_content().strip().startswith(UNSEEN)
+
+
+async def test_one_notice_per_person_while_unseen_and_seen_covers_their_earlier_alerts(
+        settings: Settings, clock: VirtualClock) -> None:
+    with smtp_server.running() as mail:
+        s = oncall_settings(settings, None, mail)
+        svc = await Service.open(s, clock, {})
+        try:
+            start = clock.now()
+            for n, minutes in enumerate((0, 3, 6)):  # three risk texts, six minutes
+                clock.advance_to(start + timedelta(minutes=minutes))
+                await svc.runtime.handle(Inbound("sms", PERSON, f"SMc{n}", RISK))
+            await svc.runtime.handle(Inbound("sms", "+447700900999", "SMc9", RISK))  # another
+            told = await rows(svc, "SELECT alert_id FROM notices ORDER BY id")
+            coalesced = await audit(svc, "notices_coalesced")
+            # a facilitator marks the newest alert of the first person seen: all three are
+            marked = await svc.db.write(lambda c: casework.mark_seen(c, 3, "f@x.org", 0.0))
+            clock.advance_to(start + timedelta(minutes=30))
+            await svc.runtime.fire_due()
+            unseen = await rows(svc, "SELECT person_id, data FROM alerts"
+                                " WHERE kind = 'risk_unseen'")
+            # seen now: the person's next risk text tells the people on call again
+            await svc.runtime.handle(Inbound("sms", PERSON, "SMc5", RISK))
+            again = await rows(svc, "SELECT alert_id FROM notices WHERE alert_id = 6")
+        finally:
+            await svc.close()
+    assert told == [{"alert_id": 1}, {"alert_id": 4}]
+    assert [a["detail"] for a in coalesced] == [{"alert": 2, "told_for": 1},
+                                                {"alert": 3, "told_for": 1}]
+    assert marked == [1, 2, 3]
+    assert unseen == [{"person_id": 2, "data": '{"alert": 4}'}]  # only the other person's
+    assert again == [{"alert_id": 6}]

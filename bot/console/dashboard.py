@@ -122,9 +122,10 @@ async def mark_seen(request: Request, v: Visitor) -> Response:
         found = _visible_alert(conn, v, alert_id)
         if found is None:
             return False
-        if casework.mark_seen(conn, alert_id, v.actor, now):
+        marked = casework.mark_seen(conn, alert_id, v.actor, now)
+        if marked:
             records.audit(conn, v.actor, "alert_seen", now, found.person_id, found.case_id,
-                          {"alert": alert_id, "kind": found.kind})
+                          {"alert": alert_id, "kind": found.kind, "alerts": marked})
         return True
 
     if not await service.db.write(unit):

@@ -30,6 +30,11 @@ def on_risk_alert(conn: sqlite3.Connection, cipher: Cipher, plan: Plan, alert_id
     text = plan.text(WAITING, person_id, case_id)
     recipients = [("sms", f"RJBOT_ONCALL_SMS#{n}", a) for n, a in enumerate(plan.sms, 1)]
     recipients += [("email", f"RJBOT_ONCALL_EMAIL#{n}", a) for n, a in enumerate(plan.email, 1)]
+    told = _told_already(conn, person_id, alert_id, ts)
+    if told is not None and recipients:  # one notice per person while nobody has looked
+        records.audit(conn, "oncall", "notices_coalesced", ts, person_id, case_id,
+                      {"alert": alert_id, "told_for": told})
+        recipients = []
     for channel, recipient, address in recipients:
         notice = notices.enqueue(conn, alert_id=alert_id, channel=channel,
                                  recipient=recipient, sealed=notices.seal(cipher, address),
@@ -43,6 +48,18 @@ def on_risk_alert(conn: sqlite3.Connection, cipher: Cipher, plan: Plan, alert_id
                         data={"alert": alert_id, "email": plan.supervisors_by_email,
                               "url": plan.public_url})
     return [(job, due)]
+
+
+def _told_already(conn: sqlite3.Connection, person_id: int, alert_id: int, ts: float
+                  ) -> int | None:
+    """An earlier risk alert for this person, under 15 minutes old, unseen, whose notices went
+    out: staff are on their way, and its escalation still stands."""
+    row = conn.execute(
+        "SELECT a.id FROM alerts a WHERE a.kind = 'risk' AND a.person_id = ? AND a.id < ?"
+        " AND a.created_at > ? AND a.seen_at IS NULL AND a.handled_at IS NULL"
+        " AND EXISTS (SELECT 1 FROM notices n WHERE n.alert_id = a.id)"
+        " ORDER BY a.id DESC LIMIT 1", (person_id, alert_id, ts - ESCALATE_AFTER)).fetchone()
+    return int(row["id"]) if row else None
 
 
 def escalate(conn: sqlite3.Connection, data: Mapping[str, Any], now: datetime) -> None:

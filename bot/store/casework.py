@@ -121,10 +121,15 @@ def alert(conn: sqlite3.Connection, alert_id: int) -> AlertRow | None:
     return AlertRow(**dict(r)) if r else None
 
 
-def mark_seen(conn: sqlite3.Connection, alert_id: int, by: str, now: float) -> bool:
-    """The first person to mark an alert seen is kept; False if it was seen already."""
-    return conn.execute("UPDATE alerts SET seen_at = ?, seen_by = ? WHERE id = ?"
-                        " AND seen_at IS NULL", (now, by, alert_id)).rowcount == 1
+def mark_seen(conn: sqlite3.Connection, alert_id: int, by: str, now: float) -> list[int]:
+    """Mark an alert seen, with the same person's earlier unseen risk alerts (whoever looks at
+    the newest has seen the rest); returns the ids marked. The first to mark one is kept."""
+    rows = conn.execute(
+        "UPDATE alerts SET seen_at = ?, seen_by = ? WHERE seen_at IS NULL AND (id = ? OR"
+        " (kind = 'risk' AND person_id = (SELECT person_id FROM alerts WHERE id = ?)"
+        " AND id < ? AND (SELECT kind FROM alerts WHERE id = ?) = 'risk')) RETURNING id",
+        (now, by, alert_id, alert_id, alert_id, alert_id)).fetchall()
+    return sorted(r["id"] for r in rows)
 
 
 def handle_alert(conn: sqlite3.Connection, alert_id: int, now: float) -> None:
