@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.channels.segments import segments
 from bot.config import Settings
 from bot.runtime import Inbound
 from tests.console_kit import console, new_contact, service_of
@@ -86,6 +87,8 @@ async def test_a_notice_names_the_case_once_there_is_one(settings: Settings) -> 
     body = f"Urgent alert waiting in the console: case {case_id} {page}"
     assert [m["body"] for m in tw.to(ONCALL)] == [body]
     assert "Sam" not in body and "outside" not in body
+    assert segments(body).count == 1 and segments(body).encoding == "GSM-7"
+    assert not any(w in body.lower() for w in ("crime", "offender", "restorative", "court"))
     # the number is sealed in the notice row; the recipient column names the setting entry
     assert queued[0]["recipient"] == "RJBOT_ONCALL_SMS#1"
     assert ONCALL.encode() not in queued[0]["address_enc"]
