@@ -12,6 +12,8 @@ from bot import i18n
 from bot.clock import to_ts
 from bot.crypto import Cipher
 from bot.letters_apply import apply_letter
+from bot.oncall import risk
+from bot.oncall.plan import OFF, Plan
 from bot.scheduler import kinds
 from bot.scheduler.windows import deliver_at, timezone_of
 from bot.store import jobs, outbox, records
@@ -59,15 +61,16 @@ class Target:
 
 def apply_outcome(
     conn: sqlite3.Connection, cipher: Cipher, target: Target, before: State, version: int,
-    outcome: Outcome, now: datetime,
+    outcome: Outcome, now: datetime, oncall: Plan = OFF,
 ) -> Applied:
+    """`oncall`: who is told of a risk alert outside the console (bot.oncall)."""
     ts = to_ts(now)
     state = outcome.state
     records.save_state(conn, cipher, target.person_id, state, version, ts)
     applied = Applied(target.person_id)
     case_id = open_case_id(conn, target.person_id)
     for effect in outcome.effects:
-        case_id = _effect(conn, cipher, target, state, effect, case_id, now, applied)
+        case_id = _effect(conn, cipher, target, state, effect, case_id, now, applied, oncall)
     if not _opted_out(conn, target.person_id):
         for reply in outcome.replies:
             _enqueue(conn, cipher, target, state, reply, now, applied)
@@ -118,7 +121,7 @@ def _enqueue(
 
 def _effect(
     conn: sqlite3.Connection, cipher: Cipher, target: Target, state: State, effect: Effect,
-    case_id: int | None, now: datetime, applied: Applied,
+    case_id: int | None, now: datetime, applied: Applied, oncall: Plan = OFF,
 ) -> int | None:
     ts, pid = to_ts(now), target.person_id
     if isinstance(effect, OpenCase):
@@ -131,7 +134,7 @@ def _effect(
     elif isinstance(effect, UpdateCase) and case_id is not None:
         _update_case(conn, cipher, case_id, dict(effect.fields), ts)
     elif isinstance(effect, Alert):
-        _alert(conn, target, effect, case_id, ts, applied)
+        _alert(conn, cipher, target, effect, case_id, now, applied, oncall)
     elif isinstance(effect, Schedule):
         _schedule(conn, target, state, effect, now, applied)
     elif isinstance(effect, CancelJobs):
@@ -160,13 +163,17 @@ def _effect(
     return case_id
 
 
-def _alert(conn: sqlite3.Connection, target: Target, alert: Alert, case_id: int | None,
-           ts: float, applied: Applied) -> None:
+def _alert(conn: sqlite3.Connection, cipher: Cipher, target: Target, alert: Alert,
+           case_id: int | None, now: datetime, applied: Applied, oncall: Plan) -> None:
     data = _alert_data(conn, target, alert)
     alert_id = conn.execute(
         "INSERT INTO alerts (kind, person_id, case_id, data, created_at) VALUES (?, ?, ?, ?, ?)",
-        (alert.kind, target.person_id, case_id, json.dumps(data, sort_keys=True), ts),
+        (alert.kind, target.person_id, case_id, json.dumps(data, sort_keys=True), to_ts(now)),
     ).lastrowid
+    assert alert_id is not None
+    if alert.kind == "risk":  # someone on call hears of it now, in this transaction
+        applied.scheduled.extend(
+            risk.on_risk_alert(conn, cipher, oncall, alert_id, target.person_id, case_id, now))
     applied.alerts.append(
         {"id": alert_id, "kind": alert.kind, "person": target.person_id, "case": case_id, **data}
     )

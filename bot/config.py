@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot.oncall import addresses
 
 DEFAULT_DATABASE = "data/rjbot.sqlite3"
 
@@ -34,6 +36,10 @@ class Settings:
     retention_closed_days: int = 730
     max_body_bytes: int = 64 * 1024
     telegram_send_rate: float = 30.0  # messages a second to the Bot API; 0 = no limit
+    oncall_sms: tuple[str, ...] = ()  # E.164 numbers told of a risk alert at once
+    oncall_email: tuple[str, ...] = ()
+    smtp_url: str = field(default="", repr=False)  # may hold a password
+    smtp_from: str = ""
 
     @property
     def key_file(self) -> Path:
@@ -56,6 +62,15 @@ class Settings:
             missing.append("TELEGRAM_WEBHOOK_SECRET")
         return missing
 
+    @property
+    def smtp(self) -> addresses.SmtpServer | None:
+        return addresses.smtp_server(self.smtp_url) if self.smtp_url else None
+
+    @property
+    def twilio_sender_missing(self) -> list[str]:
+        """What sending an SMS needs (receiving needs RJBOT_PUBLIC_URL as well)."""
+        return [m for m in self.twilio_missing if m != "RJBOT_PUBLIC_URL"]
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
@@ -68,6 +83,7 @@ class Settings:
         synchronous = (e.get("RJBOT_SQLITE_SYNCHRONOUS", "") or "FULL").strip().upper()
         if synchronous not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("RJBOT_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
+        sms, email, smtp_url, smtp_from = _oncall(e)
         return cls(
             database=Path(e.get("RJBOT_DATABASE", "") or DEFAULT_DATABASE),
             data_key=e.get("RJBOT_DATA_KEY", ""),
@@ -91,7 +107,31 @@ class Settings:
             retention_closed_days=_positive(e, "RJBOT_RETENTION_CLOSED_DAYS", 730),
             max_body_bytes=_positive(e, "RJBOT_MAX_BODY_BYTES", 64 * 1024),
             telegram_send_rate=_number(e, "TELEGRAM_SEND_RATE", 30.0),
-        )
+            oncall_sms=sms, oncall_email=email, smtp_url=smtp_url, smtp_from=smtp_from,
+        ).checked()
+
+    def checked(self) -> Settings:
+        """Settings that only make sense together: say which is missing."""
+        if self.oncall_sms and self.twilio_sender_missing:
+            raise ValueError("RJBOT_ONCALL_SMS needs " + ", ".join(self.twilio_sender_missing))
+        if self.oncall_email and not self.smtp_url:
+            raise ValueError("RJBOT_ONCALL_EMAIL needs RJBOT_SMTP_URL")
+        if self.smtp_url and not self.smtp_from:
+            raise ValueError("RJBOT_SMTP_URL needs RJBOT_SMTP_FROM (the sender address)")
+        return self
+
+
+def _oncall(e: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...], str, str]:
+    """On-call notification settings (a bad entry names the setting, never the number)."""
+    smtp_url = e.get("RJBOT_SMTP_URL", "").strip()
+    if smtp_url:
+        addresses.smtp_server(smtp_url)
+    sender = addresses.emails("RJBOT_SMTP_FROM", e.get("RJBOT_SMTP_FROM", ""))
+    if len(sender) > 1:
+        raise ValueError("RJBOT_SMTP_FROM must be one email address")
+    return (addresses.numbers("RJBOT_ONCALL_SMS", e.get("RJBOT_ONCALL_SMS", "")),
+            addresses.emails("RJBOT_ONCALL_EMAIL", e.get("RJBOT_ONCALL_EMAIL", "")),
+            smtp_url, sender[0] if sender else "")
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

@@ -19,6 +19,7 @@ from bot.apply import Applied, Target, apply_outcome
 from bot.clock import Clock, from_ts, to_ts
 from bot.crypto import Cipher
 from bot.flows import letters, passphrase
+from bot.oncall.plan import OFF
 from bot.privacy import subject
 from bot.scheduler import kinds
 from bot.store import jobs, links, records
@@ -75,6 +76,7 @@ class Runtime:
         self.db = db
         self.cipher = cipher
         self.clock = clock
+        self.oncall = OFF  # who hears of a risk alert outside the console (Service.open)
         self._observers: list[Observer] = []
         # async work after a system job committed (provider calls cannot sit in a transaction)
         self.after_system: dict[str, AfterSystem] = {}
@@ -127,7 +129,8 @@ class Runtime:
             outcome = Outcome(state, (welcome,),
                               (Alert("channel_linked", detail), Audit("channel_linked", detail)))
             target = Target(person_id, address_id, inbound.channel, actor="person")
-            return apply_outcome(conn, self.cipher, target, state, version, outcome, now)
+            return apply_outcome(conn, self.cipher, target, state, version, outcome, now,
+                                 self.oncall)
 
         result = await self.db.write(unit)
         log.info("link %s %s", inbound.channel, result if isinstance(result, str) else "linked")
@@ -231,7 +234,8 @@ class Runtime:
             message_id = records.log_message(conn, self.cipher, target.person_id, "in",
                                              target.channel, body, to_ts(now))
             target = replace(target, message_id=message_id)
-        return apply_outcome(conn, self.cipher, target, state, version, outcome, now)
+        return apply_outcome(conn, self.cipher, target, state, version, outcome, now,
+                             self.oncall)
 
 
 def _refuse_erased(conn: sqlite3.Connection, person_id: int) -> None:

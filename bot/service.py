@@ -11,6 +11,7 @@ from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Cipher, DataKeyError, load_keys
+from bot.oncall.plan import Plan
 from bot.runtime import Runtime
 from bot.scheduler import windows
 from bot.sender import Sender
@@ -50,6 +51,7 @@ class Service:
             await db.close()
             raise
         runtime = Runtime(db, cipher, clock)
+        runtime.oncall = Plan.from_settings(settings)
         sender = Sender(db, cipher, clock, channels)
         runtime.subscribe(sender.wake)
         return cls(settings, db, cipher, runtime, sender)

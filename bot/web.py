@@ -22,6 +22,7 @@ from bot.channels.twilio_sms import TwilioChannel
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.console import mount as console_mount
+from bot.oncall import serve as oncall
 from bot.privacy import provider_copies, retention
 from bot.scheduler.runner import Runner
 from bot.service import Service
@@ -58,6 +59,8 @@ def create_app(settings: Settings) -> Starlette:
         app.state.telegram = telegram
         twilio = await _start_twilio(settings, service)
         app.state.twilio = twilio
+        notifying = oncall.running(settings, service, twilio)  # risk alerts told to staff
+        app.state.notifier = await notifying.__aenter__()
         await start_retention(settings, service)
         runner = Runner(service.runtime)
         app.state.runner = runner
@@ -70,6 +73,7 @@ def create_app(settings: Settings) -> Starlette:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            await notifying.__aexit__(None, None, None)
             if telegram is not None:
                 await telegram.stop()
             if twilio is not None:

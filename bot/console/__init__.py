@@ -45,6 +45,7 @@ def routes() -> list[BaseRoute]:
         Route("/alerts/{alert_id:int}/handled", dashboard.handle_alert, methods=post),
         Route("/alerts/{alert_id:int}/resolve", alerts.resolve, methods=post),
         Route("/alerts/{alert_id:int}/read", alerts.mark_read, methods=post),
+        Route("/alerts/{alert_id:int}/seen", dashboard.mark_seen, methods=post),
         Route(CASE, case.case_page),
         Route(CASE + "/assign", dashboard.assign, methods=post),
         Route(CASE + "/replied", actions.replied, methods=post),

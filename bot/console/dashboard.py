@@ -93,20 +93,29 @@ OWN_ACTION = {"risk": "A risk alert is resolved with a note saying what was done
               "message": "Open the case to read the message, then mark it read."}
 
 
+def _visible_alert(conn: sqlite3.Connection, v: Visitor, alert_id: int
+                   ) -> casework.AlertRow | None:
+    """The alert if it is open and on this user's dashboard (their cases, or a supervisor)."""
+    assert v.user is not None
+    scope = None if v.user.supervisor else v.user.id
+    found = casework.alert(conn, alert_id)
+    visible = casework.open_alerts(conn, scope)
+    if found is None or not any(a.id == alert_id for g in visible.values() for a in g):
+        return None
+    return found
+
+
 @staff
 async def handle_alert(request: Request, v: Visitor) -> Response:
     """Mark an alert as dealt with (it stays in the audit log)."""
     service: Service = request.app.state.service
-    assert v.user is not None
     alert_id = int(request.path_params["alert_id"])
     now = to_ts(service.runtime.clock.now())
-    scope = None if v.user.supervisor else v.user.id
 
     def unit(conn: sqlite3.Connection) -> str:
         """'' once handled; else the kind needing its own action, or 'forbidden'."""
-        found = casework.alert(conn, alert_id)
-        visible = casework.open_alerts(conn, scope)
-        if found is None or not any(a.id == alert_id for g in visible.values() for a in g):
+        found = _visible_alert(conn, v, alert_id)
+        if found is None:
             return "forbidden"
         if found.kind in OWN_ACTION:
             return found.kind
@@ -120,4 +129,26 @@ async def handle_alert(request: Request, v: Visitor) -> Response:
         return error(request, v, 409, OWN_ACTION[refused])
     if refused:
         return error(request, v, 403, "You cannot close that alert.")
+    return redirect("/console/")
+
+
+@staff
+async def mark_seen(request: Request, v: Visitor) -> Response:
+    """Somebody has the risk alert in hand: the supervisors need not be called in."""
+    service: Service = request.app.state.service
+    alert_id = int(request.path_params["alert_id"])
+    now = to_ts(service.runtime.clock.now())
+
+    def unit(conn: sqlite3.Connection) -> bool:
+        found = _visible_alert(conn, v, alert_id)
+        if found is None:
+            return False
+        marked = casework.mark_seen(conn, alert_id, v.actor, now)
+        if marked:
+            records.audit(conn, v.actor, "alert_seen", now, found.person_id, found.case_id,
+                          {"alert": alert_id, "kind": found.kind, "alerts": marked})
+        return True
+
+    if not await service.db.write(unit):
+        return error(request, v, 403, "You cannot see that alert.")
     return redirect("/console/")

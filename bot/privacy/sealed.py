@@ -39,4 +39,7 @@ SEALED: list[Sealed] = [
            "(SELECT l.person_id FROM letters l WHERE l.id = letter_id)"),
     # what was done about a risk alert (bot.store.casework.resolve_risk)
     Sealed("alerts", "note_enc", "alert", "person_id", per_row=True),
+    # a staff member's on-call number or address (bot.oncall): rotated with the key, but
+    # never part of a person's export or erasure
+    Sealed("notices", "address_enc", "notice", "NULL"),
 ]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from bot.oncall import risk
 from bot.privacy import retention
 from bot.scheduler.windows import deliver_at, in_window
 from bot.types import State
@@ -68,6 +69,8 @@ register(Kind("checkin", to_person=True))
 register(Kind("letter_notice", to_person=True))
 # the daily retention sweep: no person; runs in the claiming transaction, schedules the next
 register(Kind(retention.KIND, system=retention.run_job))
+# a risk alert nobody marked seen in 15 minutes goes to the supervisors (bot.oncall.risk)
+register(Kind(risk.KIND, system=risk.escalate))
 
 
 def _expiry(kind: Kind, data: Mapping[str, Any]) -> datetime | None:

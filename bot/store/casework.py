@@ -15,7 +15,7 @@ from bot.crypto import Cipher
 
 # alert kinds grouped the way the dashboard shows them; anything else is "other"
 ALERT_GROUPS: dict[str, tuple[str, ...]] = {
-    "risk": ("risk",),
+    "risk": ("risk", "risk_unseen", "notice_failed"),
     "messages": ("message",),  # a message that answered no question, waiting for a person
     "letters": ("letter_submitted", "letter_for_review", "letter_review", "letter_declined",
                 "letter_withheld"),
@@ -106,6 +106,8 @@ class AlertRow:
     case_flags: str = ""
     handled_at: float | None = None
     handled_by: str | None = None
+    seen_at: float | None = None  # a risk alert marked seen (bot.oncall stops escalating)
+    seen_by: str | None = None
 
     @property
     def details(self) -> dict[str, Any]:
@@ -124,7 +126,8 @@ class AlertRow:
 _ALERT_SELECT = (
     "SELECT x.*, coalesce((SELECT c.flags FROM cases c WHERE c.id = x.case_id), '')"  # noqa: S608  # nosec B608
     " AS case_flags FROM (SELECT al.id, al.kind, al.person_id, " + ALERT_CASE + " AS case_id,"
-    " al.created_at, al.data, al.handled_at, al.handled_by FROM alerts al"
+    " al.created_at, al.data, al.handled_at, al.handled_by, al.seen_at, al.seen_by"
+    " FROM alerts al"
 )
 # every facilitator on duty sees risk alerts (and may act on them), whoever has the case
 _MINE_OR_RISK = (" AND (al.kind = 'risk' OR EXISTS (SELECT 1 FROM case_assignments x"
@@ -176,6 +179,17 @@ def note_of(conn: sqlite3.Connection, alert_id: int) -> bytes | None:
     """A resolved risk alert's sealed note (open it with `note_context`)."""
     row = conn.execute("SELECT note_enc FROM alerts WHERE id = ?", (alert_id,)).fetchone()
     return row["note_enc"] if row else None
+
+
+def mark_seen(conn: sqlite3.Connection, alert_id: int, by: str, now: float) -> list[int]:
+    """Mark an alert seen, with the same person's earlier unseen risk alerts (whoever looks at
+    the newest has seen the rest); returns the ids marked. The first to mark one is kept."""
+    rows = conn.execute(
+        "UPDATE alerts SET seen_at = ?, seen_by = ? WHERE seen_at IS NULL AND (id = ? OR"
+        " (kind = 'risk' AND person_id = (SELECT person_id FROM alerts WHERE id = ?)"
+        " AND id < ? AND (SELECT kind FROM alerts WHERE id = ?) = 'risk')) RETURNING id",
+        (now, by, alert_id, alert_id, alert_id, alert_id)).fetchall()
+    return sorted(r["id"] for r in rows)
 
 
 def handle_alert(conn: sqlite3.Connection, alert_id: int, now: float, by: str) -> bool:

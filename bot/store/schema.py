@@ -301,6 +301,34 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE alerts ADD COLUMN handled_by TEXT;
     ALTER TABLE alerts ADD COLUMN note_enc BLOB;
     """,
+    # on-call (issue 14): who marked an alert seen in the console, and the notices that tell
+    # staff outside the console. Not the outbox: a notice has no person, no address row and
+    # none of a person's send rules (opt-out, pause, safe times); `recipient` names the
+    # setting entry or account it goes to, never the number or address (sealed, or read from
+    # the account at send time)
+    """
+    ALTER TABLE alerts ADD COLUMN seen_at REAL;
+    ALTER TABLE alerts ADD COLUMN seen_by TEXT;
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        alert_id INTEGER REFERENCES alerts(id),
+        channel TEXT NOT NULL CHECK (channel IN ('sms', 'email')),
+        recipient TEXT NOT NULL,
+        address_enc BLOB,
+        subject TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        claimed_at REAL,
+        first_attempt_at REAL,
+        sent_at REAL,
+        provider_id TEXT,
+        error TEXT
+    );
+    CREATE INDEX notices_due ON notices(status, next_attempt_at);
+    """,
 )
 
 
