@@ -11,23 +11,43 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot import admin
-from bot.config import Settings
+from bot.config import DEFAULT_DATABASE, Settings
 from bot.crypto import DataKeyError
 
 # commands that read or write sealed data in RJBOT_DATABASE (simulate checks its own --db)
 KEYED = ("serve", "export", "erase", "rotate-key")
+# commands that only work on what a database already holds: never create one
+EXISTING = ("audit", "export", "erase", "rotate-key")
+
+
+def database_problem(settings: Settings, args: argparse.Namespace) -> str:
+    """What is wrong with the database a command was given, in words; "" if nothing.
+
+    Only the default database's folder (data/) is made when missing: a folder that does not
+    exist in --db or RJBOT_DATABASE is a typing mistake, not a place to create.
+    """
+    if args.command == "telegram" or getattr(args, "generate", False) or (
+            args.command == "simulate" and not args.db):
+        return ""
+    path = Path(args.db) if args.command == "simulate" else settings.database
+    origin = "--db" if args.db else "" if path == Path(DEFAULT_DATABASE) else "RJBOT_DATABASE"
+    via = f" ({origin})" if origin else ""
+    if path.is_dir():
+        return (f"{origin} {path} is a folder: give the database file, e.g. "
+                f"{path / 'rjbot.sqlite3'}").lstrip()
+    if args.command in EXISTING:
+        return "" if path.exists() else (f"there is no database at {path}{via}: give"
+                                         " --db FILE, the database `rjbot serve` uses")
+    if origin and not path.parent.is_dir():
+        return (f"the folder {path.parent} does not exist ({origin} {path}): create it first,"
+                " or give another --db")
+    return ""
 
 
 def _serve(settings: Settings) -> int:
-    import uvicorn
+    from bot.serving import serve
 
-    from bot.web import create_app
-
-    print(f"rjbot: serving on http://{settings.host}:{settings.port}/ "
-          f"(database {settings.database})", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info", access_log=False)
-    return 0
+    return serve(settings)
 
 
 async def _check_key(settings: Settings) -> None:
@@ -85,26 +105,33 @@ def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
         print(f"rjbot facilitator: {exc}", file=sys.stderr)
         return 2
     role = "supervisor" if args.supervisor else "facilitator"
-    print(f"rjbot: {role} account ready for {args.email}", file=sys.stderr)
+    print(f"rjbot: {role} account ready for {args.email} (database {settings.database})",
+          file=sys.stderr)
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rjbot", description="Restorative Justice intake assistant")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the service (webhooks, console, scheduler, sender)")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", metavar="FILE", help="the SQLite database (default: "
+                    f"RJBOT_DATABASE, or {DEFAULT_DATABASE})")
+    sub.add_parser("serve", parents=[db],
+                   help="run the service (webhooks, console, scheduler, sender)")
     sim = sub.add_parser("simulate", help="talk to the bot on stdin; JSON lines out")
     sim.add_argument("--channel", choices=["sms", "telegram"], default="sms")
     sim.add_argument("--from", dest="address", required=True, help="the sender's address")
-    sim.add_argument("--db", help="database file; the same file continues the conversation")
-    admin.add_commands(sub)
+    sim.add_argument("--db", metavar="FILE", help="database file; the same file continues "
+                     "the conversation (default: a new one, thrown away afterwards)")
+    admin.add_commands(sub, db)
     tg = sub.add_parser("telegram", help="Telegram chores")
     tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
     tg_sub.add_parser("set-webhook", help="register RJBOT_PUBLIC_URL/webhooks/telegram with "
                       "the secret token, and the commands menu")
     fac = sub.add_parser("facilitator", help="manage console accounts")
     fac_sub = fac.add_subparsers(dest="facilitator_command", required=True)
-    add = fac_sub.add_parser("add", help="create an account (or reset its password and role)")
+    add = fac_sub.add_parser("add", parents=[db],
+                             help="create an account (or reset its password and role)")
     add.add_argument("email")
     add.add_argument("--name", required=True)
     add.add_argument("--supervisor", action="store_true", help="sees all cases, assigns them")
@@ -133,8 +160,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    if args.command in KEYED:  # a wrong data key: say so plainly, touch nothing
-        asyncio.run(_check_key(settings))
+    if getattr(args, "db", None) and args.command != "simulate":
+        settings = replace(settings, database=Path(args.db))
+    problem = database_problem(settings, args)
+    if problem:
+        print(f"rjbot: {problem}", file=sys.stderr)
+        return 2
+    if args.command in KEYED and not getattr(args, "generate", False):
+        asyncio.run(_check_key(settings))  # a wrong data key: say so plainly, touch nothing
     if args.command == "serve":
         return _serve(settings)
     if args.command == "simulate":
