@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
 venv_ready
-scripts/i18n.sh compile >/dev/null
+scripts/i18n.sh compile --quiet
 echo "rjbot: starting rjbot serve; for the rjbot command in your shell: source $VENV/bin/activate"
 exec "$VENV/bin/rjbot" serve "$@"

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
 venv_ready dev
-scripts/i18n.sh compile >/dev/null
+scripts/i18n.sh compile --quiet
 exec "$VENV/bin/python" -m pytest -q "$@"

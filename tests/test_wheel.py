@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,15 +18,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.mo", "data",
-    ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "*.sqlite3*")
+from tests.checkout_kit import copy_checkout
 
 
 def build_wheel(tmp: Path) -> Path:
-    src = tmp / "src"
-    shutil.copytree(ROOT, src, ignore=NOT_SOURCE)
+    src = copy_checkout(tmp / "src")
     out = tmp / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w",
                     str(out), str(src)], check=True, timeout=600, capture_output=True)
