@@ -10,38 +10,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot import admin
-from bot.config import DEFAULT_DATABASE, Settings
+from bot import admin, dbarg
+from bot.config import Settings
 from bot.crypto import DataKeyError
 
 # commands that read or write sealed data in RJBOT_DATABASE (simulate checks its own --db)
 KEYED = ("serve", "export", "erase", "rotate-key")
-# commands that only work on what a database already holds: never create one
-EXISTING = ("audit", "export", "erase", "rotate-key")
-
-
-def database_problem(settings: Settings, args: argparse.Namespace) -> str:
-    """What is wrong with the database a command was given, in words; "" if nothing.
-
-    Only the default database's folder (data/) is made when missing: a folder that does not
-    exist in --db or RJBOT_DATABASE is a typing mistake, not a place to create.
-    """
-    if args.command == "telegram" or getattr(args, "generate", False) or (
-            args.command == "simulate" and not args.db):
-        return ""
-    path = Path(args.db) if args.command == "simulate" else settings.database
-    origin = "--db" if args.db else "" if path == Path(DEFAULT_DATABASE) else "RJBOT_DATABASE"
-    via = f" ({origin})" if origin else ""
-    if path.is_dir():
-        return (f"{origin} {path} is a folder: give the database file, e.g. "
-                f"{path / 'rjbot.sqlite3'}").lstrip()
-    if args.command in EXISTING:
-        return "" if path.exists() else (f"there is no database at {path}{via}: give"
-                                         " --db FILE, the database `rjbot serve` uses")
-    if origin and not path.parent.is_dir():
-        return (f"the folder {path.parent} does not exist ({origin} {path}): create it first,"
-                " or give another --db")
-    return ""
 
 
 def _serve(settings: Settings) -> int:
@@ -113,9 +87,7 @@ def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rjbot", description="Restorative Justice intake assistant")
     sub = p.add_subparsers(dest="command", required=True)
-    db = argparse.ArgumentParser(add_help=False)
-    db.add_argument("--db", metavar="FILE", help="the SQLite database (default: "
-                    f"RJBOT_DATABASE, or {DEFAULT_DATABASE})")
+    db = dbarg.option()
     sub.add_parser("serve", parents=[db],
                    help="run the service (webhooks, console, scheduler, sender)")
     sim = sub.add_parser("simulate", help="talk to the bot on stdin; JSON lines out")
@@ -160,9 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    if getattr(args, "db", None) and args.command != "simulate":
-        settings = replace(settings, database=Path(args.db))
-    problem = database_problem(settings, args)
+    settings = dbarg.apply(settings, args)
+    problem = dbarg.problem(settings, args)
     if problem:
         print(f"rjbot: {problem}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@ account, `/` leads to the console, and every command that opens the database tak
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import shlex
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot import dbarg
 from bot.config import Settings
 from tests.console_kit import console, login
 from tests.serve_kit import free_port, wait_healthy
@@ -154,3 +156,14 @@ def test_every_command_that_opens_the_database_takes_db(tmp_path: Path) -> None:
     assert not decoy.exists()
     folder = rjbot("audit", "verify", "--db", str(tmp_path), cwd=tmp_path, env=env)
     assert folder.returncode == 2 and "is a folder" in folder.stderr
+
+
+def test_a_database_server_url_is_not_taken_for_a_missing_folder(tmp_path: Path) -> None:
+    """RJBOT_DATABASE may name a database server; only files are checked for their folder."""
+    url = "postgresql://rjbot@127.0.0.1:5432/rjbot"
+    for args in (argparse.Namespace(command="serve", db=url),
+                 argparse.Namespace(command="serve", db=None)):
+        settings = dbarg.apply(Settings(database=Path(url)), args)
+        assert dbarg.problem(settings, args) == ""
+    missing = argparse.Namespace(command="serve", db=str(tmp_path / "nope" / "x.sqlite3"))
+    assert "does not exist" in dbarg.problem(dbarg.apply(Settings(), missing), missing)
