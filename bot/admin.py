@@ -21,18 +21,22 @@ from bot.store.db import Database
 UNFINISHED = 75  # rotate-key kept the old key: run it again after the service restarts
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    a = sub.add_parser("audit", help="check the audit log")
+def add_commands(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+                 db: argparse.ArgumentParser) -> None:
+    """The commands, each taking --db from the `db` parent parser."""
+    a = sub.add_parser("audit", parents=[db], help="check the audit log")
     a.add_argument("action", choices=["verify"])
-    e = sub.add_parser("export", help="everything held about a person, as JSON and HTML")
+    e = sub.add_parser("export", parents=[db],
+                       help="everything held about a person, as JSON and HTML")
     e.add_argument("--address", required=True, help="their phone number or chat id")
     e.add_argument("--out", default=".", help="folder to write into")
-    r = sub.add_parser("erase", help="erase a person's personal content")
+    r = sub.add_parser("erase", parents=[db], help="erase a person's personal content")
     r.add_argument("--address", required=True)
     r.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     r.add_argument("--refuse", metavar="EXEMPTION",
                    help="record a refused erasure and the exemption relied on")
-    k = sub.add_parser("rotate-key", help="re-encrypt everything under a new data key")
+    k = sub.add_parser("rotate-key", parents=[db],
+                       help="re-encrypt everything under a new data key")
     k.add_argument("--generate", action="store_true",
                    help="only print a new key for RJBOT_DATA_KEY and exit")
 

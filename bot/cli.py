@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot import admin
+from bot import admin, dbarg
 from bot.config import Settings
 from bot.crypto import DataKeyError
 
@@ -19,15 +19,9 @@ KEYED = ("serve", "export", "erase", "rotate-key")
 
 
 def _serve(settings: Settings) -> int:
-    import uvicorn
+    from bot.serving import serve
 
-    from bot.web import create_app
-
-    print(f"rjbot: serving on http://{settings.host}:{settings.port}/ "
-          f"(database {settings.database})", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info", access_log=False)
-    return 0
+    return serve(settings)
 
 
 async def _check_key(settings: Settings) -> None:
@@ -85,26 +79,31 @@ def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
         print(f"rjbot facilitator: {exc}", file=sys.stderr)
         return 2
     role = "supervisor" if args.supervisor else "facilitator"
-    print(f"rjbot: {role} account ready for {args.email}", file=sys.stderr)
+    print(f"rjbot: {role} account ready for {args.email} (database {settings.database})",
+          file=sys.stderr)
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rjbot", description="Restorative Justice intake assistant")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the service (webhooks, console, scheduler, sender)")
+    db = dbarg.option()
+    sub.add_parser("serve", parents=[db],
+                   help="run the service (webhooks, console, scheduler, sender)")
     sim = sub.add_parser("simulate", help="talk to the bot on stdin; JSON lines out")
     sim.add_argument("--channel", choices=["sms", "telegram"], default="sms")
     sim.add_argument("--from", dest="address", required=True, help="the sender's address")
-    sim.add_argument("--db", help="database file; the same file continues the conversation")
-    admin.add_commands(sub)
+    sim.add_argument("--db", metavar="FILE", help="database file; the same file continues "
+                     "the conversation (default: a new one, thrown away afterwards)")
+    admin.add_commands(sub, db)
     tg = sub.add_parser("telegram", help="Telegram chores")
     tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
     tg_sub.add_parser("set-webhook", help="register RJBOT_PUBLIC_URL/webhooks/telegram with "
                       "the secret token, and the commands menu")
     fac = sub.add_parser("facilitator", help="manage console accounts")
     fac_sub = fac.add_subparsers(dest="facilitator_command", required=True)
-    add = fac_sub.add_parser("add", help="create an account (or reset its password and role)")
+    add = fac_sub.add_parser("add", parents=[db],
+                             help="create an account (or reset its password and role)")
     add.add_argument("email")
     add.add_argument("--name", required=True)
     add.add_argument("--supervisor", action="store_true", help="sees all cases, assigns them")
@@ -133,8 +132,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    if args.command in KEYED:  # a wrong data key: say so plainly, touch nothing
-        asyncio.run(_check_key(settings))
+    settings = dbarg.apply(settings, args)
+    problem = dbarg.problem(settings, args)
+    if problem:
+        print(f"rjbot: {problem}", file=sys.stderr)
+        return 2
+    if args.command in KEYED and not getattr(args, "generate", False):
+        asyncio.run(_check_key(settings))  # a wrong data key: say so plainly, touch nothing
     if args.command == "serve":
         return _serve(settings)
     if args.command == "simulate":

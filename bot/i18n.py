@@ -22,8 +22,20 @@ from bot.types import Msg
 
 DEFAULT_LOCALE = "en_GB"
 LOCALES: tuple[str, ...] = ("en_GB", "pl")
-_REPO_LOCALES = Path(__file__).resolve().parent.parent / "locales"
-LOCALE_DIR = Path(os.environ.get("RJBOT_LOCALE_DIR", _REPO_LOCALES))
+# An installed wheel carries its compiled catalogs inside the package (setup.py puts them
+# there); a checkout has them beside the .po files (`scripts/i18n.sh compile`).
+_PACKAGE_LOCALES = Path(__file__).resolve().parent / "locales"
+_CHECKOUT_LOCALES = Path(__file__).resolve().parent.parent / "locales"
+
+
+def _locale_dir() -> Path:
+    override = os.environ.get("RJBOT_LOCALE_DIR", "")
+    if override:
+        return Path(override)
+    return _PACKAGE_LOCALES if _PACKAGE_LOCALES.is_dir() else _CHECKOUT_LOCALES
+
+
+LOCALE_DIR = _locale_dir()
 
 
 def N_(message: str) -> str:
@@ -37,7 +49,7 @@ def N_plural(singular: str, plural: str) -> tuple[str, str]:
 
 
 class MissingCatalog(RuntimeError):
-    """A shipped locale has no compiled catalog: run `pybabel compile -d locales`."""
+    """A shipped locale has no compiled catalog: run `scripts/i18n.sh compile`."""
 
 
 @cache
@@ -46,7 +58,8 @@ def translations(locale: str) -> NullTranslations:
         return NullTranslations()
     mo = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.mo"
     if not mo.exists():
-        raise MissingCatalog(f"no compiled catalog at {mo}")
+        raise MissingCatalog(f"no compiled catalog at {mo}: in a checkout, run"
+                             " `scripts/i18n.sh compile`")
     return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
 
 

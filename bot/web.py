@@ -11,7 +11,7 @@ from datetime import datetime
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 from bot.bodylimit import BodyLimit
@@ -43,6 +43,11 @@ async def healthz(request: Request) -> JSONResponse:
     service: Service = request.app.state.service
     await service.db.read(lambda c: c.execute("SELECT 1").fetchone())
     return JSONResponse({"status": "ok", "channels": request.app.state.channels})
+
+
+async def home(request: Request) -> RedirectResponse:
+    """Whoever opens the bare address (as `rjbot serve` prints it) is looking for the console."""
+    return RedirectResponse("/console/", status_code=302)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -80,7 +85,7 @@ def create_app(settings: Settings) -> Starlette:
                 await twilio.stop()
             await service.close()
 
-    routes = [Route("/healthz", healthz), console_mount()]
+    routes = [Route("/", home), Route("/healthz", healthz), console_mount()]
     if telegram_webhook_on(settings):
         routes += telegram_routes.ROUTES
     if not settings.twilio_missing:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Catalog chores. `extract` refreshes messages.pot and merges it into every catalog;
-# `compile` builds the .mo files (build output, not committed); `check` fails on any fuzzy
-# or untranslated entry in a shipped catalog and runs GNU msgfmt -c on each.
+# `compile [--quiet]` builds the .mo files (build output, not committed); `check` fails on
+# any fuzzy or untranslated entry in a shipped catalog and runs GNU msgfmt -c on each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEYWORDS=(-k N_ -k N_plural:1,2)
@@ -30,8 +30,12 @@ with open(path, "wb") as fh:
     write_po(fh, catalog, sort_output=True, omit_header=False)
 PY
     ;;
-  compile)
-    pybabel compile -d locales -D messages --statistics
+  compile)  # --quiet: errors only (serve.sh and test.sh run it every time)
+    if [ "${2:-}" = --quiet ]; then
+      pybabel -q compile -d locales -D messages
+    else
+      pybabel compile -d locales -D messages --statistics
+    fi
     ;;
   check)
     status=0
