@@ -28,8 +28,10 @@ def simulate(db: Path, text: str, *args: str) -> list[dict[str, object]]:
 def test_simulate_continues_the_same_conversation_and_clock(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     first = simulate(db, "hello\n")
-    assert first and all(set(m) == {"at", "channel", "to", "text", "choices"} for m in first)
+    said = [m for m in first if "alert" not in m]
+    assert said and all(set(m) == {"at", "channel", "to", "text", "choices"} for m in said)
     assert "48 hours" in str(first[0]["text"])
+    assert first[-1] == {"at": first[0]["at"], "alert": "new_contact", "person": 1, "case": 1}
     assert (tmp_path / "a.db.key").stat().st_mode & 0o777 == 0o600
     second = simulate(db, "1\n1\n1\nKim\n1\n2\n2\n::wait 25h\n")
     assert second[0]["text"].startswith("Question 2 of 6")  # type: ignore[union-attr]
