@@ -1,0 +1,166 @@
+"""Running one lexicon's rules over the words of a message.
+
+Each word is looked up once into the set of term numbers it matches (`terms.Vocabulary`);
+a rule is tried only at the words that can start it (an index from first-slot terms to rules),
+then walked slot by slot, gaps and optional slots by backtracking. Vetoes run first: the words
+a veto covers are not read by any rule, while every other word of the message still is, so a
+veto for "this form is killing me" never hides "he has a knife" in the same message.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.crisis.lexicon import Lexicon, Rule
+from bot.crisis.normalise import Token
+from bot.crisis.pattern import Anchor, Element, Gap, Slot
+from bot.crisis.terms import Vocabulary
+
+
+@dataclass(frozen=True)
+class _Slot:
+    single: frozenset[int]
+    phrases: tuple[tuple[frozenset[int], ...], ...]
+    exclude: frozenset[int]
+    optional: bool
+    at_end: bool
+
+
+_Step = _Slot | Gap | Anchor
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    rule: Rule
+    steps: tuple[_Step, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule that matched the words `first` to `last` (exclusive) of a message."""
+
+    rule: Rule
+    first: int
+    last: int
+
+
+@dataclass
+class _Words:
+    """One message as the walk sees it: the term set of each word, and the vetoed words."""
+
+    terms: Sequence[frozenset[int]]
+    blocked: Sequence[bool]
+
+    def fills(self, pos: int, want: frozenset[int], exclude: frozenset[int]) -> bool:
+        here = self.terms[pos]
+        return not self.blocked[pos] and not here.isdisjoint(want) and here.isdisjoint(exclude)
+
+    def ends(self, slot: _Slot, pos: int) -> list[int]:
+        """Where a match of `slot` starting at word `pos` can end."""
+        n = len(self.terms)
+        found = [pos + 1] if pos < n and self.fills(pos, slot.single, slot.exclude) else []
+        if slot.at_end and pos == n:
+            found.append(pos)
+        for phrase in slot.phrases:
+            if pos + len(phrase) <= n and all(self.fills(pos + j, part, slot.exclude)
+                                              for j, part in enumerate(phrase)):
+                found.append(pos + len(phrase))
+        return found
+
+
+def _walk(steps: Sequence[_Step], k: int, pos: int, first: int | None,
+          words: _Words) -> tuple[int, int] | None:
+    """(first, last) words of a match of steps[k:] from word `pos`, or None."""
+    if k == len(steps):
+        return None if first is None else (first, pos)
+    step, n = steps[k], len(words.terms)
+    if isinstance(step, Anchor):
+        return _walk(steps, k + 1, pos, first, words) if pos == (n if step.end else 0) else None
+    if isinstance(step, Gap):
+        for skip in range(min(step.most, n - pos) + 1):
+            found = _walk(steps, k + 1, pos + skip, first, words)
+            if found:
+                return found
+        return None
+    for end in words.ends(step, pos):
+        found = _walk(steps, k + 1, end, pos if first is None else first, words)
+        if found:
+            return found
+    return _walk(steps, k + 1, pos, first, words) if step.optional else None
+
+
+class Matcher:
+    """One lexicon, compiled: its vocabulary, rules, vetoes and the index of first terms."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        sms = lexicon.sms
+        real = set(lexicon.known) | set(sms.readings) | {w for r in sms.readings.values()
+                                                         for w in r}
+        real |= {w for k, v in sms.replace.items() for w in k + v}
+        self.vocabulary = Vocabulary(real)
+        self.rules = tuple(self._compile(r) for r in lexicon.rules)
+        self.vetoes = tuple(self._compile(r) for r in lexicon.vetoes)
+        self.vocabulary.seal()
+        self.rule_index = self._index(self.rules)
+        self.veto_index = self._index(self.vetoes)
+
+    def _slot(self, slot: Slot) -> _Slot:
+        ids = self.vocabulary.id
+        single = frozenset(ids(a[0]) for a in slot.alternatives if len(a) == 1)
+        phrases = tuple(tuple(frozenset({ids(t)}) for t in a)
+                        for a in slot.alternatives if len(a) > 1)
+        exclude = frozenset(ids(t) for t in slot.exclude)
+        return _Slot(single, phrases, exclude, slot.optional, slot.at_end)
+
+    def _compile(self, rule: Rule) -> _Compiled:
+        def step(e: Element) -> _Step:
+            return self._slot(e) if isinstance(e, Slot) else e
+        return _Compiled(rule, tuple(step(e) for e in rule.elements))
+
+    @staticmethod
+    def _index(rules: Sequence[_Compiled]) -> tuple[dict[int, list[int]], list[int]]:
+        """Rules by the terms that can fill their first word, and the rules anchored at ^."""
+        by_term: dict[int, list[int]] = defaultdict(list)
+        anchored = []
+        for n, compiled in enumerate(rules):
+            if isinstance(compiled.steps[0], Anchor):
+                anchored.append(n)
+                continue
+            for step in compiled.steps:
+                if isinstance(step, _Slot):
+                    for t in step.single | {t for p in step.phrases for t in p[0]}:
+                        by_term[t].append(n)
+                    if not step.optional:
+                        break
+        return dict(by_term), anchored
+
+    def _run(self, rules: Sequence[_Compiled], index: tuple[dict[int, list[int]], list[int]],
+             words: _Words) -> list[Hit]:
+        by_term, anchored = index
+        starts: dict[int, list[int]] = {n: [0] for n in anchored}
+        for pos, here in enumerate(words.terms):
+            for t in here:
+                for n in by_term.get(t, ()):
+                    at = starts.setdefault(n, [])
+                    if not at or at[-1] != pos:
+                        at.append(pos)
+        hits = []
+        for n in sorted(starts):
+            for pos in starts[n]:
+                found = _walk(rules[n].steps, 0, pos, None, words)
+                if found:
+                    hits.append(Hit(rules[n].rule, *found))
+                    break
+        return hits
+
+    def hits(self, toks: Sequence[Token]) -> list[Hit]:
+        """The rules that match `toks` (one hit per rule, its earliest), in file order."""
+        terms = [self.vocabulary.lookup(t.forms) for t in toks]
+        words = _Words(terms, [False] * len(terms))
+        blocked = [False] * len(terms)
+        for veto in self._run(self.vetoes, self.veto_index, words):
+            blocked[veto.first:veto.last] = [True] * (veto.last - veto.first)
+        return self._run(self.rules, self.rule_index, _Words(terms, blocked))
