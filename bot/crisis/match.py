@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.crisis.lexicon import Lexicon, Rule
 from bot.crisis.normalise import Token
-from bot.crisis.pattern import Anchor, Element, Gap, Slot
+from bot.crisis.pattern import Anchor, Element, Gap, Not, Slot
 from bot.crisis.terms import Vocabulary
 
 
@@ -28,7 +28,12 @@ class _Slot:
     at_end: bool
 
 
-_Step = _Slot | Gap | Anchor
+@dataclass(frozen=True)
+class _Not:
+    exclude: frozenset[int]
+
+
+_Step = _Slot | _Not | Gap | Anchor
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,11 @@ def _walk(steps: Sequence[_Step], k: int, pos: int, first: int | None,
     step, n = steps[k], len(words.terms)
     if isinstance(step, Anchor):
         return _walk(steps, k + 1, pos, first, words) if pos == (n if step.end else 0) else None
+    if isinstance(step, _Not):
+        at = pos - 1 if k == 0 else pos  # first: the word before; elsewhere: the next word
+        if 0 <= at < n and not words.terms[at].isdisjoint(step.exclude):
+            return None
+        return _walk(steps, k + 1, pos, first, words)
     if isinstance(step, Gap):
         for skip in range(min(step.most, n - pos) + 1):
             found = _walk(steps, k + 1, pos + skip, first, words)
@@ -117,6 +127,8 @@ class Matcher:
 
     def _compile(self, rule: Rule) -> _Compiled:
         def step(e: Element) -> _Step:
+            if isinstance(e, Not):
+                return _Not(frozenset(self.vocabulary.id(t) for t in e.exclude))
             return self._slot(e) if isinstance(e, Slot) else e
         return _Compiled(rule, tuple(step(e) for e in rule.elements))
 
@@ -138,7 +150,8 @@ class Matcher:
         return dict(by_term), anchored
 
     def _run(self, rules: Sequence[_Compiled], index: tuple[dict[int, list[int]], list[int]],
-             words: _Words) -> list[Hit]:
+             words: _Words, every: bool = False) -> list[Hit]:
+        """Hits of `rules`: the earliest per rule, or with `every` one per starting word."""
         by_term, anchored = index
         starts: dict[int, list[int]] = {n: [0] for n in anchored}
         for pos, here in enumerate(words.terms):
@@ -153,7 +166,8 @@ class Matcher:
                 found = _walk(rules[n].steps, 0, pos, None, words)
                 if found:
                     hits.append(Hit(rules[n].rule, *found))
-                    break
+                    if not every:
+                        break
         return hits
 
     def hits(self, toks: Sequence[Token]) -> list[Hit]:
@@ -161,6 +175,6 @@ class Matcher:
         terms = [self.vocabulary.lookup(t.forms) for t in toks]
         words = _Words(terms, [False] * len(terms))
         blocked = [False] * len(terms)
-        for veto in self._run(self.vetoes, self.veto_index, words):
+        for veto in self._run(self.vetoes, self.veto_index, words, every=True):
             blocked[veto.first:veto.last] = [True] * (veto.last - veto.first)
         return self._run(self.rules, self.rule_index, _Words(terms, blocked))

@@ -19,10 +19,14 @@ from itertools import product
 
 from bot.i18n import fold
 
+# Laughing and winking emoji read as the word "haha": a joke is not a crisis.
+LAUGHS = frozenset("\U0001F602\U0001F923\U0001F606\U0001F605\U0001F61C\U0001F61D\U0001F609"
+                   "\U0001F643\U0001F604")
+_LAUGH = f"[{''.join(sorted(LAUGHS))}]"
 # Letters, digits, the combining marks NFKD makes of accents (and Devanagari vowel signs), and
 # @ / $ (read as letters inside a word, "h@mmer"); apostrophes only between word characters.
 _CHAR = r"(?:[^\W_]|[\u0300-\u036f\u0900-\u0963\u0966-\u097f@$])"
-_WORD = re.compile(rf"{_CHAR}+(?:['’‘`´]{_CHAR}+)*")
+_WORD = re.compile(rf"{_CHAR}+(?:['’‘`´]{_CHAR}+)*|{_LAUGH}")
 _APOSTROPHES = str.maketrans("", "", "'’‘`´")
 _LEET = {"0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 _RUN = re.compile(r"([^\W\d_])\1\1+")
@@ -93,7 +97,8 @@ def tokens(text: str) -> tuple[Token, ...]:
     """The words of `text`, folded, each with its readings (the same for every locale)."""
     found: list[Token] = []
     for m in _WORD.finditer(text):
-        word = fold(m.group()).translate(_APOSTROPHES)
+        text_ = m.group()
+        word = "haha" if text_ in LAUGHS else fold(text_).translate(_APOSTROPHES)
         if not word:
             continue
         split = _split_unit(word, m.start()) if len(word) == m.end() - m.start() else None

@@ -11,7 +11,10 @@ A pattern is a line of elements separated by spaces:
   row), `@name` (the alternatives of a `set` line), `!word` / `!stem*` (this word does NOT fill
   the slot, e.g. `noz*|!nozk*`), `$` (the end of the message fills the slot too); a trailing
   `?` makes the slot optional;
-- `...` lets up to 3 other words stand between two slots, `..N` up to N (1-9);
+- a slot of only `!` alternatives is a check that takes no word: first in a pattern, the word
+  before the match is none of them (`!not|never safe`: "safe" but not "not safe"); elsewhere,
+  the next word is none of them;
+- `...` lets up to 3 other words stand between two slots, `..N` up to N (1-12);
 - `^` and `$` are the start and end of the message.
 
 Words are folded like the messages (case, accents: "nóż" is written or read as "noz").
@@ -29,7 +32,7 @@ TYPO_MIN = 5  # words (and stems) this long tolerate one typo; shorter ones must
 CLASSES = ("#num", "#year")
 DEFAULT_GAP = 3
 _TEXT = re.compile(r"(?:[^\W_]|[\u0900-\u097f])+")
-_GAP = re.compile(r"\.\.([1-9])")
+_GAP = re.compile(r"\.\.([1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,13 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class Not:
+    """No word: the word before (first in a pattern) or the next word is none of `exclude`."""
+
+    exclude: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
 class Gap:
     most: int
 
@@ -66,7 +76,7 @@ class Anchor:
     end: bool  # False: start of the message, True: its end
 
 
-Element = Slot | Gap | Anchor
+Element = Slot | Not | Gap | Anchor
 
 
 class PatternError(ValueError):
@@ -99,7 +109,7 @@ def alternatives(text: str, sets: Mapping[str, tuple[str, ...]]) -> tuple[str, .
     return tuple(dict.fromkeys(found))
 
 
-def slot(text: str, sets: Mapping[str, tuple[str, ...]]) -> Slot:
+def slot(text: str, sets: Mapping[str, tuple[str, ...]]) -> Slot | Not:
     optional = text.endswith("?") and len(text) > 1
     alts, exclude, at_end = [], [], False
     for alt in alternatives(text[:-1] if optional else text, sets):
@@ -109,6 +119,8 @@ def slot(text: str, sets: Mapping[str, tuple[str, ...]]) -> Slot:
             exclude.extend(term(x) for x in alternatives(alt[1:], sets))
         else:
             alts.append(tuple(term(part) for part in alt.split("_")))
+    if not alts and exclude and not optional and not at_end:
+        return Not(tuple(exclude))
     if not alts:
         raise PatternError(f"slot {text!r} has no word that fills it")
     return Slot(tuple(alts), tuple(exclude), optional, at_end)
@@ -123,7 +135,7 @@ def element(text: str, sets: Mapping[str, tuple[str, ...]]) -> Element:
     if gap:
         return Gap(int(gap.group(1)))
     if text.startswith(".."):
-        raise PatternError(f"gap {text!r}: write `...` or `..N` with N from 1 to 9")
+        raise PatternError(f"gap {text!r}: write `...` or `..N` with N from 1 to 12")
     return slot(text, sets)
 
 
