@@ -51,12 +51,23 @@ def lexicon_path(locale: str) -> Path:
 
 
 @cache
+def matchers() -> dict[str, Matcher]:
+    """Every shipped locale's compiled lexicon, each file read once. A word that is real in
+    any of them (a lexicon word or a `known` word) is read as a typo by none."""
+    found = {}
+    for locale in LOCALES:
+        path = lexicon_path(locale)
+        if not path.exists():
+            raise LexiconError(f"{path}: no crisis lexicon for shipped locale {locale!r}")
+        found[locale] = Matcher(load(path))
+    real = frozenset().union(*(m.vocabulary.real for m in found.values()))
+    for m in found.values():
+        m.vocabulary.share(real)
+    return found
+
+
 def matcher(locale: str) -> Matcher:
-    """The compiled lexicon of `locale`, read from its file once."""
-    path = lexicon_path(locale)
-    if not path.exists():
-        raise LexiconError(f"{path}: no crisis lexicon for shipped locale {locale!r}")
-    return Matcher(load(path))
+    return matchers()[locale]
 
 
 def detect_all(text: str) -> tuple[Crisis, ...]:

@@ -113,6 +113,7 @@ class Matcher:
         self.vocabulary = Vocabulary(real)
         self.rules = tuple(self._compile(r) for r in lexicon.rules)
         self.vetoes = tuple(self._compile(r) for r in lexicon.vetoes)
+        self.unless = self._slot(lexicon.unless) if lexicon.unless else None
         self.vocabulary.seal()
         self.rule_index = self._index(self.rules)
         self.veto_index = self._index(self.vetoes)
@@ -170,11 +171,17 @@ class Matcher:
                         break
         return hits
 
+    def _spared(self, veto: Hit, words: _Words) -> bool:
+        """Whether a veto covers an `unless` word ("he hit me in 2019 and tonight...")."""
+        return self.unless is not None and any(
+            words.ends(self.unless, pos) for pos in range(veto.first, veto.last))
+
     def hits(self, toks: Sequence[Token]) -> list[Hit]:
         """The rules that match `toks` (one hit per rule, its earliest), in file order."""
         terms = [self.vocabulary.lookup(t.forms) for t in toks]
         words = _Words(terms, [False] * len(terms))
         blocked = [False] * len(terms)
         for veto in self._run(self.vetoes, self.veto_index, words, every=True):
-            blocked[veto.first:veto.last] = [True] * (veto.last - veto.first)
+            if not self._spared(veto, words):
+                blocked[veto.first:veto.last] = [True] * (veto.last - veto.first)
         return self._run(self.rules, self.rule_index, _Words(terms, blocked))

@@ -7,10 +7,10 @@ A pattern is a line of elements separated by spaces:
 
 - a slot matches one word: alternatives separated by `|`; `word` (one typo allowed when it
   has 5+ letters), `=word` (exact), `stem*` (any word starting so; one typo when the stem has
-  5+ letters), `=stem*`, `#num` (a number), `#year` (1900-2099), `a_b` (the words a b in a
-  row), `@name` (the alternatives of a `set` line), `!word` / `!stem*` (this word does NOT fill
-  the slot, e.g. `noz*|!nozk*`), `$` (the end of the message fills the slot too); a trailing
-  `?` makes the slot optional;
+  6+ letters), `=stem*`, `#num` (a number), `#year` (1900-2099), `#any` (any word), `a_b`
+  (the words a b in a row), `@name` (the alternatives of a `set` line), `!word` / `!stem*`
+  (this word does NOT fill the slot, e.g. `noz*|!nozk*`), `$` (the end of the message fills
+  the slot too); a trailing `?` makes the slot optional;
 - a slot of only `!` alternatives is a check that takes no word: first in a pattern, the word
   before the match is none of them (`!not|never safe`: "safe" but not "not safe"); elsewhere,
   the next word is none of them;
@@ -28,8 +28,9 @@ from dataclasses import dataclass
 
 from bot.i18n import fold
 
-TYPO_MIN = 5  # words (and stems) this long tolerate one typo; shorter ones must be exact
-CLASSES = ("#num", "#year")
+TYPO_MIN = 5  # words this long tolerate one typo; shorter ones must be exact
+STEM_TYPO_MIN = 6  # a stem is a prefix of many words: one typo only from 6 letters
+CLASSES = ("#num", "#year", "#any")
 DEFAULT_GAP = 3
 _TEXT = re.compile(r"(?:[^\W_]|[\u0900-\u097f])+")
 _GAP = re.compile(r"\.\.([1-9]|1[0-2])")
@@ -46,7 +47,8 @@ class Term:
     @property
     def typo(self) -> bool:
         """Whether one edit (insert, delete, substitute, swap two neighbours) still matches."""
-        return not self.exact and not self.text.startswith("#") and len(self.text) >= TYPO_MIN
+        least = STEM_TYPO_MIN if self.stem else TYPO_MIN
+        return not self.exact and not self.text.startswith("#") and len(self.text) >= least
 
 
 @dataclass(frozen=True)
@@ -83,15 +85,15 @@ class PatternError(ValueError):
     """A pattern that cannot be read; the message says which part and why."""
 
 
-def term(text: str) -> Term:
-    """One word of a pattern: `=` exact, `*` stem, `#num`/`#year` classes."""
+def term(text: str, exact: bool = False) -> Term:
+    """One word of a pattern: `=` exact, `*` stem, `#num`/`#year`/`#any` classes."""
     if text in CLASSES:
         return Term(text, exact=True)
-    exact, stem = text.startswith("="), text.endswith("*")
-    word = fold(text[1 if exact else 0:len(text) - 1 if stem else len(text)])
+    marked, stem = text.startswith("="), text.endswith("*")
+    word = fold(text[1 if marked else 0:len(text) - 1 if stem else len(text)])
     if not _TEXT.fullmatch(word):
         raise PatternError(f"{text!r} is not a word (letters and digits only)")
-    return Term(word, stem=stem, exact=exact)
+    return Term(word, stem=stem, exact=exact or marked)
 
 
 def alternatives(text: str, sets: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
@@ -109,16 +111,16 @@ def alternatives(text: str, sets: Mapping[str, tuple[str, ...]]) -> tuple[str, .
     return tuple(dict.fromkeys(found))
 
 
-def slot(text: str, sets: Mapping[str, tuple[str, ...]]) -> Slot | Not:
+def slot(text: str, sets: Mapping[str, tuple[str, ...]], exact: bool = False) -> Slot | Not:
     optional = text.endswith("?") and len(text) > 1
     alts, exclude, at_end = [], [], False
     for alt in alternatives(text[:-1] if optional else text, sets):
         if alt == "$":
             at_end = True
         elif alt.startswith("!"):
-            exclude.extend(term(x) for x in alternatives(alt[1:], sets))
+            exclude.extend(term(x, exact=True) for x in alternatives(alt[1:], sets))
         else:
-            alts.append(tuple(term(part) for part in alt.split("_")))
+            alts.append(tuple(term(part, exact) for part in alt.split("_")))
     if not alts and exclude and not optional and not at_end:
         return Not(tuple(exclude))
     if not alts:
@@ -126,7 +128,7 @@ def slot(text: str, sets: Mapping[str, tuple[str, ...]]) -> Slot | Not:
     return Slot(tuple(alts), tuple(exclude), optional, at_end)
 
 
-def element(text: str, sets: Mapping[str, tuple[str, ...]]) -> Element:
+def element(text: str, sets: Mapping[str, tuple[str, ...]], exact: bool = False) -> Element:
     if text in ("^", "$"):
         return Anchor(end=text == "$")
     if text == "...":
@@ -136,7 +138,7 @@ def element(text: str, sets: Mapping[str, tuple[str, ...]]) -> Element:
         return Gap(int(gap.group(1)))
     if text.startswith(".."):
         raise PatternError(f"gap {text!r}: write `...` or `..N` with N from 1 to 12")
-    return slot(text, sets)
+    return slot(text, sets, exact)
 
 
 def _check(elements: tuple[Element, ...]) -> None:
@@ -151,9 +153,10 @@ def _check(elements: tuple[Element, ...]) -> None:
             raise PatternError("a gap must stand between two slots (or a slot and ^/$)")
 
 
-def parse(text: str, sets: Mapping[str, tuple[str, ...]]) -> tuple[Element, ...]:
-    """The elements of one pattern line (see the module docstring for the language)."""
-    elements = tuple(element(part, sets) for part in text.split())
+def parse(text: str, sets: Mapping[str, tuple[str, ...]],
+          exact: bool = False) -> tuple[Element, ...]:
+    """The elements of one pattern line (see the module docstring); `exact`: no typos."""
+    elements = tuple(element(part, sets, exact) for part in text.split())
     if not elements:
         raise PatternError("empty pattern")
     _check(elements)

@@ -79,6 +79,11 @@ class Vocabulary:
         self.near_stems = _Neighbours(self.typo_stems)
         self.memo.clear()
 
+    def share(self, real: frozenset[str]) -> None:
+        """Words real in another lexicon too: never read as typos here either."""
+        self.real = self.real | real
+        self.memo.clear()
+
     def id(self, t: Term) -> int:
         """The number of term `t` (given on first sight; `seal` once all are given)."""
         if t in self.ids:
@@ -100,7 +105,8 @@ class Vocabulary:
             found.update(self.stems.get(form[:size], ()))
         if form.isdigit():
             year = len(form) == 4 and form[:2] in ("19", "20")
-            found.update(n for c, n in self.classes.items() if c == "#num" or year)
+            kinds = ("#num", "#year") if year else ("#num",)
+            found.update(n for c, n in self.classes.items() if c in kinds)
         return found
 
     def _typo(self, form: str) -> set[int]:
@@ -126,6 +132,8 @@ class Vocabulary:
         if not found and not any(f in self.real or f.isdigit() for f in forms):
             for form in forms:
                 found |= self._typo(form)
+        if "#any" in self.classes:
+            found.add(self.classes["#any"])
         if len(self.memo) >= MEMO_LIMIT:
             self.memo.clear()
         result = self.memo[forms] = frozenset(found)
