@@ -49,6 +49,7 @@ class Hit:
     rule: Rule
     first: int
     last: int
+    taken: tuple[int, ...] = ()  # the words its slots matched (the rest were gaps)
 
 
 @dataclass
@@ -75,30 +76,42 @@ class _Words:
         return found
 
 
-def _walk(steps: Sequence[_Step], k: int, pos: int, first: int | None,
-          words: _Words) -> tuple[int, int] | None:
-    """(first, last) words of a match of steps[k:] from word `pos`, or None."""
-    if k == len(steps):
-        return None if first is None else (first, pos)
-    step, n = steps[k], len(words.terms)
-    if isinstance(step, Anchor):
-        return _walk(steps, k + 1, pos, first, words) if pos == (n if step.end else 0) else None
-    if isinstance(step, _Not):
-        at = pos - 1 if k == 0 else pos  # first: the word before; elsewhere: the next word
-        if 0 <= at < n and not words.terms[at].isdisjoint(step.exclude):
+@dataclass(frozen=True)
+class _Walk:
+    """Matching one pattern's steps against one message, by backtracking. Rules take the
+    shortest gaps; vetoes (`longest`) the longest, so a veto covers all the words it can."""
+
+    steps: Sequence[_Step]
+    words: _Words
+    longest: bool = False
+
+    def run(self, k: int, pos: int, first: int | None,
+            taken: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]] | None:
+        """(first word, end, words the slots took) of a match of steps[k:] from `pos`."""
+        if k == len(self.steps):
+            return None if first is None else (first, pos, taken)
+        step, n = self.steps[k], len(self.words.terms)
+        if isinstance(step, Anchor):
+            at = n if step.end else 0
+            return self.run(k + 1, pos, first, taken) if pos == at else None
+        if isinstance(step, _Not):
+            at = pos if k == len(self.steps) - 1 else pos - 1  # last: the word after the match
+            if 0 <= at < n and not self.words.terms[at].isdisjoint(step.exclude):
+                return None
+            return self.run(k + 1, pos, first, taken)
+        if isinstance(step, Gap):
+            skips = range(min(step.most, n - pos) + 1)
+            for skip in reversed(skips) if self.longest else skips:
+                found = self.run(k + 1, pos + skip, first, taken)
+                if found:
+                    return found
             return None
-        return _walk(steps, k + 1, pos, first, words)
-    if isinstance(step, Gap):
-        for skip in range(min(step.most, n - pos) + 1):
-            found = _walk(steps, k + 1, pos + skip, first, words)
+        for end in self.words.ends(step, pos):
+            found = self.run(k + 1, end, pos if first is None else first,
+                             taken + tuple(range(pos, end)))
             if found:
                 return found
-        return None
-    for end in words.ends(step, pos):
-        found = _walk(steps, k + 1, end, pos if first is None else first, words)
-        if found:
-            return found
-    return _walk(steps, k + 1, pos, first, words) if step.optional else None
+        return self.run(k + 1, pos, first, taken) if step.optional else None
 
 
 class Matcher:
@@ -163,8 +176,9 @@ class Matcher:
                         at.append(pos)
         hits = []
         for n in sorted(starts):
+            walk = _Walk(rules[n].steps, words, longest=every)
             for pos in starts[n]:
-                found = _walk(rules[n].steps, 0, pos, None, words)
+                found = walk.run(0, pos, None, ())
                 if found:
                     hits.append(Hit(rules[n].rule, *found))
                     if not every:
@@ -172,9 +186,11 @@ class Matcher:
         return hits
 
     def _spared(self, veto: Hit, words: _Words) -> bool:
-        """Whether a veto covers an `unless` word ("he hit me in 2019 and tonight...")."""
-        return self.unless is not None and any(
-            words.ends(self.unless, pos) for pos in range(veto.first, veto.last))
+        """Whether a gap of a veto holds an `unless` word ("he hit me in 2019 and now...")."""
+        unless = self.unless
+        return unless is not None and any(
+            words.ends(unless, pos) for pos in range(veto.first, veto.last)
+            if pos not in veto.taken)
 
     def hits(self, toks: Sequence[Token]) -> list[Hit]:
         """The rules that match `toks` (one hit per rule, its earliest), in file order."""

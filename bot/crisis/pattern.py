@@ -11,9 +11,9 @@ A pattern is a line of elements separated by spaces:
   (the words a b in a row), `@name` (the alternatives of a `set` line), `!word` / `!stem*`
   (this word does NOT fill the slot, e.g. `noz*|!nozk*`), `$` (the end of the message fills
   the slot too); a trailing `?` makes the slot optional;
-- a slot of only `!` alternatives is a check that takes no word: first in a pattern, the word
-  before the match is none of them (`!not|never safe`: "safe" but not "not safe"); elsewhere,
-  the next word is none of them;
+- a slot that starts with `!` is a check that takes no word: the word before the next slot
+  is none of its alternatives (`!not|never safe`: "safe" but not "not safe"); last in a
+  pattern, the word after the match is none of them;
 - `...` lets up to 3 other words stand between two slots, `..N` up to N (1-12);
 - `^` and `$` are the start and end of the message.
 
@@ -63,7 +63,7 @@ class Slot:
 
 @dataclass(frozen=True)
 class Not:
-    """No word: the word before (first in a pattern) or the next word is none of `exclude`."""
+    """No word: the word before the next slot (or, last, after the match) is not `exclude`."""
 
     exclude: tuple[Term, ...]
 
@@ -113,6 +113,9 @@ def alternatives(text: str, sets: Mapping[str, tuple[str, ...]]) -> tuple[str, .
 
 def slot(text: str, sets: Mapping[str, tuple[str, ...]], exact: bool = False) -> Slot | Not:
     optional = text.endswith("?") and len(text) > 1
+    if text.startswith("!"):  # `!a|b|c`: a check that the word is none of a, b, c
+        words = alternatives(text[1:], sets)
+        return Not(tuple(term(w.lstrip("!"), exact=True) for w in words))
     alts, exclude, at_end = [], [], False
     for alt in alternatives(text[:-1] if optional else text, sets):
         if alt == "$":
@@ -121,8 +124,6 @@ def slot(text: str, sets: Mapping[str, tuple[str, ...]], exact: bool = False) ->
             exclude.extend(term(x, exact=True) for x in alternatives(alt[1:], sets))
         else:
             alts.append(tuple(term(part, exact) for part in alt.split("_")))
-    if not alts and exclude and not optional and not at_end:
-        return Not(tuple(exclude))
     if not alts:
         raise PatternError(f"slot {text!r} has no word that fills it")
     return Slot(tuple(alts), tuple(exclude), optional, at_end)
