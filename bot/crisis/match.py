@@ -40,6 +40,11 @@ _Step = _Slot | _Not | Gap | Anchor
 class _Compiled:
     rule: Rule
     steps: tuple[_Step, ...]
+    needs: tuple[frozenset[int], ...]  # per required slot, terms one of which must occur
+
+    def possible(self, present: frozenset[int]) -> bool:
+        """Whether every required slot has some term in the message: a cheap first test."""
+        return all(not need.isdisjoint(present) for need in self.needs)
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,11 @@ class Matcher:
             if isinstance(e, Not):
                 return _Not(frozenset(self.vocabulary.id(t) for t in e.exclude))
             return self._slot(e) if isinstance(e, Slot) else e
-        return _Compiled(rule, tuple(step(e) for e in rule.elements))
+        steps = tuple(step(e) for e in rule.elements)
+        needs = tuple(st.single.union(*(phrase[0] for phrase in st.phrases))
+                      for st in steps if isinstance(st, _Slot) and not st.optional
+                      and not st.at_end)
+        return _Compiled(rule, steps, needs)
 
     @staticmethod
     def _index(rules: Sequence[_Compiled]) -> tuple[dict[int, list[int]], list[int]]:
@@ -174,8 +183,11 @@ class Matcher:
                     at = starts.setdefault(n, [])
                     if not at or at[-1] != pos:
                         at.append(pos)
+        present = frozenset().union(*words.terms)
         hits = []
         for n in sorted(starts):
+            if not rules[n].possible(present):
+                continue
             walk = _Walk(rules[n].steps, words, longest=every)
             for pos in starts[n]:
                 found = walk.run(0, pos, None, ())
