@@ -10,8 +10,8 @@ each other line starts with its kind:
     known WORD WORD ...              real words never read as a typo of a lexicon word
     rule  CATEGORY.NAME  PATTERN     a message matching PATTERN may mean danger of CATEGORY
     veto  NAME  PATTERN              words matching PATTERN are not read by any rule
-    unless ALTERNATIVES              a veto covering any of these words (now|tonight|just) is
-                                     ignored: a past event told beside a present one
+    veto  NAME  PATTERN unless SLOT  ... except when a word between its slots fills SLOT
+                                     (a past event told beside a present one: "now")
 
 The pattern language is in `bot.crisis.pattern`. A malformed line raises LexiconError naming
 the file and the line.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.crisis.normalise import SmsTable, tokens
-from bot.crisis.pattern import Element, PatternError, Slot, alternatives, parse, slot
+from bot.crisis.pattern import Element, Not, PatternError, Slot, alternatives, parse, slot
 
 CATEGORIES = ("suicide", "overdose", "threat", "weapon", "intruder", "sexual_assault", "child",
               "help")
@@ -41,6 +41,7 @@ class Rule:
     id: str  # "category.name" for rules, "veto.name" for vetoes
     category: str
     elements: tuple[Element, ...]
+    unless: Slot | None = None  # vetoes only: a word in a gap that cancels the veto
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,6 @@ class Lexicon:
     known: frozenset[str]
     rules: tuple[Rule, ...]
     vetoes: tuple[Rule, ...]
-    unless: Slot | None = None
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -69,7 +69,6 @@ class _Reader:
         self.rules: list[Rule] = []
         self.vetoes: list[Rule] = []
         self.ids: set[str] = set()
-        self.unless: list[str] = []
 
     def set(self, rest: str) -> None:
         m = re.fullmatch(r"([a-z][a-z0-9_]*)\s*(\+?=)\s*(\S+)", rest)
@@ -114,8 +113,12 @@ class _Reader:
         if rule_id in self.ids:
             raise PatternError(f"{rule_id!r} is defined twice")
         self.ids.add(rule_id)
+        pattern, _, spare = pattern.partition(" unless ")
+        unless = slot(spare.strip(), self.sets, exact=True) if spare.strip() else None
+        if (unless is not None and not veto) or isinstance(unless, Not):
+            raise PatternError("`unless WORDS` only ends a veto, with words (not `!`)")
         (self.vetoes if veto else self.rules).append(
-            Rule(rule_id, category, parse(pattern, self.sets, exact=veto)))
+            Rule(rule_id, category, parse(pattern, self.sets, exact=veto), unless))
 
     def line(self, text: str) -> None:
         kind, _, rest = text.partition(" ")
@@ -128,20 +131,13 @@ class _Reader:
             self.known.update(w for word in rest.split() for w in _words(word))
         elif kind in ("rule", "veto"):
             self.rule(rest, veto=kind == "veto")
-        elif kind == "unless":
-            self.unless.extend(alternatives(rest, self.sets))
         else:
-            raise PatternError(f"unknown line kind {kind!r} (set, sms, known, rule, veto or "
-                               "unless)")
+            raise PatternError(f"unknown line kind {kind!r} (set, sms, known, rule or veto)")
 
     def lexicon(self, locale: str) -> Lexicon:
         longest = max((len(k) for k in self.replace), default=1)
         sms = SmsTable(dict(self.replace), dict(self.readings), longest)
-        unless = slot("|".join(self.unless), self.sets, exact=True) if self.unless else None
-        if unless is not None and not isinstance(unless, Slot):
-            raise PatternError("`unless` lists words, not `!` exclusions")
-        return Lexicon(locale, sms, frozenset(self.known), tuple(self.rules), tuple(self.vetoes),
-                       unless)
+        return Lexicon(locale, sms, frozenset(self.known), tuple(self.rules), tuple(self.vetoes))
 
 
 def parse_lexicon(text: str, locale: str, source: str) -> Lexicon:

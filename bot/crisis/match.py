@@ -41,6 +41,7 @@ class _Compiled:
     rule: Rule
     steps: tuple[_Step, ...]
     needs: tuple[frozenset[int], ...]  # per required slot, terms one of which must occur
+    unless: _Slot | None = None
 
     def possible(self, present: frozenset[int]) -> bool:
         """Whether every required slot has some term in the message: a cheap first test."""
@@ -131,10 +132,10 @@ class Matcher:
         self.vocabulary = Vocabulary(real)
         self.rules = tuple(self._compile(r) for r in lexicon.rules)
         self.vetoes = tuple(self._compile(r) for r in lexicon.vetoes)
-        self.unless = self._slot(lexicon.unless) if lexicon.unless else None
         self.vocabulary.seal()
         self.rule_index = self._index(self.rules)
         self.veto_index = self._index(self.vetoes)
+        self.unless_of = {v.rule.id: v.unless for v in self.vetoes}
 
     def _slot(self, slot: Slot) -> _Slot:
         ids = self.vocabulary.id
@@ -153,7 +154,7 @@ class Matcher:
         needs = tuple(st.single.union(*(phrase[0] for phrase in st.phrases))
                       for st in steps if isinstance(st, _Slot) and not st.optional
                       and not st.at_end)
-        return _Compiled(rule, steps, needs)
+        return _Compiled(rule, steps, needs, self._slot(rule.unless) if rule.unless else None)
 
     @staticmethod
     def _index(rules: Sequence[_Compiled]) -> tuple[dict[int, list[int]], list[int]]:
@@ -197,9 +198,9 @@ class Matcher:
                         break
         return hits
 
-    def _spared(self, veto: Hit, words: _Words) -> bool:
+    @staticmethod
+    def _spared(veto: Hit, unless: _Slot | None, words: _Words) -> bool:
         """Whether a gap of a veto holds an `unless` word ("he hit me in 2019 and now...")."""
-        unless = self.unless
         return unless is not None and any(
             words.ends(unless, pos) for pos in range(veto.first, veto.last)
             if pos not in veto.taken)
@@ -210,6 +211,6 @@ class Matcher:
         words = _Words(terms, [False] * len(terms))
         blocked = [False] * len(terms)
         for veto in self._run(self.vetoes, self.veto_index, words, every=True):
-            if not self._spared(veto, words):
+            if not self._spared(veto, self.unless_of[veto.rule.id], words):
                 blocked[veto.first:veto.last] = [True] * (veto.last - veto.first)
         return self._run(self.rules, self.rule_index, _Words(terms, blocked))
