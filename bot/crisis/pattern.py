@@ -116,7 +116,9 @@ def slot(text: str, sets: Mapping[str, tuple[str, ...]], exact: bool = False) ->
     if text.startswith("!"):  # `!a|b|c`: a check that the word is none of a, b, c
         words = alternatives(text[1:], sets)
         return Not(tuple(term(w.lstrip("!"), exact=True) for w in words))
-    alts, exclude, at_end = [], [], False
+    alts: list[tuple[Term, ...]] = []
+    exclude: list[Term] = []
+    at_end = False
     for alt in alternatives(text[:-1] if optional else text, sets):
         if alt == "$":
             at_end = True
