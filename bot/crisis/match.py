@@ -10,7 +10,7 @@ veto for "this form is killing me" never hides "he has a knife" in the same mess
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.crisis.lexicon import Lexicon, Rule
@@ -21,8 +21,9 @@ from bot.crisis.terms import Vocabulary
 
 @dataclass(frozen=True)
 class _Slot:
-    single: frozenset[int]
-    phrases: tuple[tuple[frozenset[int], ...], ...]
+    single: frozenset[int]  # terms that fill the slot alone
+    heads: frozenset[int]  # first terms of its phrases
+    tails: Mapping[int, tuple[tuple[int, ...], ...]]  # head -> the rest of each phrase
     exclude: frozenset[int]
     optional: bool
     at_end: bool
@@ -65,20 +66,25 @@ class _Words:
     terms: Sequence[frozenset[int]]
     blocked: Sequence[bool]
 
-    def fills(self, pos: int, want: frozenset[int], exclude: frozenset[int]) -> bool:
-        here = self.terms[pos]
-        return not self.blocked[pos] and not here.isdisjoint(want) and here.isdisjoint(exclude)
+    def free(self, pos: int, exclude: frozenset[int]) -> bool:
+        """Whether word `pos` may fill a slot at all (not vetoed, not excluded)."""
+        return not self.blocked[pos] and self.terms[pos].isdisjoint(exclude)
 
     def ends(self, slot: _Slot, pos: int) -> list[int]:
-        """Where a match of `slot` starting at word `pos` can end."""
+        """Where a match of `slot` starting at word `pos` can end (phrases found by their
+        first word, so a slot of a hundred phrases costs a set intersection)."""
         n = len(self.terms)
-        found = [pos + 1] if pos < n and self.fills(pos, slot.single, slot.exclude) else []
-        if slot.at_end and pos == n:
-            found.append(pos)
-        for phrase in slot.phrases:
-            if pos + len(phrase) <= n and all(self.fills(pos + j, part, slot.exclude)
-                                              for j, part in enumerate(phrase)):
-                found.append(pos + len(phrase))
+        if pos >= n or not self.free(pos, slot.exclude):
+            return [pos] if slot.at_end and pos == n else []
+        here = self.terms[pos]
+        found = [] if here.isdisjoint(slot.single) else [pos + 1]
+        for head in here & slot.heads:
+            for tail in slot.tails[head]:
+                end = pos + 1 + len(tail)
+                if end <= n and all(t in self.terms[pos + 1 + j] and self.free(pos + 1 + j,
+                                                                                slot.exclude)
+                                    for j, t in enumerate(tail)):
+                    found.append(end)
         return found
 
 
@@ -140,10 +146,13 @@ class Matcher:
     def _slot(self, slot: Slot) -> _Slot:
         ids = self.vocabulary.id
         single = frozenset(ids(a[0]) for a in slot.alternatives if len(a) == 1)
-        phrases = tuple(tuple(frozenset({ids(t)}) for t in a)
-                        for a in slot.alternatives if len(a) > 1)
+        tails: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+        for a in slot.alternatives:
+            if len(a) > 1:
+                tails[ids(a[0])].append(tuple(ids(t) for t in a[1:]))
         exclude = frozenset(ids(t) for t in slot.exclude)
-        return _Slot(single, phrases, exclude, slot.optional, slot.at_end)
+        return _Slot(single, frozenset(tails), {h: tuple(t) for h, t in tails.items()}, exclude,
+                     slot.optional, slot.at_end)
 
     def _compile(self, rule: Rule) -> _Compiled:
         def step(e: Element) -> _Step:
@@ -151,9 +160,8 @@ class Matcher:
                 return _Not(frozenset(self.vocabulary.id(t) for t in e.exclude))
             return self._slot(e) if isinstance(e, Slot) else e
         steps = tuple(step(e) for e in rule.elements)
-        needs = tuple(st.single.union(*(phrase[0] for phrase in st.phrases))
-                      for st in steps if isinstance(st, _Slot) and not st.optional
-                      and not st.at_end)
+        needs = tuple(st.single | st.heads for st in steps
+                      if isinstance(st, _Slot) and not st.optional and not st.at_end)
         return _Compiled(rule, steps, needs, self._slot(rule.unless) if rule.unless else None)
 
     @staticmethod
@@ -167,7 +175,7 @@ class Matcher:
                 continue
             for step in compiled.steps:
                 if isinstance(step, _Slot):
-                    for t in step.single | {t for p in step.phrases for t in p[0]}:
+                    for t in step.single | step.heads:
                         by_term[t].append(n)
                     if not step.optional:
                         break
