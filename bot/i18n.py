@@ -98,11 +98,15 @@ _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 
 
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of `text` (punctuation kept): "Nóż" -> "noz"."""
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
 def normalise(text: str) -> str:
     """Case-, accent- and punctuation-insensitive form used to match words people type."""
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = _PUNCT.sub(" ", text)
+    text = _PUNCT.sub(" ", fold(text))
     return _SPACE.sub(" ", text).strip()
 
 

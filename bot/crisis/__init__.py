@@ -1,0 +1,92 @@
+"""Crisis recognition: does a message someone sent mean they may be in danger right now?
+
+Pure: each locale's lexicon file is read once (then cached, like the gettext catalogs), and
+after that `detect` only computes; no clock, no randomness, no I/O. Every shipped locale
+(`bot.i18n.LOCALES`) is checked on every message, whatever language the person chose.
+
+Each locale has one data file, `bot/crisis/lexicons/<locale>.txt` (a new locale is one new
+file). Lines, `#` for comments:
+
+    set   subj = he|she|they|ex|partner          named alternatives, used as @subj
+    sms   hes = he is                            SMS spellings read as canonical words
+    sms   2 ~ to                                 an extra reading of one typed word
+    known bills                                  a real word, never read as a typo
+    rule  weapon.has_knife  @subj ... knife*     CATEGORY.name, then a pattern
+    veto  knife_and_fork  knife_and_fork         words a veto covers are read by no rule
+
+Patterns (details in `bot.crisis.pattern`): slots of `|` alternatives, `stem*`, `=exact`,
+`a_b` phrases, `!not`, `#num`, `#year`, optional `slot?`; `...` (up to 3 words) or `..N`
+between slots; `^`/`$` for the start/end of the message. Words of 5+ letters tolerate one typo.
+Messages are normalised first (`bot.crisis.normalise`): case, accents, apostrophes, letters
+typed many times, digits inside words, then the locale's SMS table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from bot.crisis.lexicon import CATEGORIES, LexiconError, load
+from bot.crisis.match import Matcher
+from bot.crisis.normalise import canonical, tokens
+from bot.i18n import LOCALES
+
+__all__ = ["CATEGORIES", "Crisis", "LexiconError", "detect", "detect_all", "lexicon_path"]
+LEXICONS = Path(__file__).resolve().parent / "lexicons"
+
+
+@dataclass(frozen=True)
+class Crisis:
+    """A part of a message that may mean danger, and the rule that says so."""
+
+    category: str  # one of CATEGORIES
+    locale: str  # the lexicon that matched
+    words: str  # the span of the original message that matched (shown in the console only)
+    rule: str  # id of the lexicon rule that matched (for bench/debugging; not personal)
+
+
+def lexicon_path(locale: str) -> Path:
+    return LEXICONS / f"{locale}.txt"
+
+
+@cache
+def matchers() -> dict[str, Matcher]:
+    """Every shipped locale's compiled lexicon, each file read once. A word that is real in
+    any of them (a lexicon word or a `known` word) is read as a typo by none."""
+    found = {}
+    for locale in LOCALES:
+        path = lexicon_path(locale)
+        if not path.exists():
+            raise LexiconError(f"{path}: no crisis lexicon for shipped locale {locale!r}")
+        found[locale] = Matcher(load(path))
+    real = frozenset().union(*(m.vocabulary.real for m in found.values()))
+    for m in found.values():
+        m.vocabulary.share(real)
+    return found
+
+
+def matcher(locale: str) -> Matcher:
+    return matchers()[locale]
+
+
+def detect_all(text: str) -> tuple[Crisis, ...]:
+    """Every distinct match in every shipped locale, most urgent category first (the order
+    of CATEGORIES), then by where it starts in the message, then by locale."""
+    base = tokens(text)
+    found: dict[tuple[str, str, int, int], tuple[tuple[int, int, int], Crisis]] = {}
+    for rank, locale in enumerate(LOCALES):
+        toks = canonical(base, matcher(locale).lexicon.sms)
+        for hit in matcher(locale).hits(toks):
+            start, end = toks[hit.first].start, toks[hit.last - 1].end
+            key = (hit.rule.category, locale, start, end)
+            if key not in found:
+                order = (CATEGORIES.index(hit.rule.category), start, rank)
+                found[key] = order, Crisis(hit.rule.category, locale, text[start:end], hit.rule.id)
+    return tuple(crisis for _, crisis in sorted(found.values(), key=lambda f: f[0]))
+
+
+def detect(text: str) -> Crisis | None:
+    """The most urgent match in any shipped locale (see `detect_all`), or None."""
+    found = detect_all(text)
+    return found[0] if found else None
