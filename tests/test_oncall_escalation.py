@@ -76,7 +76,8 @@ async def test_marking_the_alert_seen_in_the_console_stops_the_escalation(
             # alert 1 is the new contact (the case opens at the first message); 2 the risk
             forged = await client.post("/console/alerts/2/seen", data={"csrf": "0" * 64})
             assert forged.status_code == 403
-            assert (await rows(svc, "SELECT seen_at FROM alerts WHERE id = 2"))[0]["seen_at"] is None
+            unseen = await rows(svc, "SELECT seen_at FROM alerts WHERE id = 2")
+            assert unseen[0]["seen_at"] is None
             done = await client.post("/console/alerts/2/seen", data={"csrf": csrf_of(page)})
             assert done.status_code == 303
             page = (await client.get("/console/")).text

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from bot.crisis.lexicon import CATEGORIES, LexiconError, load
 from bot.crisis.match import Matcher
+from bot.crisis.model import model
 from bot.crisis.normalise import canonical, tokens
 from bot.i18n import LOCALES
 
@@ -87,6 +88,16 @@ def detect_all(text: str) -> tuple[Crisis, ...]:
 
 
 def detect(text: str) -> Crisis | None:
-    """The most urgent match in any shipped locale (see `detect_all`), or None."""
+    """Danger in any shipped language: the lexicons' most urgent match (`detect_all`) unless
+    the learned model (bot.crisis.model) finds the message plainly benign, or the model's word
+    alone when it is sure (the many ways of saying it no rule foresaw)."""
     found = detect_all(text)
-    return found[0] if found else None
+    learned = model()
+    if learned is None:
+        return found[0] if found else None
+    likely = learned.probability(text)
+    if found and likely >= learned.plausible:
+        return found[0]
+    if likely >= learned.sure:
+        return Crisis(learned.category(text), "model", text.strip(), "model")
+    return None

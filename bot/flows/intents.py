@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 
+from bot import crisis
 from bot.flows import checkin, consent, letters, letters_read, settings
 from bot.flows.base import REASK, STAY, Go
 from bot.flows.case import finished, open_case
@@ -40,11 +41,6 @@ class Intent(Enum):
     LETTER = "letter"
 
 
-# Translators: phrases that mean someone may be in danger; matched anywhere in a message.
-RISK_WORDS = N_(
-    "kill myself|killing myself|suicide|suicidal|end my life|want to die|hurt myself|"
-    "harm myself|self harm|in danger|not safe now|help me now|emergency|being attacked"
-)
 # Translators: whole-message commands; people may type any of the alternatives.
 EXACT_WORDS: tuple[tuple[Intent, str], ...] = (
     (Intent.WITHDRAW_CONSENT, N_("withdraw consent|take back consent|cancel consent")),
@@ -63,12 +59,9 @@ EXACT_WORDS: tuple[tuple[Intent, str], ...] = (
 
 
 def risk_category(text: str) -> str | None:
-    """The kind of danger a message may mean, in any shipped language, if any."""
-    padded = f" {normalise(text)} "
-    for loc in LOCALES:
-        if any(f" {w} " in padded for w in keywords(RISK_WORDS, loc)):
-            return "help"
-    return None
+    """The kind of danger a message may mean, in any shipped language (bot.crisis), if any."""
+    found = crisis.detect(text)
+    return found.category if found is not None else None
 
 
 def detect(text: str, locale: str) -> Intent | None:
