@@ -98,6 +98,14 @@ def detect(text: str) -> Crisis | None:
     likely = learned.probability(text)
     if found and likely >= learned.plausible:
         return found[0]
-    if likely >= learned.sure:
+    # a lexicon veto (an idiom, "i'm not suicidal") asks the model to be surer still
+    sure = learned.sure_despite_veto if not found and benign(text) else learned.sure
+    if likely >= sure:
         return Crisis(learned.category(text), "model", text.strip(), "model")
     return None
+
+
+def benign(text: str) -> bool:
+    """Whether any shipped lexicon's veto covers part of the message."""
+    base = tokens(text)
+    return any(matcher(loc).benign(canonical(base, matcher(loc).lexicon.sms)) for loc in LOCALES)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.crisis.lexicon import Lexicon, Rule
 from bot.crisis.normalise import Token
@@ -215,10 +216,18 @@ class Matcher:
 
     def hits(self, toks: Sequence[Token]) -> list[Hit]:
         """The rules that match `toks` (one hit per rule, its earliest), in file order."""
+        terms, blocked = self._blocked(toks)
+        return self._run(self.rules, self.rule_index, _Words(terms, blocked))
+
+    def benign(self, toks: Sequence[Token]) -> bool:
+        """Whether a veto (an idiom, a denial, a past event) covers part of the message."""
+        return any(self._blocked(toks)[1])
+
+    def _blocked(self, toks: Sequence[Token]) -> tuple[list[Any], list[bool]]:
         terms = [self.vocabulary.lookup(t.forms) for t in toks]
         words = _Words(terms, [False] * len(terms))
         blocked = [False] * len(terms)
         for veto in self._run(self.vetoes, self.veto_index, words, every=True):
             if not self._spared(veto, self.unless_of[veto.rule.id], words):
                 blocked[veto.first:veto.last] = [True] * (veto.last - veto.first)
-        return self._run(self.rules, self.rule_index, _Words(terms, blocked))
+        return terms, blocked

@@ -44,6 +44,7 @@ class Model:
     categories: tuple[str, ...]
     sure: float  # crisis on the model's word alone
     plausible: float  # below this, a lexicon match is taken as a benign use
+    sure_despite_veto: float  # the model's word alone where a lexicon veto saw a benign use
 
     def _vector(self, text: str) -> list[tuple[float, tuple[float, float, tuple[float, ...]]]]:
         counts = Counter(f for f in features(text) if f in self.weights)
@@ -74,7 +75,8 @@ def parse(data: dict[str, object]) -> Model:
     return Model(weights, float(data["bias"]),  # type: ignore[arg-type]
                  tuple(float(b) for b in data["category_bias"]),  # type: ignore[union-attr]
                  tuple(str(c) for c in data["categories"]),  # type: ignore[union-attr]
-                 float(data["sure"]), float(data["plausible"]))  # type: ignore[arg-type]
+                 float(data["sure"]), float(data["plausible"]),  # type: ignore[arg-type]
+                 float(data["sure_despite_veto"]))  # type: ignore[arg-type]
 
 
 @cache
