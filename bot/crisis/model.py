@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from bot.i18n import normalise
 
@@ -26,7 +29,7 @@ def features(text: str) -> list[str]:
     """Words, word pairs and letter groups of the normalised text (training uses this too)."""
     words = normalise(text).split()
     found = [f"w:{w}" for w in words]
-    found += [f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    found += [f"b:{a} {b}" for a, b in pairwise(words)]
     for word in words:
         padded = f" {word} "
         for n in GRAMS:
@@ -67,16 +70,13 @@ class Model:
         return self.categories[max(range(len(scores)), key=scores.__getitem__)]
 
 
-def parse(data: dict[str, object]) -> Model:
-    raw = data["features"]
-    assert isinstance(raw, dict)
+def parse(data: Mapping[str, Any]) -> Model:
+    """The model from its JSON form (as scripts/train_crisis.py writes it)."""
     weights = {f: (float(v[0]), float(v[1]), tuple(float(c) for c in v[2]))
-               for f, v in raw.items()}
-    return Model(weights, float(data["bias"]),  # type: ignore[arg-type]
-                 tuple(float(b) for b in data["category_bias"]),  # type: ignore[union-attr]
-                 tuple(str(c) for c in data["categories"]),  # type: ignore[union-attr]
-                 float(data["sure"]), float(data["plausible"]),  # type: ignore[arg-type]
-                 float(data["sure_despite_veto"]))  # type: ignore[arg-type]
+               for f, v in data["features"].items()}
+    return Model(weights, float(data["bias"]), tuple(float(b) for b in data["category_bias"]),
+                 tuple(str(c) for c in data["categories"]), float(data["sure"]),
+                 float(data["plausible"]), float(data["sure_despite_veto"]))
 
 
 @cache
