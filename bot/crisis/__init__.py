@@ -24,7 +24,7 @@ typed many times, digits inside words, then the locale's SMS table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from bot.crisis.lexicon import CATEGORIES, LexiconError, load
@@ -87,6 +87,7 @@ def detect_all(text: str) -> tuple[Crisis, ...]:
     return tuple(crisis for _, crisis in sorted(found.values(), key=lambda f: f[0]))
 
 
+@lru_cache(maxsize=4096)  # pure: a step asks about the same text more than once
 def detect(text: str) -> Crisis | None:
     """Danger in any shipped language: the lexicons' most urgent match (`detect_all`) unless
     the learned model (bot.crisis.model) finds the message plainly benign, or the model's word
@@ -98,11 +99,12 @@ def detect(text: str) -> Crisis | None:
     likely = learned.probability(text)
     if found and likely >= learned.plausible:
         return found[0]
+    if likely < learned.sure:
+        return None
     # a lexicon veto (an idiom, "i'm not suicidal") asks the model to be surer still
-    sure = learned.sure_despite_veto if not found and benign(text) else learned.sure
-    if likely >= sure:
-        return Crisis(learned.category(text), "model", text.strip(), "model")
-    return None
+    if likely < learned.sure_despite_veto and benign(text):
+        return None
+    return Crisis(learned.category(text), "model", text.strip(), "model")
 
 
 def benign(text: str) -> bool:

@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -28,13 +28,17 @@ GRAMS = (2, 3, 4, 5)  # letter groups inside each word, with the word's edges ma
 def features(text: str) -> list[str]:
     """Words, word pairs and letter groups of the normalised text (training uses this too)."""
     words = normalise(text).split()
-    found = [f"w:{w}" for w in words]
-    found += [f"b:{a} {b}" for a, b in pairwise(words)]
+    found = [f"b:{a} {b}" for a, b in pairwise(words)]
     for word in words:
-        padded = f" {word} "
-        for n in GRAMS:
-            found += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]
+        found += _word_features(word)
     return found
+
+
+@lru_cache(maxsize=65536)
+def _word_features(word: str) -> tuple[str, ...]:
+    padded = f" {word} "
+    grams = [f"c:{padded[i:i + n]}" for n in GRAMS for i in range(len(padded) - n + 1)]
+    return (f"w:{word}", *grams)
 
 
 @dataclass(frozen=True)
