@@ -69,15 +69,15 @@ def test_low_scores_alert_the_team_and_signpost_support() -> None:
         assert out.replies[0].immediate
 
 
-def test_help_at_a_checkin_is_an_answer_not_the_general_help_text() -> None:
+def test_help_at_a_checkin_is_a_cry_for_help_first() -> None:
+    """A plain "help" may mean danger (issue 14): the safety reply and a risk alert."""
     out = say(due(BEFORE).state, "help")
-    assert alerts(out) == [Alert("low_checkin", {"help": True, "checkin": 1})]
-    assert "Victim Support" in texts(out)[0]
-    assert out.state.step == "need"
+    assert [a.kind for a in alerts(out)] == ["risk"]
+    assert "999" in texts(out)[0] and "Victim Support" in texts(out)[0]
 
 
-def test_help_elsewhere_is_still_the_general_help() -> None:
-    out = say(BEFORE, "help")
+def test_helpline_elsewhere_is_still_the_general_help() -> None:
+    out = say(BEFORE, "helpline")
     assert alerts(out) == []
     assert texts(out)[0].startswith("Help: call us free")
 

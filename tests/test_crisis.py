@@ -260,12 +260,14 @@ def test_a_shipped_locale_without_a_lexicon_is_an_error(monkeypatch: pytest.Monk
                                                         tmp_path: Path) -> None:
     monkeypatch.setattr(crisis, "LEXICONS", tmp_path)
     crisis.matchers.cache_clear()
+    crisis.detect.cache_clear()
     try:
         with pytest.raises(LexiconError, match="no crisis lexicon for shipped locale"):
             detect("help")
     finally:
         monkeypatch.undo()
         crisis.matchers.cache_clear()
+        crisis.detect.cache_clear()
 
 
 def test_the_wheel_ships_the_lexicon_files() -> None:

@@ -82,7 +82,8 @@ def test_risk_words_anywhere_get_the_safety_reply_and_an_alert(text: str) -> Non
     out = say(state, text)
     rendered = out.replies[0].text.key
     assert "999" in rendered and "116 123" in rendered and "55" in rendered
-    assert Alert("risk", {"category": "help"}) in out.effects
+    assert any(isinstance(e, Alert) and e.kind == "risk" and e.data["category"]
+               for e in out.effects)
     assert (out.state.flow, out.state.step) == (state.flow, state.step)
 
 

@@ -31,7 +31,7 @@ from bot.crisis.lexicon import CATEGORIES, LexiconError, load
 from bot.crisis.match import Matcher
 from bot.crisis.model import model
 from bot.crisis.normalise import canonical, tokens
-from bot.i18n import LOCALES
+from bot.i18n import LOCALES, normalise
 
 __all__ = ["CATEGORIES", "Crisis", "LexiconError", "detect", "detect_all", "lexicon_path"]
 LEXICONS = Path(__file__).resolve().parent / "lexicons"
@@ -99,12 +99,19 @@ def detect(text: str) -> Crisis | None:
     likely = learned.probability(text)
     if found and likely >= learned.plausible:
         return found[0]
-    if likely < learned.sure:
-        return None
+    if likely < learned.sure or len(base_words(text)) < MODEL_MIN_WORDS:
+        return None  # a word or two alone ("helpline") is for the lexicons to judge
     # a lexicon veto (an idiom, "i'm not suicidal") asks the model to be surer still
     if likely < learned.sure_despite_veto and benign(text):
         return None
     return Crisis(learned.category(text), "model", text.strip(), "model")
+
+
+MODEL_MIN_WORDS = 4
+
+
+def base_words(text: str) -> list[str]:
+    return normalise(text).split()
 
 
 def benign(text: str) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 from bot.i18n import normalise
 
 MODEL = Path(__file__).resolve().parent / "model.json"
-GRAMS = (2, 3, 4, 5)  # letter groups inside each word, with the word's edges marked
+GRAMS = (3, 4, 5)  # letter groups inside each word, with the word's edges marked
 
 
 def features(text: str) -> list[str]:
