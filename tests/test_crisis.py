@@ -215,6 +215,24 @@ def test_a_veto_never_hides_a_crisis_in_the_same_message(text: str) -> None:
     assert detect(text) is not None
 
 
+def test_a_clause_veto_does_not_cross_punctuation() -> None:
+    m = small("veto past , #any ..4 last_year\nrule intruder.out he ..1 outside\n")
+    assert fires(m, "he is outside, he hit me last year") == ["intruder.out"]
+    assert fires(m, "he is outside he hit me last year") == []  # no comma: one clause
+
+
+def test_punctuation_is_remembered_before_a_word() -> None:
+    assert [t.pause for t in tokens("help, he is here. now!")] == [False, True, False, False,
+                                                                     True]
+
+
+def test_a_word_any_takes_is_still_checked_for_unless() -> None:
+    anything = small("veto v #any ..1 story unless now\nrule help.x now\n")
+    named = small("veto v now ..1 story unless now\nrule help.x now\n")
+    assert fires(anything, "now a story") == ["help.x"]  # `#any` took "now": still checked
+    assert fires(named, "now a story") == []  # a named slot's own words are not
+
+
 # --- the shipped lexicons ------------------------------------------------------------------
 
 EXAMPLES = {
@@ -330,6 +348,7 @@ def test_no_file_is_read_after_the_lexicons_are_loaded(monkeypatch: pytest.Monke
     ("set Bad = x", "expected `set NAME = a|b|c`"),
     ("set more += x", "is not defined yet"),
     ("rule help.a help unless now", "only ends a veto"),
+    ("rule help.a , help", "for vetoes only"),
 ])
 def test_a_malformed_line_names_file_and_line(tmp_path: Path, line: str, complaint: str) -> None:
     path = tmp_path / "xx.txt"

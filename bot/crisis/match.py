@@ -65,6 +65,7 @@ class _Words:
 
     terms: Sequence[frozenset[int]]
     blocked: Sequence[bool]
+    pauses: Sequence[bool]  # punctuation before each word
 
     def free(self, pos: int, exclude: frozenset[int]) -> bool:
         """Whether word `pos` may fill a slot at all (not vetoed, not excluded)."""
@@ -96,12 +97,16 @@ class _Walk:
     steps: Sequence[_Step]
     words: _Words
     longest: bool = False
+    clause: bool = False  # the match may not cross punctuation
+    anything: int = -1  # the term of `#any`: words it takes count as gaps for `unless`
 
     def run(self, k: int, pos: int, first: int | None,
             taken: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]] | None:
         """(first word, end, words the slots took) of a match of steps[k:] from `pos`."""
         if k == len(self.steps):
-            return None if first is None else (first, pos, taken)
+            if first is None or (self.clause and any(self.words.pauses[first + 1:pos])):
+                return None
+            return first, pos, taken
         step, n = self.steps[k], len(self.words.terms)
         if isinstance(step, Anchor):
             at = n if step.end else 0
@@ -118,9 +123,10 @@ class _Walk:
                 if found:
                     return found
             return None
+        counts = step.heads or step.single != {self.anything}  # `#any` takes a gap word
         for end in self.words.ends(step, pos):
             found = self.run(k + 1, end, pos if first is None else first,
-                             taken + tuple(range(pos, end)))
+                             taken + tuple(range(pos, end)) if counts else taken)
             if found:
                 return found
         return self.run(k + 1, pos, first, taken) if step.optional else None
@@ -197,7 +203,8 @@ class Matcher:
         for n in sorted(starts):
             if not rules[n].possible(present):
                 continue
-            walk = _Walk(rules[n].steps, words, longest=every)
+            walk = _Walk(rules[n].steps, words, every, rules[n].rule.clause,
+                         self.vocabulary.classes.get("#any", -1))
             for pos in starts[n]:
                 found = walk.run(0, pos, None, ())
                 if found:
@@ -216,9 +223,10 @@ class Matcher:
     def hits(self, toks: Sequence[Token]) -> list[Hit]:
         """The rules that match `toks` (one hit per rule, its earliest), in file order."""
         terms = [self.vocabulary.lookup(t.forms) for t in toks]
-        words = _Words(terms, [False] * len(terms))
+        pauses = [t.pause for t in toks]
+        words = _Words(terms, [False] * len(terms), pauses)
         blocked = [False] * len(terms)
         for veto in self._run(self.vetoes, self.veto_index, words, every=True):
             if not self._spared(veto, self.unless_of[veto.rule.id], words):
                 blocked[veto.first:veto.last] = [True] * (veto.last - veto.first)
-        return self._run(self.rules, self.rule_index, _Words(terms, blocked))
+        return self._run(self.rules, self.rule_index, _Words(terms, blocked, pauses))
