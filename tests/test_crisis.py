@@ -221,6 +221,13 @@ def test_a_clause_veto_does_not_cross_punctuation() -> None:
     assert fires(m, "he is outside he hit me last year") == []  # no comma: one clause
 
 
+def test_a_context_slot_reads_words_a_veto_hides() -> None:
+    text = "veto past cut ..2 as_a_teen\nrule suicide.again {}cut ..6 started_again\n"
+    assert fires(small(text.format("")), "i cut as a teen and i have started again") == []
+    assert fires(small(text.format("~")), "i cut as a teen and i have started again") == [
+        "suicide.again"]
+
+
 def test_punctuation_is_remembered_before_a_word() -> None:
     assert [t.pause for t in tokens("help, he is here. now!")] == [False, True, False, False,
                                                                      True]

@@ -27,6 +27,7 @@ class _Slot:
     exclude: frozenset[int]
     optional: bool
     at_end: bool
+    context: bool  # may read vetoed words
 
 
 @dataclass(frozen=True)
@@ -67,23 +68,22 @@ class _Words:
     blocked: Sequence[bool]
     pauses: Sequence[bool]  # punctuation before each word
 
-    def free(self, pos: int, exclude: frozenset[int]) -> bool:
-        """Whether word `pos` may fill a slot at all (not vetoed, not excluded)."""
-        return not self.blocked[pos] and self.terms[pos].isdisjoint(exclude)
+    def free(self, pos: int, slot: _Slot) -> bool:
+        """Whether word `pos` may fill `slot` at all (not vetoed, not excluded)."""
+        return (slot.context or not self.blocked[pos]) and self.terms[pos].isdisjoint(slot.exclude)
 
     def ends(self, slot: _Slot, pos: int) -> list[int]:
         """Where a match of `slot` starting at word `pos` can end (phrases found by their
         first word, so a slot of a hundred phrases costs a set intersection)."""
         n = len(self.terms)
-        if pos >= n or not self.free(pos, slot.exclude):
+        if pos >= n or not self.free(pos, slot):
             return [pos] if slot.at_end and pos == n else []
         here = self.terms[pos]
         found = [] if here.isdisjoint(slot.single) else [pos + 1]
         for head in here & slot.heads:
             for tail in slot.tails[head]:
                 end = pos + 1 + len(tail)
-                if end <= n and all(t in self.terms[pos + 1 + j] and self.free(pos + 1 + j,
-                                                                                slot.exclude)
+                if end <= n and all(t in self.terms[pos + 1 + j] and self.free(pos + 1 + j, slot)
                                     for j, t in enumerate(tail)):
                     found.append(end)
         return found
@@ -158,7 +158,7 @@ class Matcher:
                 tails[ids(a[0])].append(tuple(ids(t) for t in a[1:]))
         exclude = frozenset(ids(t) for t in slot.exclude)
         return _Slot(single, frozenset(tails), {h: tuple(t) for h, t in tails.items()}, exclude,
-                     slot.optional, slot.at_end)
+                     slot.optional, slot.at_end, slot.context)
 
     def _compile(self, rule: Rule) -> _Compiled:
         def step(e: Element) -> _Step:
