@@ -114,6 +114,14 @@ def test_the_five_letter_boundary() -> None:
     assert fires(m, "faer") == []  # 4 letters
 
 
+def test_a_letter_added_at_the_end_is_another_ending_not_a_typo() -> None:
+    m = small("rule child.taken zabrala\n")
+    assert fires(m, "zabrala") == ["child.taken"]
+    assert fires(m, "zabrla") == ["child.taken"]  # a letter missing: a typo
+    assert fires(m, "zabralam") == []  # "I took", not "she took"
+    assert fires(m, "zabralaa") == ["child.taken"]  # the last letter typed twice
+
+
 def test_an_exact_word_takes_no_typo() -> None:
     m = small("rule overdose.pills =pills\n")
     assert fires(m, "pills") == ["overdose.pills"]
