@@ -5,7 +5,8 @@
 WORDLIST: common words of one language, one per line (most common first is fine). Prints each
 word that some shipped lexicon matches only through typo tolerance, with the terms it would
 stand for ("class -> glass"). With --known, prints `known` lines instead, ready to paste into
-that language's lexicon file: a known word is real, so no lexicon reads it as a typo.
+that language's lexicon file (leaving out words that look like another ending of the same
+word): a known word is real, so no lexicon reads it as a typo.
 
 Every shipped lexicon is checked because every lexicon reads every message: an English word
 can collide with a Polish term ("confidential" -> "konfident*"). The lists used for the
@@ -50,6 +51,17 @@ def collisions(words: list[str], min_length: int) -> dict[str, list[str]]:
     return found
 
 
+def inflection(word: str, term: str) -> bool:
+    """Whether `word` looks like another ending of `term` ("abusers" of "abuser"): such a
+    typo reading is usually right, so --known leaves it out. A stem never counts."""
+    if term.endswith("*"):
+        return False
+    same = 0
+    while same < min(len(word), len(term)) and word[same] == term[same]:
+        same += 1
+    return same >= 4 and same >= min(len(word), len(term)) - 2
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("wordlist", type=Path)
@@ -59,7 +71,8 @@ def main() -> None:
     words = args.wordlist.read_text(encoding="utf-8", errors="replace").split()
     found = collisions(words, args.min_length)
     if args.known:
-        for line in textwrap.wrap(" ".join(sorted(found)), 94):
+        real = [w for w, terms in found.items() if not all(inflection(w, t) for t in terms)]
+        for line in textwrap.wrap(" ".join(sorted(real)), 94):
             print(f"known {line}")
         return
     for word, terms in sorted(found.items()):

@@ -114,6 +114,14 @@ def test_the_five_letter_boundary() -> None:
     assert fires(m, "faer") == []  # 4 letters
 
 
+def test_a_letter_added_at_the_end_is_another_ending_not_a_typo() -> None:
+    m = small("rule child.taken zabrala\n")
+    assert fires(m, "zabrala") == ["child.taken"]
+    assert fires(m, "zabrla") == ["child.taken"]  # a letter missing: a typo
+    assert fires(m, "zabralam") == []  # "I took", not "she took"
+    assert fires(m, "zabralaa") == ["child.taken"]  # the last letter typed twice
+
+
 def test_an_exact_word_takes_no_typo() -> None:
     m = small("rule overdose.pills =pills\n")
     assert fires(m, "pills") == ["overdose.pills"]
@@ -213,6 +221,31 @@ def test_idioms_and_past_events_told_calmly_are_ordinary(text: str) -> None:
 ])
 def test_a_veto_never_hides_a_crisis_in_the_same_message(text: str) -> None:
     assert detect(text) is not None
+
+
+def test_a_clause_veto_does_not_cross_punctuation() -> None:
+    m = small("veto past , #any ..4 last_year\nrule intruder.out he ..1 outside\n")
+    assert fires(m, "he is outside, he hit me last year") == ["intruder.out"]
+    assert fires(m, "he is outside he hit me last year") == []  # no comma: one clause
+
+
+def test_a_context_slot_reads_words_a_veto_hides() -> None:
+    text = "veto past cut ..2 as_a_teen\nrule suicide.again {}cut ..6 started_again\n"
+    assert fires(small(text.format("")), "i cut as a teen and i have started again") == []
+    assert fires(small(text.format("~")), "i cut as a teen and i have started again") == [
+        "suicide.again"]
+
+
+def test_punctuation_is_remembered_before_a_word() -> None:
+    assert [t.pause for t in tokens("help, he is here. now!")] == [False, True, False, False,
+                                                                     True]
+
+
+def test_a_word_any_takes_is_still_checked_for_unless() -> None:
+    anything = small("veto v #any ..1 story unless now\nrule help.x now\n")
+    named = small("veto v now ..1 story unless now\nrule help.x now\n")
+    assert fires(anything, "now a story") == ["help.x"]  # `#any` took "now": still checked
+    assert fires(named, "now a story") == []  # a named slot's own words are not
 
 
 # --- the shipped lexicons ------------------------------------------------------------------
@@ -332,6 +365,7 @@ def test_no_file_is_read_after_the_lexicons_are_loaded(monkeypatch: pytest.Monke
     ("set Bad = x", "expected `set NAME = a|b|c`"),
     ("set more += x", "is not defined yet"),
     ("rule help.a help unless now", "only ends a veto"),
+    ("rule help.a , help", "for vetoes only"),
 ])
 def test_a_malformed_line_names_file_and_line(tmp_path: Path, line: str, complaint: str) -> None:
     path = tmp_path / "xx.txt"

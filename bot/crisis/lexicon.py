@@ -12,6 +12,7 @@ each other line starts with its kind:
     veto  NAME  PATTERN              words matching PATTERN are not read by any rule
     veto  NAME  PATTERN unless SLOT  ... except when a word between its slots fills SLOT
                                      (a past event told beside a present one: "now")
+    veto  NAME  , PATTERN            ... only within one clause (no , . ; : ! ? inside)
 
 The pattern language is in `bot.crisis.pattern`. A malformed line raises LexiconError naming
 the file and the line.
@@ -42,6 +43,7 @@ class Rule:
     category: str
     elements: tuple[Element, ...]
     unless: Slot | None = None  # vetoes only: a word in a gap that cancels the veto
+    clause: bool = False  # vetoes only: the match may not cross punctuation
 
 
 @dataclass(frozen=True)
@@ -113,12 +115,15 @@ class _Reader:
         if rule_id in self.ids:
             raise PatternError(f"{rule_id!r} is defined twice")
         self.ids.add(rule_id)
-        pattern, _, spare = pattern.partition(" unless ")
+        clause = pattern.startswith(", ")
+        if clause and not veto:
+            raise PatternError("a leading `,` (within one clause) is for vetoes only")
+        pattern, _, spare = pattern.removeprefix(", ").partition(" unless ")
         unless = slot(spare.strip(), self.sets, exact=True) if spare.strip() else None
         if (unless is not None and not veto) or isinstance(unless, Not):
             raise PatternError("`unless WORDS` only ends a veto, with words (not `!`)")
         (self.vetoes if veto else self.rules).append(
-            Rule(rule_id, category, parse(pattern, self.sets, exact=veto), unless))
+            Rule(rule_id, category, parse(pattern, self.sets, exact=veto), unless, clause))
 
     def line(self, text: str) -> None:
         kind, _, rest = text.partition(" ")

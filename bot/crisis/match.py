@@ -28,6 +28,7 @@ class _Slot:
     exclude: frozenset[int]
     optional: bool
     at_end: bool
+    context: bool  # may read vetoed words
 
 
 @dataclass(frozen=True)
@@ -66,24 +67,24 @@ class _Words:
 
     terms: Sequence[frozenset[int]]
     blocked: Sequence[bool]
+    pauses: Sequence[bool]  # punctuation before each word
 
-    def free(self, pos: int, exclude: frozenset[int]) -> bool:
-        """Whether word `pos` may fill a slot at all (not vetoed, not excluded)."""
-        return not self.blocked[pos] and self.terms[pos].isdisjoint(exclude)
+    def free(self, pos: int, slot: _Slot) -> bool:
+        """Whether word `pos` may fill `slot` at all (not vetoed, not excluded)."""
+        return (slot.context or not self.blocked[pos]) and self.terms[pos].isdisjoint(slot.exclude)
 
     def ends(self, slot: _Slot, pos: int) -> list[int]:
         """Where a match of `slot` starting at word `pos` can end (phrases found by their
         first word, so a slot of a hundred phrases costs a set intersection)."""
         n = len(self.terms)
-        if pos >= n or not self.free(pos, slot.exclude):
+        if pos >= n or not self.free(pos, slot):
             return [pos] if slot.at_end and pos == n else []
         here = self.terms[pos]
         found = [] if here.isdisjoint(slot.single) else [pos + 1]
         for head in here & slot.heads:
             for tail in slot.tails[head]:
                 end = pos + 1 + len(tail)
-                if end <= n and all(t in self.terms[pos + 1 + j] and self.free(pos + 1 + j,
-                                                                                slot.exclude)
+                if end <= n and all(t in self.terms[pos + 1 + j] and self.free(pos + 1 + j, slot)
                                     for j, t in enumerate(tail)):
                     found.append(end)
         return found
@@ -97,12 +98,16 @@ class _Walk:
     steps: Sequence[_Step]
     words: _Words
     longest: bool = False
+    clause: bool = False  # the match may not cross punctuation
+    anything: int = -1  # the term of `#any`: words it takes count as gaps for `unless`
 
     def run(self, k: int, pos: int, first: int | None,
             taken: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]] | None:
         """(first word, end, words the slots took) of a match of steps[k:] from `pos`."""
         if k == len(self.steps):
-            return None if first is None else (first, pos, taken)
+            if first is None or (self.clause and any(self.words.pauses[first + 1:pos])):
+                return None
+            return first, pos, taken
         step, n = self.steps[k], len(self.words.terms)
         if isinstance(step, Anchor):
             at = n if step.end else 0
@@ -119,9 +124,10 @@ class _Walk:
                 if found:
                     return found
             return None
+        counts = step.heads or step.single != {self.anything}  # `#any` takes a gap word
         for end in self.words.ends(step, pos):
             found = self.run(k + 1, end, pos if first is None else first,
-                             taken + tuple(range(pos, end)))
+                             taken + tuple(range(pos, end)) if counts else taken)
             if found:
                 return found
         return self.run(k + 1, pos, first, taken) if step.optional else None
@@ -153,7 +159,7 @@ class Matcher:
                 tails[ids(a[0])].append(tuple(ids(t) for t in a[1:]))
         exclude = frozenset(ids(t) for t in slot.exclude)
         return _Slot(single, frozenset(tails), {h: tuple(t) for h, t in tails.items()}, exclude,
-                     slot.optional, slot.at_end)
+                     slot.optional, slot.at_end, slot.context)
 
     def _compile(self, rule: Rule) -> _Compiled:
         def step(e: Element) -> _Step:
@@ -198,7 +204,8 @@ class Matcher:
         for n in sorted(starts):
             if not rules[n].possible(present):
                 continue
-            walk = _Walk(rules[n].steps, words, longest=every)
+            walk = _Walk(rules[n].steps, words, every, rules[n].rule.clause,
+                         self.vocabulary.classes.get("#any", -1))
             for pos in starts[n]:
                 found = walk.run(0, pos, None, ())
                 if found:
@@ -216,18 +223,19 @@ class Matcher:
 
     def hits(self, toks: Sequence[Token]) -> list[Hit]:
         """The rules that match `toks` (one hit per rule, its earliest), in file order."""
-        terms, blocked = self._blocked(toks)
-        return self._run(self.rules, self.rule_index, _Words(terms, blocked))
+        terms, blocked, pauses = self._blocked(toks)
+        return self._run(self.rules, self.rule_index, _Words(terms, blocked, pauses))
 
     def benign(self, toks: Sequence[Token]) -> bool:
         """Whether a veto (an idiom, a denial, a past event) covers part of the message."""
         return any(self._blocked(toks)[1])
 
-    def _blocked(self, toks: Sequence[Token]) -> tuple[list[Any], list[bool]]:
+    def _blocked(self, toks: Sequence[Token]) -> tuple[list[Any], list[bool], list[Any]]:
         terms = [self.vocabulary.lookup(t.forms) for t in toks]
-        words = _Words(terms, [False] * len(terms))
+        pauses = [t.pause for t in toks]
+        words = _Words(terms, [False] * len(terms), pauses)
         blocked = [False] * len(terms)
         for veto in self._run(self.vetoes, self.veto_index, words, every=True):
             if not self._spared(veto, self.unless_of[veto.rule.id], words):
                 blocked[veto.first:veto.last] = [True] * (veto.last - veto.first)
-        return terms, blocked
+        return terms, blocked, pauses

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 
 from bot.i18n import fold
@@ -28,6 +28,7 @@ _LAUGH = f"[{''.join(sorted(LAUGHS))}]"
 _CHAR = r"(?:[^\W_]|[\u0300-\u036f\u0900-\u0963\u0966-\u097f@$])"
 _WORD = re.compile(rf"{_CHAR}+(?:['’‘`´]{_CHAR}+)*|{_LAUGH}")
 _APOSTROPHES = str.maketrans("", "", "'’‘`´")
+_PAUSE = re.compile(r"[,.;:!?\n]")
 _LEET = {"0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 _RUN = re.compile(r"([^\W\d_])\1\1+")
 _NUMBER_UNIT = re.compile(r"(\d+)([^\W\d_]+)")
@@ -43,6 +44,7 @@ class Token:
     start: int
     end: int
     forms: tuple[str, ...]
+    pause: bool = False  # punctuation (, . ; : ! ? or a new line) stands before this word
 
     @property
     def raw(self) -> str:
@@ -96,13 +98,18 @@ def _split_unit(word: str, start: int) -> list[Token] | None:
 def tokens(text: str) -> tuple[Token, ...]:
     """The words of `text`, folded, each with its readings (the same for every locale)."""
     found: list[Token] = []
+    last = 0
     for m in _WORD.finditer(text):
         text_ = m.group()
         word = "haha" if text_ in LAUGHS else fold(text_).translate(_APOSTROPHES)
         if not word:
             continue
+        pause = bool(found) and _PAUSE.search(text, last, m.start()) is not None
+        last = m.end()
         split = _split_unit(word, m.start()) if len(word) == m.end() - m.start() else None
-        found.extend(split or [Token(m.start(), m.end(), _forms(word))])
+        words = split or [Token(m.start(), m.end(), _forms(word))]
+        found.append(replace(words[0], pause=pause))
+        found.extend(words[1:])
     return tuple(found)
 
 
@@ -135,12 +142,13 @@ def canonical(toks: Sequence[Token], table: SmsTable) -> tuple[Token, ...]:
         size, words = _replacement(toks, i, table)
         if size:
             start, end = toks[i].start, toks[i + size - 1].end
-            out.extend(Token(start, end, (w,)) for w in words)
+            out.extend(Token(start, end, (w,), toks[i].pause and n == 0)
+                       for n, w in enumerate(words))
             i += size
             continue
         tok = toks[i]
         extra = [r for f in tok.forms for r in table.readings.get(f, ()) if r not in tok.forms]
-        out.append(Token(tok.start, tok.end, tok.forms + tuple(dict.fromkeys(extra))) if extra
+        out.append(replace(tok, forms=tok.forms + tuple(dict.fromkeys(extra))) if extra
                    else tok)
         i += 1
     return tuple(out)

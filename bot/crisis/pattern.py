@@ -10,7 +10,8 @@ A pattern is a line of elements separated by spaces:
   6+ letters), `=stem*`, `#num` (a number), `#year` (1900-2099), `#any` (any word), `a_b`
   (the words a b in a row), `@name` (the alternatives of a `set` line), `!word` / `!stem*`
   (this word does NOT fill the slot, e.g. `noz*|!nozk*`), `$` (the end of the message fills
-  the slot too); a trailing `?` makes the slot optional;
+  the slot too); a trailing `?` makes the slot optional; a leading `~` lets it read words a
+  veto hides (context: "~self_harm* ..10 started_again" after "self harmed as a teen");
 - a slot that starts with `!` is a check that takes no word: the word before the next slot
   is none of its alternatives (`!not|never safe`: "safe" but not "not safe"); last in a
   pattern, the word after the match is none of them;
@@ -59,6 +60,7 @@ class Slot:
     exclude: tuple[Term, ...] = ()
     optional: bool = False
     at_end: bool = False  # `$` among the alternatives: the end of the message fills it too
+    context: bool = False  # `~slot`: may read words a veto hides (what came before)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ def alternatives(text: str, sets: Mapping[str, tuple[str, ...]]) -> tuple[str, .
 
 
 def slot(text: str, sets: Mapping[str, tuple[str, ...]], exact: bool = False) -> Slot | Not:
+    context = text.startswith("~") and len(text) > 1
+    text = text[1:] if context else text
     optional = text.endswith("?") and len(text) > 1
     if text.startswith("!"):  # `!a|b|c`: a check that the word is none of a, b, c
         words = alternatives(text[1:], sets)
@@ -128,7 +132,7 @@ def slot(text: str, sets: Mapping[str, tuple[str, ...]], exact: bool = False) ->
             alts.append(tuple(term(part, exact) for part in alt.split("_")))
     if not alts:
         raise PatternError(f"slot {text!r} has no word that fills it")
-    return Slot(tuple(alts), tuple(exclude), optional, at_end)
+    return Slot(tuple(alts), tuple(exclude), optional, at_end, context)
 
 
 def element(text: str, sets: Mapping[str, tuple[str, ...]], exact: bool = False) -> Element:

@@ -110,10 +110,14 @@ class Vocabulary:
         return found
 
     def _typo(self, form: str) -> set[int]:
+        """Terms one edit from `form`. A letter added at the end is not a typo but another
+        ending ("zabrala" -> "zabralam" is I, not she; "knife" -> "knifes")."""
         found: set[int] = set()
         if len(form) >= TYPO_MIN - 1:
             for word in self.near_words.near(form):
-                found.update(self.typo_words[word])
+                ending = len(form) == len(word) + 1 and form.startswith(word)
+                if not ending or form[-1] == word[-1]:  # "ratunkuu" is ratunku typed long
+                    found.update(self.typo_words[word])
         for size in self.typo_stem_lengths:
             for prefix in {form[:size - 1], form[:size], form[:size + 1]}:
                 if len(prefix) >= TYPO_MIN - 1 and len(prefix) >= size - 1:
