@@ -76,7 +76,7 @@ def _on_text(state: State, msg: Message, now: datetime, returning: bool) -> Outc
     if intent is not None and state.status == "active" and state.flow:
         intent = None if intent.value in _current(state).handles else intent
     if intent is intents.Intent.RISK:
-        return _follow(state, intents.risk(state, now, intents.risk_category(msg.text)), now)
+        return _risk(state, msg, now)
     if state.status == "withdrawn" and intent is not intents.Intent.RESUME:
         # they asked us to stop: no reply, but what they wrote still reaches a person
         return Outcome(state, effects=kept(msg.text) if msg.text.strip() else ())
@@ -104,6 +104,21 @@ def _on_text(state: State, msg: Message, now: datetime, returning: bool) -> Outc
         lead = WELCOME_BACK if returning else NOT_UNDERSTOOD  # silence is not chased, just met
         return Outcome(state, (Reply(lead), *current.prompt(state)))
     return _follow(state, _resolve(current, state, answer, now), now)
+
+
+def _risk(state: State, msg: Message, now: datetime) -> Outcome:
+    """The safety reply first; a message that is also exactly one of the choices asked ("not
+    safe" to "is it safe to message you?") is taken as that answer too."""
+    out = _follow(state, intents.risk(state, now, intents.risk_category(msg.text)), now)
+    if state.status != "active" or not state.flow:
+        return out
+    current = _current(state)
+    choice = match_choice(current.choices, msg, state.locale)
+    if choice is None:
+        return out
+    answered = _follow(state, _resolve(current, state, Answer(msg.text, choice.payload), now), now)
+    return replace(answered, replies=(*out.replies, *answered.replies),
+                   effects=(*out.effects, *answered.effects))
 
 
 def _on_signal(state: State, signal: ProviderSignal, now: datetime) -> Outcome:

@@ -69,11 +69,13 @@ def test_low_scores_alert_the_team_and_signpost_support() -> None:
         assert out.replies[0].immediate
 
 
-def test_help_at_a_checkin_is_a_cry_for_help_first() -> None:
-    """A plain "help" may mean danger (issue 14): the safety reply and a risk alert."""
+def test_help_at_a_checkin_is_a_cry_for_help_and_its_answer() -> None:
+    """A plain "help" may mean danger (issue 14): the safety reply and a risk alert first, and
+    the check-in takes it as its answer too."""
     out = say(due(BEFORE).state, "help")
-    assert [a.kind for a in alerts(out)] == ["risk"]
+    assert [a.kind for a in alerts(out)] == ["risk", "low_checkin"]
     assert "999" in texts(out)[0] and "Victim Support" in texts(out)[0]
+    assert out.state.step == "need"
 
 
 def test_helpline_elsewhere_is_still_the_general_help() -> None:
