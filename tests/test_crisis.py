@@ -306,7 +306,9 @@ def test_a_shipped_locale_without_a_lexicon_is_an_error(monkeypatch: pytest.Monk
 def test_the_wheel_ships_the_lexicon_files() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     globs = config["tool"]["setuptools"]["package-data"]["bot"]
-    for path in crisis.LEXICONS.glob("*.txt"):
+    from bot.crisis.model import MODEL
+
+    for path in [*crisis.LEXICONS.glob("*.txt"), MODEL]:
         inside = path.relative_to(ROOT / "bot").as_posix()
         assert any(fnmatch.fnmatch(inside, g) for g in globs), inside
 
