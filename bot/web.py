@@ -19,7 +19,7 @@ from bot.channels import telegram_routes, twilio_routes
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.twilio_sms import TwilioChannel
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.console import mount as console_mount
 from bot.oncall import serve as oncall
@@ -50,14 +50,14 @@ async def home(request: Request) -> RedirectResponse:
     return RedirectResponse("/console/", status_code=302)
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         channels: dict[str, Channel] = {}
         status = channel_status(settings)
         for name, text in status.items():
             (log.info if text == "on" else log.warning)("channel %s: %s", name, text)
-        service = await Service.open(settings, SystemClock(), channels)
+        service = await Service.open(settings, clock or SystemClock(), channels)
         app.state.service = service
         app.state.channels = status
         telegram = await _start_telegram(settings, service, status)

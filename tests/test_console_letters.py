@@ -12,7 +12,15 @@ from starlette.applications import Starlette
 from bot.config import Settings
 from bot.runtime import Inbound
 from bot.store import letters
-from tests.console_kit import add_user, console, login, new_contact, post, service_of
+from tests.console_kit import (
+    MiddayClock,
+    add_user,
+    console,
+    login,
+    new_contact,
+    post,
+    service_of,
+)
 from tests.test_console_cases import ALICE, BOB, CAROL, SUE, assign, rows, staff
 
 ADDRESS = "+447700900123"
@@ -51,7 +59,7 @@ async def letter_row(app: Starlette, letter_id: int) -> dict[str, Any]:
 
 async def test_victim_letter_blocked_with_own_phone_until_an_accepted_edit(
         settings: Settings) -> None:
-    async with console(settings) as (app, client):
+    async with console(settings, clock=MiddayClock()) as (app, client):
         case_id, _ = await setup(app, client)
         person = Person(app)
         await person.say("letter", "I want you to know how it felt.",
@@ -104,7 +112,7 @@ async def test_victim_letter_blocked_with_own_phone_until_an_accepted_edit(
 
 
 async def test_four_eyes_then_announced_and_read_only_on_request(settings: Settings) -> None:
-    async with console(settings) as (app, client):
+    async with console(settings, clock=MiddayClock()) as (app, client):
         case_id, _ = await setup(app, client)
         person = Person(app)
         await login(client, ALICE)
@@ -147,7 +155,7 @@ async def test_four_eyes_then_announced_and_read_only_on_request(settings: Setti
 
 
 async def test_supervisor_may_approve_but_not_what_they_typed(settings: Settings) -> None:
-    async with console(settings) as (app, client):
+    async with console(settings, clock=MiddayClock()) as (app, client):
         case_id, _ = await setup(app, client)
         await login(client, SUE)
         await post(client, f"/console/cases/{case_id}/letters", {"text": "Hello."},
@@ -166,7 +174,7 @@ async def test_supervisor_may_approve_but_not_what_they_typed(settings: Settings
 
 
 async def test_unassigned_facilitator_cannot_see_a_letter(settings: Settings) -> None:
-    async with console(settings) as (app, client):
+    async with console(settings, clock=MiddayClock()) as (app, client):
         case_id, _ = await setup(app, client)
         await login(client, ALICE)
         await post(client, f"/console/cases/{case_id}/letters", {"text": "Private words."},
@@ -181,7 +189,7 @@ async def test_unassigned_facilitator_cannot_see_a_letter(settings: Settings) ->
 
 async def test_letter_text_is_never_in_the_database_file(settings: Settings,
                                                          tmp_path: Path) -> None:
-    async with console(settings) as (app, client):
+    async with console(settings, clock=MiddayClock()) as (app, client):
         case_id, _ = await setup(app, client)
         await Person(app).say("letter", "Unmistakable-letter-words here.", "1", "1")
         await login(client, ALICE)
@@ -200,7 +208,7 @@ async def test_letter_text_is_never_in_the_database_file(settings: Settings,
 
 
 async def test_dashboard_queue_lists_letters_waiting(settings: Settings) -> None:
-    async with console(settings) as (app, client):
+    async with console(settings, clock=MiddayClock()) as (app, client):
         await add_user(app, "x@example.org", "X")
         case_id, _ = await setup(app, client)
         await Person(app).say("letter", "Words.", "1", "1")
@@ -212,7 +220,7 @@ async def test_dashboard_queue_lists_letters_waiting(settings: Settings) -> None
 
 async def test_print_and_delivery_only_after_approval_and_never_after_withdrawal(
         settings: Settings) -> None:
-    async with console(settings) as (app, client):
+    async with console(settings, clock=MiddayClock()) as (app, client):
         await setup(app, client)
         person = Person(app)
         await person.say("letter", "My own words.", "1", "1")
@@ -232,7 +240,7 @@ async def test_print_and_delivery_only_after_approval_and_never_after_withdrawal
 
 
 async def test_a_corrected_typed_in_letter_needs_someone_else_again(settings: Settings) -> None:
-    async with console(settings) as (app, client):
+    async with console(settings, clock=MiddayClock()) as (app, client):
         case_id, _ = await setup(app, client)
         await login(client, ALICE)
         await post(client, f"/console/cases/{case_id}/letters", {"text": "I am sory."},
