@@ -14,7 +14,7 @@ import json
 import logging
 import random
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.channels.base import Channel, Failed, Outgoing, Retry, SendResult, Sent
@@ -267,13 +267,7 @@ class Sender:
         take at most `scheduled_slots` of the slots, so a burst of them never makes a person
         who just wrote wait. Sleeps until woken by a commit, a finished send or the next due row.
         """
-        while True:
-            try:
-                await self.recover()
-                break
-            except Exception as exc:  # database locked or full at start-up: wait for it
-                log.error("sender cannot recover the outbox (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(1.0)
+        await recover_until_done(self.recover, "sender cannot recover the outbox")
         inflight: dict[object, bool] = {}  # a slot -> it carries scheduled rows
         tasks: set[asyncio.Task[None]] = set()
         try:
@@ -319,6 +313,18 @@ class Sender:
             task.add_done_callback(tasks.discard)
             task.add_done_callback(release)  # also when the task failed before sending ended
         return len(rows)
+
+
+async def recover_until_done(recover: Callable[[], Awaitable[object]], what: str) -> None:
+    """Settle what a crash left in flight, retrying while the database is locked or full at
+    start-up (the outbox sender and the on-call notifier both start this way)."""
+    while True:
+        try:
+            await recover()
+            return
+        except Exception as exc:  # database locked or full at start-up: wait for it
+            log.error("%s (%s); retrying", what, type(exc).__name__)
+            await asyncio.sleep(1.0)
 
 
 def _by_person(rows: list[OutboxRow]) -> list[list[OutboxRow]]:

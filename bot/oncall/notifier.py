@@ -22,7 +22,7 @@ from bot.i18n import DEFAULT_LOCALE
 from bot.oncall import notices
 from bot.oncall.mailer import Mailer
 from bot.oncall.notices import Notice
-from bot.sender import backoff
+from bot.sender import backoff, recover_until_done
 from bot.store import records
 from bot.store.db import Database
 
@@ -145,13 +145,7 @@ class Notifier:
 
     async def run(self, idle: float = 30.0) -> None:
         """Send until cancelled; sleeps until woken by a risk alert or the next due notice."""
-        while True:
-            try:
-                await self.recover()
-                break
-            except Exception as exc:  # database locked or full at start-up: wait for it
-                log.error("notifier cannot recover notices (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(1.0)
+        await recover_until_done(self.recover, "notifier cannot recover notices")
         while True:
             self._wake.clear()
             try:
