@@ -22,6 +22,10 @@ from bot.types import Msg
 
 DEFAULT_LOCALE = "en_GB"
 LOCALES: tuple[str, ...] = ("en_GB", "pl")
+# The word a person sends to switch to each language (bot/flows/settings.py understands it):
+# the first message offers every other shipped language by it, in capitals, untranslated.
+COMMAND_NAMES = {"en_GB": "ENGLISH", "pl": "POLSKI", "ro": "ROMANA", "ne": "NEPALI",
+                 "cy": "CYMRAEG"}
 # An installed wheel carries its compiled catalogs inside the package (setup.py puts them
 # there); a checkout has them beside the .po files (`scripts/i18n.sh compile`).
 _PACKAGE_LOCALES = Path(__file__).resolve().parent / "locales"
@@ -82,19 +86,29 @@ def _param(value: Any, locale: str, tz: tzinfo | None) -> Any:
     return value
 
 
+def other_languages(locale: str) -> str:
+    """The words that switch to each other shipped language: "POLSKI, CYMRAEG"."""
+    return ", ".join(COMMAND_NAMES[x] for x in LOCALES if x != locale)
+
+
 def render(msg: Msg, locale: str, tz: tzinfo | None = None) -> str:
-    """Translate a message and fill its parameters (messages, datetimes shown in `tz`)."""
+    """Translate a message and fill its parameters (messages, datetimes shown in `tz`);
+    `{languages}` is filled with the other shipped languages' words (`other_languages`)."""
     params = {k: _param(v, locale, tz) for k, v in msg.params.items()}
     if msg.plural:
         text = translations(locale).ngettext(msg.key, msg.plural, int(params["n"]))
     else:
         text = translations(locale).gettext(msg.key)
+    if "{languages}" in text:
+        params.setdefault("languages", other_languages(locale))
     return text.format(**params) if params else text
 
 
 # Letters that NFKD does not split into base letter + accent.
 _FOLD = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"})
-_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+# Punctuation and symbols go; the vowel signs of Devanagari are letters' parts, not punctuation
+# (the danda, U+0964/5, is punctuation).
+_PUNCT = re.compile(r"[^\w\s\u0900-\u0963\u0966-\u097f]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 
 

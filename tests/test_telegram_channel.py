@@ -238,3 +238,15 @@ async def test_a_person_who_blocked_the_bot_is_marked_opted_out(
     await deliver(service, channel, text_update(CHAT, "hello"))
     assert await count(service, "SELECT count(*) FROM people WHERE opted_out = 1") == 1
     assert await count(service, "SELECT count(*) FROM outbox WHERE status = 'failed'") == 1
+
+
+async def test_a_text_written_in_steps_goes_as_separate_messages(
+    channel: TelegramChannel, fake: FakeBotAPI
+) -> None:
+    """A translator's `---` line starts the next message; the buttons come with the last."""
+    text = "नमस्ते। यो पहिलो भाग हो।\n---\nयो दोस्रो भाग हो।"
+    result = await channel.send(Outgoing(1, str(CHAT), text, (("yes", "हो"),), "ne"))
+    assert isinstance(result, Sent)
+    sent = fake.called("sendMessage")
+    assert [s["text"] for s in sent] == ["नमस्ते। यो पहिलो भाग हो।", "यो दोस्रो भाग हो।"]
+    assert [("reply_markup" in s) for s in sent] == [False, True]

@@ -11,10 +11,12 @@ import pytest
 from babel.messages.extract import extract_from_dir
 
 from bot.channels.base import Outgoing, numbered_text
+from bot.channels.parts import sms_form, steps
 from bot.flows import FLOWS, facilitator, info, intents
 from bot.flows.common import PLAIN_KEYS, Words
 from bot.i18n import LOCALES, gettext, render, translations
 from bot.types import Msg
+from tests.discreet_kit import lint_words
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,10 +88,6 @@ SAMPLE: dict[str, Any] = {"name": "Christopher-James", "version": "2026-03-v1",
                           "reason": ("leave out the street name, it could tell where you live; "
                                      * 3)[:160]}
 COUNTS = (1, 2, 3, 5, 12, 22)
-BANNED = re.compile(
-    r"\b(crim(e|es|inal)|offen(ce|ces|se|der|ders|ding)|restorative|courts?|kent|medway|"
-    r"przestep\w*|sprawc\w*|naprawcz\w*|sad(u|zie|em|owi|y|ow|owa|owe|owej|owy|owym)?)\b"
-)
 TWILIO_RESERVED = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "START", "YES",
                    "UNSTOP", "HELP", "INFO"}
 # the first SMS to a referred person names the carrier-level opt-out everyone knows: STOP
@@ -124,12 +122,6 @@ def plain_only(message: str | tuple[str, str]) -> bool:
     return (message[0] if isinstance(message, tuple) else message) in PLAIN_KEYS
 
 
-def lint_words(text: str) -> list[str]:
-    from bot.i18n import normalise
-
-    return [m.group(0) for m in BANNED.finditer(normalise(text))]
-
-
 def test_templates_found() -> None:
     assert len(TEMPLATES) > 80
     assert PLAIN_KEYS, "plain wordings register themselves when flows are imported"
@@ -143,9 +135,10 @@ def test_every_template_fits_and_is_discreet(locale: str) -> None:
         if not plain_only(message) and ("{name}" in key or "{place}" in key):
             problems.append(f"discreet text uses a name or place: {key!r}")
         for text in renderings(message, locale):
-            encoding, parts = segments(text)
-            if parts > 3:
-                problems.append(f"{parts} segments ({encoding}): {text!r}")
+            for step in steps(sms_form(text, locale)):
+                encoding, parts = segments(step)
+                if parts > 3:
+                    problems.append(f"{parts} segments ({encoding}): {step!r}")
             if locale.startswith("en") and not is_gsm7(text):
                 problems.append(f"not GSM-7: {text!r}")
             if not plain_only(message) and lint_words(text):
@@ -163,15 +156,16 @@ def _says(step_say: object) -> tuple[Msg, ...]:
 
 
 def rendered_steps(locale: str) -> list[tuple[str, Msg, str]]:
-    """(step, message, SMS text) for every wording of every step, with its numbered choices."""
+    """(step, message, SMS text) for every wording of every step, with its numbered choices,
+    one row per message the SMS channel sends (a translator may write a text as steps)."""
     out = []
     for flow in FLOWS.values():
         for step in flow.steps:
             for msg in _says(step.say):
                 text = render(Msg(msg.key, {**SAMPLE, **msg.params}, plural=msg.plural), locale)
                 choices = tuple((c.payload, gettext(locale, c.label)) for c in step.choices)
-                sms = numbered_text(Outgoing(0, "", text, choices, locale))
-                out.append((f"{flow.name}.{step.name}", msg, sms))
+                sms = sms_form(numbered_text(Outgoing(0, "", text, choices, locale)), locale)
+                out.extend((f"{flow.name}.{step.name}", msg, part) for part in steps(sms))
     return out
 
 
@@ -200,7 +194,24 @@ def test_info_topics_fit_in_2_segments_in_english() -> None:
 def test_info_topic_texts_fit_in_2_segments(locale: str) -> None:
     for _, words in info.TOPICS:
         for msg in words.variants():
-            assert segments(render(msg, locale))[1] <= 2, render(msg, locale)
+            for step in steps(sms_form(render(msg, locale), locale)):
+                assert segments(step)[1] <= 2, step
+
+
+def test_the_first_message_offers_every_language_in_2_segments() -> None:
+    """An English SMS that names the word for each other shipped language, each of which
+    switches to it, and still costs at most 2 segments."""
+    from bot.flows.first_contact import INTRO, QUESTIONS
+    from bot.flows.settings import NAMED
+    from bot.i18n import COMMAND_NAMES
+
+    text = render(Msg(INTRO[0], {"n": QUESTIONS}, plural=INTRO[1]), "en_GB")
+    assert segments(text) == ("gsm7", 2) or segments(text) == ("gsm7", 1), text
+    assert {loc for loc, _ in NAMED} == set(LOCALES)
+    for locale in (x for x in LOCALES if x != "en_GB"):
+        assert COMMAND_NAMES[locale] in text
+        assert intents.named_locale(COMMAND_NAMES[locale].lower(), "en_GB") == locale
+        assert intents.detect(COMMAND_NAMES[locale], "en_GB") is intents.Intent.SET_LANGUAGE
 
 
 def test_the_lint_catches_what_it_should() -> None:

@@ -260,3 +260,20 @@ def test_send_rate_setting() -> None:
     for bad in ("0", "-1", "nan"):
         with pytest.raises(ValueError):
             Settings.from_env({"TWILIO_SEND_RATE": bad})
+
+
+async def test_a_text_written_in_steps_goes_as_separate_sms(
+        service: Service, fake: FakeTwilioAPI) -> None:
+    """Each step a translator marked is its own SMS; a Welsh SMS folds the to bach so it
+    stays GSM-7 (Telegram keeps it)."""
+    from bot.channels.segments import segments
+
+    text = ("Diolch. Mae'r neges hon yn dod o'r tîm.\n---\n"
+            "Ydy hi'n ddiogel i ni ysgrifennu atoch chi?")
+    async with started(service, fake) as channel:
+        result = await channel.send(Outgoing(1, PERSON, text, (), "cy"))
+    assert isinstance(result, Sent) and len(result.provider_id.split(",")) == 2
+    bodies = [m["body"] for m in fake.created]
+    assert bodies[0] == "Diolch. Mae'r neges hon yn dod o'r tim."
+    assert bodies[1] == "Ydy hi'n ddiogel i ni ysgrifennu atoch chi?"
+    assert all(segments(b).encoding == "GSM-7" for b in bodies)

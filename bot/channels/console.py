@@ -10,15 +10,20 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.channels.base import Failed, Outgoing, SendResult, Sent, numbered_text
+from bot.channels.parts import sms_form, steps
 from bot.types import ChannelName
 
 Sink = Callable[[dict[str, Any]], None]
 
 
-def render(channel: ChannelName, out: Outgoing) -> dict[str, Any]:
-    """What the person would see on `channel`: the text, and the choices offered."""
-    text = numbered_text(out) if channel == "sms" else out.text
-    return {"text": text, "choices": [label for _, label in out.choices]}
+def render(channel: ChannelName, out: Outgoing) -> list[dict[str, Any]]:
+    """What the person would see on `channel`, message by message (a translator may write a
+    text as steps): each text, and the choices offered (with the last)."""
+    sms = channel == "sms"
+    texts = steps(sms_form(numbered_text(out), out.locale) if sms else out.text)
+    labels = [label for _, label in out.choices]
+    return [{"text": text, "choices": labels if n == len(texts) - 1 else []}
+            for n, text in enumerate(texts)]
 
 
 class ConsoleChannel:
@@ -30,7 +35,8 @@ class ConsoleChannel:
     async def send(self, out: Outgoing) -> SendResult:
         if not out.address:
             return Failed("no address", undeliverable=True)
-        self._sink({"channel": self.name, "to": out.address, **render(self.name, out)})
+        for shown in render(self.name, out):
+            self._sink({"channel": self.name, "to": out.address, **shown})
         self.delivered.add(out.outbox_id)
         return Sent(f"console-{out.outbox_id}")
 

@@ -33,6 +33,7 @@ from telegram.ext import TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import Failed, Outgoing, Retry, SendResult, Sent
+from bot.channels.parts import steps
 from bot.channels.segments import split_fitting
 from bot.channels.telegram_setup import (
     ALLOWED_UPDATES,
@@ -171,7 +172,7 @@ class TelegramChannel:
 
     async def send(self, out: Outgoing) -> SendResult:
         """Choices as inline buttons (on the last part); a retry resumes after the parts sent."""
-        parts = split_text(out.text)
+        parts = [piece for step in steps(out.text) for piece in split_text(step)]
         markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton(label, callback_data=payload)] for payload, label in out.choices]
         ) if out.choices else None

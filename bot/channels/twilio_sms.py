@@ -22,9 +22,10 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.channels.base import Failed, Outgoing, Retry, SendResult, Sent, numbered_text
+from bot.channels.parts import sms_parts
 from bot.channels.phone import NotForSms, inbound_address, sms_address
 from bot.channels.rate import RateLimiter
-from bot.channels.segments import segments, split_sms
+from bot.channels.segments import segments
 from bot.channels.twilio_http import TwilioHttp
 from bot.config import Settings
 from bot.runtime import Inbound, SignalKind
@@ -145,7 +146,7 @@ class TwilioChannel:
             to = sms_address(out.address)
         except NotForSms as exc:
             return Failed(exc.reason, undeliverable=True)
-        parts = split_sms(numbered_text(out))
+        parts = sms_parts(numbered_text(out), out.locale)
         ids: list[str] = []
         try:
             if out.first_try is not None:
@@ -207,7 +208,7 @@ class TwilioChannel:
             return None
         try:
             to = sms_address(out.address)
-            parts = split_sms(numbered_text(out))
+            parts = sms_parts(numbered_text(out), out.locale)
             ids = await self._already_sent(to, parts, out.first_try)
         except (NotForSms, TwilioRestException, TimeoutError, aiohttp.ClientError, OSError):
             return None

@@ -63,13 +63,15 @@ def _area(state: State, answer: Answer, now: datetime) -> Go:
     return Go("triage.offer")
 
 
+# Translators: {languages} lists the word for each other language ("POLSKI, CYMRAEG"); keep
+# "{languages}" as it is: the list follows the languages the service ships.
 INTRO = N_plural(
     "Hello. This is an automated assistant, not a person. A person from our team will reply "
     "within 48 hours. First, {n} short question. Reply MENU at any time for options. "
-    "Po polsku: napisz POLSKI.",
+    "Other languages: {languages}",
     "Hello. This is an automated assistant, not a person. A person from our team will reply "
     "within 48 hours. First, {n} short questions. Reply MENU at any time for options. "
-    "Po polsku: napisz POLSKI.",
+    "Other languages: {languages}",
 )
 
 FLOW = Flow(

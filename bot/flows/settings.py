@@ -6,19 +6,29 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.flows.base import REASK, Answer, Flow, Go, Step
-from bot.i18n import N_
+from bot.i18n import LOCALES, N_
 from bot.types import Audit, Choice, Msg, Reply, State
 
-# Each language is offered in its own words, so the labels translate to themselves.
-LANGUAGES = (
+# Every language the service can speak. Only those with a complete catalog (i18n.LOCALES) are
+# offered or understood. Each is offered in its own words, so the labels translate to
+# themselves; the English labels stay GSM-7 (an SMS in English must not turn UCS-2).
+_ALL_LANGUAGES = (
     Choice("en_GB", N_("English"), N_("english|angielski|en")),
     Choice("pl", N_("Polski"), N_("polski|polish|pl")),
+    Choice("ro", N_("Romana"), N_("romana|română|romanian|ro")),
+    Choice("ne", N_("Nepali"), N_("नेपाली|nepali|ne")),
+    Choice("cy", N_("Cymraeg"), N_("cymraeg|welsh|cy")),
 )
+LANGUAGES = tuple(c for c in _ALL_LANGUAGES if c.payload in LOCALES)
 # Translators: typed on their own at any step, these switch straight to that language.
-NAMED: tuple[tuple[str, str], ...] = (
+_ALL_NAMED: tuple[tuple[str, str], ...] = (
     ("en_GB", N_("english|in english|angielski|po angielsku")),
     ("pl", N_("polski|polish|in polish|po polsku")),
+    ("ro", N_("romana|română|romanian|in romanian|limba romana|in romana|în română")),
+    ("ne", N_("नेपाली|nepali|in nepali|nepali ma|nepalima|नेपालीमा|nepali bhasa|नेपाली भाषा")),
+    ("cy", N_("cymraeg|welsh|in welsh|yn gymraeg|iaith gymraeg")),
 )
+NAMED = tuple((loc, words) for loc, words in _ALL_NAMED if loc in LOCALES)
 LANGUAGE_SET = Msg(N_("OK, I will write in English."))
 START = "first_contact.start"
 
