@@ -100,3 +100,68 @@ def test_risk_reply_gives_the_numbers_in_every_locale(locale: str) -> None:
     text = render(intents.RISK_REPLY, locale)
     for number in ("999", "55", "116 123", "0808 168 9111"):
         assert number in text
+
+
+# Welsh: its catalog is complete (scripts/i18n.sh check covers every catalog) before it is
+# shipped; these check it through the same lookups the engine uses.
+
+@pytest.mark.parametrize(
+    ("n", "form"),
+    [(0, "0 cwestiwn byr"), (1, "1 cwestiwn byr"), (2, "2 gwestiwn byr"), (3, "3 chwestiwn byr"),
+     (4, "4 cwestiwn byr"), (6, "6 chwestiwn byr"), (12, "12 cwestiwn byr")],
+)
+def test_welsh_has_six_plural_forms(n: int, form: str) -> None:
+    assert form in render(Msg(INTRO[0], {"n": n}, plural=INTRO[1]), "cy")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("GADAEL", intents.Intent.WITHDRAW), ("stopio", intents.Intent.WITHDRAW),
+        ("tynnu'n ôl", intents.Intent.WITHDRAW), ("withdraw", intents.Intent.WITHDRAW),
+        ("TYNNU CANIATAD", intents.Intent.WITHDRAW_CONSENT),
+        ("tynnu caniatâd", intents.Intent.WITHDRAW_CONSENT),
+        ("AILDDECHRAU", intents.Intent.RESUME), ("saib", intents.Intent.PAUSE),
+        ("pause", intents.Intent.PAUSE), ("cymorth", intents.Intent.HELP),
+        ("SIARAD", intents.Intent.PERSON), ("siarad â rhywun", intents.Intent.PERSON),
+        ("DEWISLEN", intents.Intent.MENU), ("menu", intents.Intent.MENU),
+        ("sut mae'n gweithio", intents.Intent.INFO),
+        ("LLYTHYR", intents.Intent.LETTER), ("NEWID HOLI", intents.Intent.CHANGE_CHECKINS),
+        ("DIM HOLI", intents.Intent.STOP_CHECKINS), ("english", intents.Intent.SET_LANGUAGE),
+        ("Ie", None), ("Siân", None),
+    ],
+)
+def test_welsh_commands_are_understood(text: str, intent: intents.Intent | None) -> None:
+    assert intents.detect(text, "cy") == intent
+
+
+def test_every_command_a_welsh_text_names_is_understood() -> None:
+    """Each CAPITALISED command in a Welsh text works when sent, and none is Twilio's."""
+    import re
+
+    from tests.test_texts import PROVIDER_OPT_OUT_TEXTS, TEMPLATES, TWILIO_RESERVED, renderings
+
+    runs = re.compile(r"\b[A-Z]{3,}(?:[ -][A-Z]{2,})*\b")
+    found = set()
+    for message in TEMPLATES:
+        for text in renderings(message, "cy"):
+            for command in runs.findall(text):
+                if command == "STOP" and message in PROVIDER_OPT_OUT_TEXTS:
+                    continue
+                found.add(command)
+                assert command not in TWILIO_RESERVED, f"{command} in {text!r}"
+                assert intents.detect(command, "cy") is not None, f"{command} in {text!r}"
+    assert {"DEWISLEN", "SAIB", "GADAEL", "SIARAD", "AILDDECHRAU", "LLYTHYR"} <= found
+
+
+def test_welsh_choice_words_pick_the_right_answer() -> None:
+    """Welsh answers yes with the question's verb (ydy, oes, cewch), and English still works."""
+    from bot.i18n import keywords, normalise
+
+    yes, no = "yes|y|ok|okay|sure", "no|n|not safe"
+    for word in ("ydy", "Cewch", "ie", "yes"):
+        assert normalise(word) in keywords(yes, "cy")
+    for word in ("na", "Nac ydy", "no"):
+        assert normalise(word) in keywords(no, "cy") and normalise(word) not in keywords(yes, "cy")
+    good, ok = "good|fine|well", "ok|okay|alright|so so"
+    assert not keywords(good, "cy") & keywords(ok, "cy") - keywords(good, "en_GB")
