@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_skeleton, format_time
+from babel.dates import format_datetime, format_time, match_skeleton
 from babel.support import NullTranslations, Translations
 
 from bot.types import Msg
@@ -71,9 +71,22 @@ def gettext(locale: str, key: str) -> str:
     return translations(locale).gettext(key)
 
 
+_SHORT_WEEKDAY = re.compile(r"(?<!E)E{1,3}(?!E)")
+
+
+@cache
+def _day_pattern(locale: str) -> str:
+    """The locale's pattern for a weekday, day and month, the weekday written in full (CLDR's
+    closest skeleton abbreviates it in many languages: "śr." for "środa", "Mer" for "Dydd
+    Mercher")."""
+    found = Locale.parse(locale)
+    skeleton = match_skeleton("MMMMEEEEd", found.datetime_skeletons) or "MMMMEEEEd"
+    return _SHORT_WEEKDAY.sub("EEEE", str(found.datetime_skeletons[skeleton].pattern))
+
+
 def format_when(when: datetime, locale: str, tz: tzinfo | None = None) -> str:
     """A day and time as people say it in `locale` ("Thursday 5 March, 14:00"), in `tz`."""
-    day = format_skeleton("MMMMEEEEd", when, tzinfo=tz, locale=locale)
+    day = format_datetime(when, _day_pattern(locale), tzinfo=tz, locale=locale)
     time = format_time(when, "short", tzinfo=tz, locale=locale)
     return str(Locale.parse(locale).datetime_formats["long"]).format(time, day)
 
@@ -84,6 +97,19 @@ def _param(value: Any, locale: str, tz: tzinfo | None) -> Any:
     if isinstance(value, datetime):
         return format_when(value, locale, tz)
     return value
+
+
+def language_name(locale: str) -> str:
+    """A language as staff see it: its own name, then its English one ("Cymraeg (Welsh)")."""
+    try:
+        found = Locale.parse(locale)
+    except (ValueError, TypeError):
+        return locale
+    own, english = found.get_language_name(found), found.get_language_name("en")
+    if not own or not english:
+        return locale
+    own = own[:1].upper() + own[1:]
+    return english if own == english else f"{own} ({english})"
 
 
 def other_languages(locale: str) -> str:

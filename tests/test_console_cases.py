@@ -255,3 +255,23 @@ async def test_alerts_can_be_marked_handled(settings: Settings) -> None:
         left = await rows(app, "SELECT id FROM alerts WHERE handled_at IS NULL"
                                " AND kind = 'new_contact'")
         assert left == [alerts[1]]
+
+
+async def test_the_console_shows_each_persons_language(settings: Settings) -> None:
+    """The dashboard and the case page name the language the person chose, in its own words
+    and in English, so staff know how to write back."""
+    from bot.runtime import Inbound
+
+    async with console(settings) as (app, client):
+        await staff(app)
+        english = await new_contact(app)
+        polish = await new_contact(app, address="+447700900124")
+        await service_of(app).runtime.handle(Inbound("sms", "+447700900124", "pl-1", "polski"))
+        await login(client, SUE)
+        page = (await client.get("/console/")).text
+        assert "<th scope=\"col\">Language</th>" in page
+        assert "<td>Polski (Polish)</td>" in page and "<td>English</td>" in page
+        case = (await client.get(f"/console/cases/{polish}")).text
+        assert '<dt>Language</dt><dd lang="pl">Polski (Polish)</dd>' in case
+        case = (await client.get(f"/console/cases/{english}")).text
+        assert '<dt>Language</dt><dd lang="en-GB">English</dd>' in case

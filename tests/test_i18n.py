@@ -165,3 +165,21 @@ def test_welsh_choice_words_pick_the_right_answer() -> None:
         assert normalise(word) in keywords(no, "cy") and normalise(word) not in keywords(yes, "cy")
     good, ok = "good|fine|well", "ok|okay|alright|so so"
     assert not keywords(good, "cy") & keywords(ok, "cy") - keywords(good, "en_GB")
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("en_GB", "Wednesday 30 September, 14:30"),
+    ("pl", "środa, 30 września 14:30"),
+    ("cy", "Dydd Mercher, 30 Medi, 14:30"),
+    ("ro", "miercuri, 30 septembrie, 14:30"),
+    ("ne", "सेप्टेम्बर 30, बुधबार 14:30"),
+])
+def test_dates_and_times_in_the_persons_language(locale: str, expected: str) -> None:
+    """Babel's calendar for the person's language, the weekday in full, in the service's zone."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.i18n import format_when
+
+    when = datetime(2026, 9, 30, 13, 30, tzinfo=UTC)
+    assert format_when(when, locale, ZoneInfo("Europe/London")) == expected

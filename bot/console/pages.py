@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from bot.clock import to_ts
 from bot.console import risk
 from bot.console.auth import Visitor, set_cookie, visitor
+from bot.i18n import language_name
 from bot.service import Service
 
 HERE = Path(__file__).resolve().parent
@@ -54,8 +55,9 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENV.globals.update(countdown=countdown, ago=risk.ago, risk_category=risk.category,
-                   risk_warnings=risk.warnings, safe_answers=risk.safe_answers)
+ENV.globals.update(countdown=countdown, ago=risk.ago, language=language_name,
+                   risk_category=risk.category, risk_warnings=risk.warnings,
+                   safe_answers=risk.safe_answers)
 
 
 def render(request: Request, v: Visitor | None, template: str, status: int = 200,

@@ -40,6 +40,7 @@ class CaseRow:
     assigned: str  # names, comma separated
     person_status: str
     opted_out: int
+    locale: str = "en_GB"  # the language the person chose
 
     @property
     def unfinished(self) -> bool:
@@ -53,7 +54,7 @@ _CASE_SELECT = (
     "  ORDER BY a.last_seen_at DESC, a.id DESC LIMIT 1), '') AS channel,"
     " coalesce((SELECT group_concat(f.name, ', ') FROM case_assignments x JOIN facilitators f"
     "  ON f.id = x.facilitator_id WHERE x.case_id = c.id), '') AS assigned,"
-    " p.status AS person_status, p.opted_out"
+    " p.status AS person_status, p.opted_out, p.locale"
     " FROM cases c JOIN people p ON p.id = c.person_id"
 )
 
