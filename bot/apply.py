@@ -11,9 +11,9 @@ from typing import Any
 from bot import i18n
 from bot.clock import to_ts
 from bot.crypto import Cipher
-from bot.letters_apply import apply_letter
 from bot.oncall import risk
 from bot.oncall.plan import OFF, Plan
+from bot.relay.apply import apply_letter
 from bot.scheduler import kinds
 from bot.scheduler.windows import deliver_at, timezone_of
 from bot.store import jobs, outbox, records

@@ -8,7 +8,7 @@ edit of an earlier message), `::signal opt_out|opt_in|media` (what the provider 
 Twilio's STOP), and `::act ACTION k=v ...`
 (a facilitator action on the current person's case, e.g. `::act meeting_set kind=meeting
 mode=phone at=2026-03-05T14:00:00Z`; values are JSON where they parse, so `days=[2,7]`; letter
-actions are in bot.simulate_letters).
+actions are in bot.relay.simulate).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from bot.channels.console import ConsoleChannel
 from bot.clock import SystemClock, VirtualClock, from_ts, iso, to_ts
 from bot.config import Settings
 from bot.flows import ACTIONS
+from bot.relay.simulate import DESK_ONLY, LETTER_ACTIONS, desk_act
 from bot.runtime import Inbound, SignalKind
 from bot.service import Service
-from bot.simulate_letters import DESK_ONLY, LETTER_ACTIONS, desk_act
 from bot.store import jobs, outbox, records
 from bot.types import ChannelName
 

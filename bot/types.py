@@ -148,7 +148,7 @@ class Audit:
 
 @dataclass(frozen=True)
 class LetterOp:
-    """Something about a letter (bot.letters_apply carries it out against the letters store).
+    """Something about a letter (bot.relay.apply carries it out against the letters store).
 
     `op`: append (a part of the person's draft), restart, cancel, submit, show_draft, show
     (the letter for them, in parts), show_edit, edit_accepted, edit_rejected, declined, withheld.

@@ -27,9 +27,9 @@ from bot.clock import VirtualClock
 from bot.config import Settings
 from bot.flows import intents
 from bot.i18n import DEFAULT_LOCALE
+from bot.relay.simulate import LetterArgsError, desk_act
 from bot.runtime import Inbound
 from bot.service import Service
-from bot.simulate_letters import LetterArgsError, desk_act
 from tests.flowkit import OPEN_CASE
 from tests.serve_kit import KEY
 from tests.test_fuzz import WORDS

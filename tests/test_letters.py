@@ -12,8 +12,8 @@ import pytest
 from bot import engine
 from bot.channels.segments import segments
 from bot.config import Settings
-from bot.letters_apply import split
-from bot.letters_check import CaseDetails, check
+from bot.relay.apply import split
+from bot.relay.check import CaseDetails, check
 from bot.store import letters
 from bot.store.db import Database
 from bot.types import Alert, FacilitatorAction, LetterOp, Message, Schedule, State, Timer
@@ -220,7 +220,7 @@ def test_yes_accepts_the_letter_and_version_that_were_shown() -> None:
 
 async def test_an_answer_about_a_version_no_longer_proposed_is_refused(
         settings: Settings) -> None:
-    from bot.letters_apply import apply_letter
+    from bot.relay.apply import apply_letter
     from bot.service import cipher_for
 
     cipher = cipher_for(settings)

@@ -1,6 +1,6 @@
 """Letters in the console: the review queue's pages, approval, edits, typing in, printing.
 
-Every rule lives in bot.letterdesk (shared with `rjbot simulate`); this module checks who may
+Every rule lives in bot.relay.desk (shared with `rjbot simulate`); this module checks who may
 see the case, shows the letter with its safety warnings and every version, and audits views.
 """
 
@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot import letterdesk
 from bot.clock import to_ts
 from bot.console.auth import Visitor
 from bot.console.case import access_or_error, check_access
 from bot.console.pages import error, form_value, redirect, render, staff
+from bot.relay import desk
 from bot.service import Service
 from bot.store import letters, records
 
@@ -36,9 +36,9 @@ DIRECTION = {"to_other": "From the person harmed, to the other party",
              "to_victim": "From the other party, to the person harmed"}
 
 
-def _who(v: Visitor) -> letterdesk.Staff:
+def _who(v: Visitor) -> desk.Staff:
     assert v.user is not None
-    return letterdesk.Staff(v.actor, v.user.supervisor)
+    return desk.Staff(v.actor, v.user.supervisor)
 
 
 async def _load(request: Request, v: Visitor, action: str) -> dict[str, Any] | Response:
@@ -59,7 +59,7 @@ async def _load(request: Request, v: Visitor, action: str) -> dict[str, Any] | R
         return {"letter": found, "case": access.case,
                 "versions": letters.versions(conn, service.cipher, found.id),
                 "standing": letters.current(conn, service.cipher, found.id),
-                "findings": letterdesk.findings(conn, service.cipher, found)}
+                "findings": desk.findings(conn, service.cipher, found)}
 
     got = await service.db.write(unit)
     if got == 404:
@@ -88,9 +88,9 @@ async def print_page(request: Request, v: Visitor) -> Response:
     if isinstance(got, Response):
         return got
     try:
-        body = await letterdesk.printable(service.runtime, service.cipher, got["letter"].id,
-                                          _who(v))
-    except letterdesk.LetterError as exc:
+        body = await desk.printable(service.runtime, service.cipher, got["letter"].id,
+                                    _who(v))
+    except desk.LetterError as exc:
         return error(request, v, 409, f"{exc}.")
     return render(request, v, "letter_print.html", body=body)
 
@@ -102,8 +102,8 @@ async def approve(request: Request, v: Visitor) -> Response:
     confirmed = await form_value(request, "confirm") == "yes"
     seen = await form_value(request, "version")
     version = int(seen) if seen.isdecimal() else 0  # no version read: nothing is approved
-    work = letterdesk.approve(service.runtime, service.cipher, letter_id, _who(v), confirmed,
-                              version)
+    work = desk.approve(service.runtime, service.cipher, letter_id, _who(v), confirmed,
+                        version)
     return await _guarded(request, v, letter_id, "Letter approved.", work)
 
 
@@ -116,7 +116,7 @@ async def _guarded(request: Request, v: Visitor, letter_id: int, notice: str,
         return got
     try:
         await work
-    except letterdesk.LetterError as exc:
+    except desk.LetterError as exc:
         return error(request, v, 409, f"That could not be done: {exc}.")
     return redirect(f"/console/letters/{letter_id}?done={notice.replace(' ', '+')}")
 
@@ -125,10 +125,10 @@ async def _guarded(request: Request, v: Visitor, letter_id: int, notice: str,
 async def edit(request: Request, v: Visitor) -> Response:
     service: Service = request.app.state.service
     letter_id = int(request.path_params["letter_id"])
-    text = await form_value(request, "text", letterdesk.MAX_LETTER + 1)
-    reason = await form_value(request, "reason", letterdesk.MAX_REASON + 1)
-    work = letterdesk.propose_edit(service.runtime, service.cipher, letter_id, text, reason,
-                                   _who(v))
+    text = await form_value(request, "text", desk.MAX_LETTER + 1)
+    reason = await form_value(request, "reason", desk.MAX_REASON + 1)
+    work = desk.propose_edit(service.runtime, service.cipher, letter_id, text, reason,
+                             _who(v))
     return await _guarded(request, v, letter_id, "New wording saved.", work)
 
 
@@ -141,7 +141,7 @@ async def delivered(request: Request, v: Visitor) -> Response:
         date.fromisoformat(on)
     except ValueError:
         return error(request, v, 400, "Give the date the letter was delivered.")
-    work = letterdesk.mark_delivered(service.runtime, letter_id, on, _who(v))
+    work = desk.mark_delivered(service.runtime, letter_id, on, _who(v))
     return await _guarded(request, v, letter_id, "Marked as delivered.", work)
 
 
@@ -152,12 +152,12 @@ async def type_in(request: Request, v: Visitor) -> Response:
     got = await access_or_error(request, v)
     if isinstance(got, Response):
         return got
-    text = await form_value(request, "text", letterdesk.MAX_LETTER + 1)
+    text = await form_value(request, "text", desk.MAX_LETTER + 1)
     try:
-        letter_id = await letterdesk.type_in(service.runtime, service.cipher,
-                                             person_id=got.case.person_id,
-                                             case_id=got.case.id, text=text, who=_who(v))
-    except letterdesk.LetterError as exc:
+        letter_id = await desk.type_in(service.runtime, service.cipher,
+                                       person_id=got.case.person_id,
+                                       case_id=got.case.id, text=text, who=_who(v))
+    except desk.LetterError as exc:
         return error(request, v, 400, f"That could not be done: {exc}.")
     return redirect(f"/console/letters/{letter_id}?done=Letter+saved.+Another+facilitator+"
                     "or+a+supervisor+must+approve+it.")

@@ -17,7 +17,7 @@ from bot.clock import to_ts
 from bot.crypto import Cipher
 from bot.flows import first_contact
 from bot.flows.common import DONT_KNOW
-from bot.letters_check import CaseDetails, Finding, check
+from bot.relay.check import CaseDetails, Finding, check
 from bot.runtime import Runtime
 from bot.store import letters, records
 
