@@ -169,7 +169,8 @@ class SmsHarness(Harness):
         await self.flush()
 
     async def say(self, text: str, provider_id: str) -> None:
-        await self._post(twilio_api.inbound_form(self.address, text, sid=f"SM{provider_id}"))
+        await self._post(twilio_api.inbound_form(self.address, text,
+                                                 sid=twilio_api.message_sid(provider_id)))
 
     async def choose(self, label: str) -> None:
         offered = next(s for s in reversed(self.seen()) if s.choices)

@@ -101,8 +101,8 @@ async def test_forged_altered_or_unsigned_is_refused_and_nothing_stored(
     _, form, how = _forged(inbound_form(PERSON, "hello"))[case]
     async with serving(twilio_settings(settings, fake)) as (app, client):
         assert (await post_sms(client, form, **how)).status_code == 403
-        assert (await post_status(client, "SMx", "delivered")).status_code == 204
-        forged_status = {"MessageSid": "SMy", "MessageStatus": "failed"}
+        assert (await post_status(client, "SM" + "a" * 32, "delivered")).status_code == 204
+        forged_status = {"MessageSid": "SM" + "b" * 32, "MessageStatus": "failed"}
         assert (await post_sms(client, forged_status, signature="",
                                path="/webhooks/twilio/status")).status_code == 403
         await drain(app)

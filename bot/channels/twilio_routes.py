@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.channels import twilio_checks
 from bot.channels.twilio_sms import SMS_PATH, STATUS_PATH, TwilioChannel
 from bot.clock import to_ts
 from bot.store import provider
@@ -52,8 +53,9 @@ async def sms_webhook(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     assert channel is not None
-    if not form.get("MessageSid") or not form.get("From", "").strip():
-        log.warning("twilio sms webhook: signed, but no MessageSid or From")
+    problem = twilio_checks.inbound_problem(form, channel.settings)
+    if problem is not None:  # signed, but not as Twilio writes it (a splice, another account)
+        log.warning("twilio sms webhook: signed, but refused (%s)", problem)
         return Response(status_code=400)
     try:
         await channel.receive(form)
@@ -69,7 +71,10 @@ async def status_webhook(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
-    if not sid or not status:
+    assert channel is not None
+    problem = twilio_checks.status_problem(form, channel.settings)
+    if problem is not None or not status:
+        log.warning("twilio status webhook: signed, but refused (%s)", problem or "status")
         return Response(status_code=400)
     service = request.app.state.service
     now = to_ts(service.runtime.clock.now())

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import itertools
 import random
 import time
@@ -262,6 +263,11 @@ async def running(**options: Any) -> AsyncIterator[FakeTwilioAPI]:
 def sign(auth_token: str, url: str, params: Mapping[str, str]) -> str:
     """X-Twilio-Signature for a POST of `params` to `url`, by twilio's own validator."""
     return str(RequestValidator(auth_token).compute_signature(url, dict(params)))
+
+
+def message_sid(name: str) -> str:
+    """A message id in Twilio's shape (SM and 32 hex digits), the same for the same name."""
+    return "SM" + hashlib.sha256(name.encode()).hexdigest()[:32]
 
 
 def inbound_form(sender: str, body: str, sid: str | None = None, to: str = FROM_NUMBER,
