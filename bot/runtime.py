@@ -18,7 +18,7 @@ from bot import engine
 from bot.apply import Applied, Target, apply_outcome
 from bot.clock import Clock, from_ts, to_ts
 from bot.crypto import Cipher
-from bot.flows import letters, passphrase
+from bot.flows import elsewhere, letters, passphrase
 from bot.oncall.plan import OFF
 from bot.privacy import subject
 from bot.scheduler import kinds
@@ -34,6 +34,7 @@ from bot.types import (
     Outcome,
     ProviderSignal,
     Reply,
+    State,
     Timer,
 )
 
@@ -108,6 +109,34 @@ class Runtime:
 
         applied = await self.db.write(unit)
         log.info("inbound %s %s", inbound.channel, "duplicate" if applied is None else "applied")
+        self._notify(applied)
+        return applied
+
+    async def risk_elsewhere(self, inbound: Inbound, where: str) -> Applied | None:
+        """A message seen where we do not talk (a group chat): stored only if it may mean
+        danger, as a risk alert on its sender's case with the words that raised it; no reply."""
+        now = self.clock.now()
+        text = valid_text(inbound.text)
+
+        def unit(conn: sqlite3.Connection) -> Applied | None:
+            found = records.find_address(conn, self.cipher, inbound.channel, inbound.address)
+            state = records.load_state(conn, self.cipher, found[0])[0] if found else State()
+            danger = elsewhere.risk(state, text, where, now)
+            if danger is None or not records.claim_inbound(conn, inbound.key, to_ts(now)):
+                return None
+            person_id, address_id, _ = records.find_or_create_person(
+                conn, self.cipher, inbound.channel, inbound.address, to_ts(now))
+            records.link_inbound(conn, inbound.key, person_id)
+            state, version = records.load_state(conn, self.cipher, person_id)
+            message_id = records.log_message(conn, self.cipher, person_id, "in",
+                                             inbound.channel, danger.words, to_ts(now))
+            target = Target(person_id, address_id, inbound.channel, "person", message_id)
+            return apply_outcome(conn, self.cipher, target, state, version, danger.outcome, now,
+                                 self.oncall)
+
+        applied = await self.db.write(unit)
+        log.info("inbound %s elsewhere: %s", inbound.channel,
+                 "risk alert" if applied is not None else "nothing kept")
         self._notify(applied)
         return applied
 

@@ -125,14 +125,13 @@ async def test_edited_message_gets_polite_reply_unless_withdrawn(
     assert len(fake.called("sendMessage")) == before
 
 
-async def test_group_chat_gets_polite_reply_and_no_person(
+async def test_group_chat_is_left_without_a_word_and_no_person(
     service: Service, channel: TelegramChannel, fake: FakeBotAPI
 ) -> None:
     group = {"id": -100123, "type": "group", "title": "A group"}
     await deliver(service, channel, text_update(CHAT, "/start", chat=group))
-    sent = fake.called("sendMessage")
-    assert len(sent) == 1 and sent[0]["chat_id"] == "-100123"
-    assert "private chats" in sent[0]["text"]
+    assert fake.called("sendMessage") == []
+    assert fake.left == [-100123]
     assert await count(service, "SELECT count(*) FROM people") == 0
 
 

@@ -41,7 +41,9 @@ async def test_set_webhook_registers_url_secret_and_menu(tmp_path: Path) -> None
     [hook] = fake.called("setWebhook")
     assert hook["url"] == "https://rj.example.org/webhooks/telegram"
     assert hook["secret_token"] == SECRET
-    assert hook["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert hook["allowed_updates"] == [
+        "message", "edited_message", "callback_query", "channel_post",
+            "edited_channel_post", "my_chat_member"]
     assert fake.called("setMyCommands")
     assert telegram_api.TOKEN not in out and SECRET not in out
 

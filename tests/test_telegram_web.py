@@ -119,7 +119,9 @@ async def test_polling_mode_fetches_updates_and_replies(settings: Settings,
         await fake.wait_for(lambda: len(replies_to(fake, CHAT)) >= 2)
         assert "deleteWebhook" in fake.methods()
         polls = fake.called("getUpdates")
-        assert polls[0]["allowed_updates"] == ["message", "edited_message", "callback_query"]
+        assert polls[0]["allowed_updates"] == [
+        "message", "edited_message", "callback_query", "channel_post",
+            "edited_channel_post", "my_chat_member"]
         assert replies_to(fake, CHAT)[-1]["reply_markup"]["inline_keyboard"]
         fake.queue_update(text_update(CHAT + 1, "hello"))
         await fake.wait_for(lambda: len(replies_to(fake, CHAT + 1)) >= 2)

@@ -53,7 +53,7 @@ LINKED = Msg(N_("You are now connected here. From now on our messages will come 
                 "You can send MENU, PAUSE or WITHDRAW at any time."))
 LINK_INVALID = Msg(N_("Sorry, this link cannot be used. It may have expired or been used "
                       "already. Ask our team for a new link, or send a message to start."))
-PRIVATE_ONLY = Msg(N_("Sorry, I only talk in private chats. Please message me directly."))
+ELSEWHERE = frozenset({ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL})
 
 
 class Inbox(Protocol):
@@ -62,6 +62,8 @@ class Inbox(Protocol):
     async def handle(self, inbound: Inbound) -> object: ...
 
     async def link(self, inbound: Inbound, code: str, welcome: Reply) -> LinkResult: ...
+
+    async def risk_elsewhere(self, inbound: Inbound, where: str) -> object: ...
 
 
 
@@ -220,7 +222,12 @@ class TelegramChannel:
 
     async def _on_update(self, update: Update, context: Any) -> None:
         """Every update: ours to interpret; an unfamiliar kind is logged and left alone."""
-        if update.callback_query is not None:
+        posted = (update.message or update.edited_message or update.channel_post
+                  or update.edited_channel_post)
+        chat = update.effective_chat
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            await self._on_elsewhere(update, chat.id, chat.type, posted)
+        elif update.callback_query is not None:
             await self._on_button(update)
         elif update.message is not None:
             await self._on_message(update, update.message)
@@ -232,9 +239,6 @@ class TelegramChannel:
 
     async def _on_message(self, update: Update, msg: Message) -> None:
         uid, address = str(update.update_id), str(msg.chat.id)
-        if msg.chat.type != ChatType.PRIVATE:
-            await self._say(msg.chat.id, PRIVATE_ONLY, locale_of(update))
-            return
         text = msg.text
         if text is None:
             if msg.effective_attachment is None:  # a service message: nothing to answer
@@ -282,6 +286,23 @@ class TelegramChannel:
         if msg.chat.type == ChatType.PRIVATE and (msg.text or msg.caption):
             await self.inbox.handle(Inbound(self.name, str(msg.chat.id), str(update.update_id),
                                             msg.text or msg.caption or "", edited=True))
+
+    async def _on_elsewhere(self, update: Update, chat_id: int, kind: str,
+                            msg: Message | None) -> None:
+        """A group, supergroup or channel: leave without a word (a reply would reach everyone
+        there), but what may mean danger still raises an alert for the team."""
+        if kind in ELSEWHERE:
+            try:
+                await self.app.bot.leave_chat(chat_id)
+            except TelegramError as exc:
+                log.info("telegram leaveChat: %s", type(exc).__name__)
+        text = (msg.text or msg.caption) if msg is not None else None
+        if msg is None or not text:
+            return
+        sender = msg.from_user
+        address = sender.id if sender is not None and not sender.is_bot else chat_id
+        await self.inbox.risk_elsewhere(
+            Inbound(self.name, str(address), str(update.update_id), text), str(kind))
 
     async def _say(self, chat_id: int, text: Msg, locale: str) -> None:
         """A reply outside any case (no person behind it): straight out, not via the outbox."""

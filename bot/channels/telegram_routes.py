@@ -9,12 +9,13 @@ again and the runtime drops the duplicate by update id.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from bot.channels import telegram_checks
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
@@ -34,12 +35,9 @@ async def telegram_webhook(request: Request) -> Response:
     if channel is None:  # configured but not started (e.g. the Bot API was unreachable)
         return Response(status_code=503)
     body = await request.body()  # its size is capped by bot.bodylimit
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        log.warning("telegram webhook: body is not an update")
+    data, problem = telegram_checks.parse(body)
+    if data is None or problem:
+        log.warning("telegram webhook: body is not an update (%s)", problem)
         return Response(status_code=400)
     # an update python-telegram-bot cannot read is dropped (logged), not refused: Telegram
     # would only send it again and again

@@ -18,7 +18,9 @@ from bot.i18n import DEFAULT_LOCALE, LOCALES, N_, MissingCatalog, gettext
 
 log = logging.getLogger(__name__)
 App = Application[Any, Any, Any, Any, Any, Any]
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+# channel posts and my_chat_member too: added to a group or channel, the bot leaves at once
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "channel_post",
+                   "edited_channel_post", "my_chat_member")
 COMMANDS = (
     ("start", N_("Start, or carry on")),
     ("help", N_("Help and phone numbers")),

@@ -42,6 +42,7 @@ class FakeBotAPI:
     updates: list[dict[str, Any]] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)  # messages sendMessage made
     failures: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
+    left: list[int] = field(default_factory=list)  # chats leaveChat left
     port: int = 0
     max_poll: float = 0.3  # seconds a getUpdates long poll is held, at most
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -124,6 +125,10 @@ class FakeBotAPI:
     async def api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         return True
 
+    async def api_leaveChat(self, params: dict[str, Any]) -> Any:
+        self.left.append(int(params["chat_id"]))
+        return True
+
     async def api_setWebhook(self, params: dict[str, Any]) -> Any:
         return True
 
@@ -184,6 +189,10 @@ def text_update(chat_id: int, text: str, update_id: int | None = None,
     return {"update_id": uid, kind: {
         "message_id": uid, "date": int(time.time()), "from": user(chat_id),
         "chat": chat or private_chat(chat_id), "text": text}}
+
+
+def group(chat_id: int = -100123, kind: str = "group") -> dict[str, Any]:
+    return {"id": chat_id, "type": kind, "title": "A group"}
 
 
 def media_update(chat_id: int, caption: str = "") -> dict[str, Any]:
