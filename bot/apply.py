@@ -13,6 +13,7 @@ from bot.clock import to_ts
 from bot.crypto import Cipher
 from bot.oncall import risk
 from bot.oncall.plan import OFF, Plan
+from bot.relay import gate
 from bot.relay.apply import apply_letter
 from bot.scheduler import kinds
 from bot.scheduler.windows import deliver_at, timezone_of
@@ -147,11 +148,13 @@ def _effect(
             " VALUES (?, ?, ?, ?, ?, ?)",
             (pid, case_id, effect.version, ",".join(effect.scopes), effect.channel, ts),
         )
+        gate.release(conn, pid, target.actor, ts)
     elif isinstance(effect, WithdrawConsent):
         conn.execute(
             "UPDATE consents SET withdrawn_at = ? WHERE person_id = ? AND withdrawn_at IS NULL",
             (ts, pid),
         )
+        gate.hold(conn, pid, effect.reason, target.actor, ts)
     elif isinstance(effect, SetOptOut):
         conn.execute("UPDATE people SET opted_out = ? WHERE id = ?", (int(effect.opted_out), pid))
         if effect.opted_out:

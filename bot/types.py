@@ -130,7 +130,9 @@ class RecordConsent:
 
 @dataclass(frozen=True)
 class WithdrawConsent:
-    pass
+    """Consent taken back; what was waiting to be passed on is held (bot.relay.gate)."""
+
+    reason: str = "consent_withdrawn"  # or "withdrawn": the person withdrew altogether
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ class LetterOp:
 
     `op`: append (a part of the person's draft), restart, cancel, submit, show_draft, show
     (the letter for them, in parts), show_edit, edit_accepted, edit_rejected, declined, withheld.
+    Holding and releasing letters on consent is done by the consent effects (bot.relay.gate).
     """
 
     op: str

@@ -232,8 +232,8 @@ async def test_print_and_delivery_only_after_approval_and_never_after_withdrawal
         await person.say("WITHDRAW")
         refused = await post(client, "/console/letters/1/approve", {"version": "1"},
                              page="/console/letters/1")
-        assert refused.status_code == 409 and "withdrawn" in refused.text
-        assert (await letter_row(app, 1))["status"] == "pending_review"
+        assert refused.status_code == 409 and "withdrew" in refused.text
+        assert (await letter_row(app, 1))["status"] == "held"
         bad = await post(client, "/console/letters/1/delivered", {"on": "soon"},
                          page="/console/letters/1")
         assert bad.status_code == 400

@@ -34,10 +34,11 @@ async def query(settings: Settings, name: str, sql: str, *params: Any) -> list[d
         return await db.read(lambda c: [dict(r) for r in c.execute(sql, params)])
 
 
-async def test_withdraw_while_a_letter_waits_withholds_it(settings: Settings) -> None:
+async def test_withdraw_while_a_letter_waits_holds_it(settings: Settings) -> None:
     found = await query(settings, "withdraw_pending",
                         "SELECT status, announced_at, read_at FROM letters")
-    assert found == [{"status": "withheld", "announced_at": None, "read_at": None}]
+    # RESUME alone does not release it: that needs a new consent (tests/test_relay_gate.py)
+    assert found == [{"status": "held", "announced_at": None, "read_at": None}]
 
 
 async def test_pause_holds_the_notice_until_resume(settings: Settings) -> None:

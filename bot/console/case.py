@@ -12,6 +12,8 @@ from bot.clock import to_ts
 from bot.console.auth import Visitor
 from bot.console.pages import error, render, staff
 from bot.flows import passphrase
+from bot.relay import view as relay_view
+from bot.relay.view import CaseRelay
 from bot.scheduler.windows import WINDOWS
 from bot.service import Service
 from bot.store import casefile, casework, facilitators, letters, records
@@ -102,6 +104,7 @@ class Shown:
     alerts: list[CaseAlert]
     staff: list[Facilitator]
     case_letters: list[letters.QueueRow]
+    relay: CaseRelay | None = None  # letters' hold and the meeting script (bot.relay.view)
 
 
 def _view(conn: sqlite3.Connection, service: Service, v: Visitor, case_id: int,
@@ -121,7 +124,9 @@ def _view(conn: sqlite3.Connection, service: Service, v: Visitor, case_id: int,
         records.audit(conn, v.actor, "case_viewed", now, got.case.person_id, case_id,
                       {"waiting": waiting} if waiting else None)
     return Shown(got, cf, alerts, facilitators.all_active(conn),
-                 [] if got.for_risk else letters.for_case(conn, case_id))
+                 [] if got.for_risk else letters.for_case(conn, case_id),
+                 None if got.for_risk else relay_view.for_case(
+                     conn, service.cipher, case_id, got.case.person_id))
 
 
 @staff
@@ -153,4 +158,4 @@ async def show_case(request: Request, v: Visitor, case_id: int, status: int = 20
                   risk_resolved=[a for a in risk if a.row.handled_at is not None],
                   waiting=[a for a in shown.alerts if a.row.kind == "message"],
                   safe=casefile.safe_contact(cf), problems=problems or {},
-                  drafts=drafts or {})
+                  drafts=drafts or {}, relay=shown.relay)

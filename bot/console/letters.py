@@ -18,7 +18,7 @@ from bot.clock import to_ts
 from bot.console.auth import Visitor
 from bot.console.case import access_or_error, check_access
 from bot.console.pages import error, form_value, redirect, render, staff
-from bot.relay import desk
+from bot.relay import desk, gate
 from bot.service import Service
 from bot.store import letters, records
 
@@ -30,6 +30,7 @@ STATUS = {
     "read": "Read by the person harmed",
     "declined": "The person harmed chose not to read it",
     "withheld": "Withheld: the person withdrew",
+    "held": "Held: nothing moves until the person harmed gives consent again",
     "cancelled": "Cancelled",
 }
 DIRECTION = {"to_other": "From the person harmed, to the other party",
@@ -59,7 +60,8 @@ async def _load(request: Request, v: Visitor, action: str) -> dict[str, Any] | R
         return {"letter": found, "case": access.case,
                 "versions": letters.versions(conn, service.cipher, found.id),
                 "standing": letters.current(conn, service.cipher, found.id),
-                "findings": desk.findings(conn, service.cipher, found)}
+                "findings": desk.findings(conn, service.cipher, found),
+                "hold": gate.hold_of(conn, found.person_id)}
 
     got = await service.db.write(unit)
     if got == 404:

@@ -106,15 +106,20 @@ def _done(state: State, answer: Answer, now: datetime) -> Go:
     return Go(IDLE, state=state, replies=(Reply(reply),), effects=effects)
 
 
+def forget(state: State) -> State:
+    """The conversation no longer holds a consent (it was taken back, or they withdrew)."""
+    answers = {k: v for k, v in state.answers.items()
+               if k not in ("consent", "consent_contact", "consent_share")}
+    return replace(state, answers=answers)
+
+
 def withdraw_consent(state: State, now: datetime) -> Go:
     """Take consent back at once and tell the facilitators; the conversation stays where it is."""
     if not state.answers.get("consent"):
         return Go("", replies=(Reply(NO_CONSENT),))
-    answers = {k: v for k, v in state.answers.items()
-               if k not in ("consent", "consent_contact", "consent_share")}
     return Go(
         "",
-        state=replace(state, answers=answers),
+        state=forget(state),
         replies=(Reply(WITHDRAWN),),
         effects=(
             WithdrawConsent(),

@@ -17,7 +17,7 @@ from bot.flows import checkin, consent, letters, letters_read, settings
 from bot.flows.base import REASK, STAY, Go
 from bot.flows.case import finished, open_case
 from bot.i18n import LOCALES, N_, keywords, normalise
-from bot.types import Alert, Audit, CancelJobs, Msg, Reply, State
+from bot.types import Alert, Audit, CancelJobs, Msg, Reply, State, WithdrawConsent
 
 __all__ = ["REASK", "STAY", "Intent", "detect", "handle"]
 START = "first_contact.start"
@@ -137,14 +137,25 @@ def risk(state: State, now: datetime, category: str | None = None) -> Go:
 
 
 def withdraw(state: State, now: datetime) -> Go:
-    """One confirmation, no persuasion; every pending job is cancelled; facilitators told."""
-    state, withheld = letters_read.forget(state)
+    """One confirmation, no persuasion; every pending job is cancelled; facilitators told.
+    Consent goes with it: coming back (START) needs a new consent before letters move."""
+    state = consent.forget(letters_read.forget(state))
     return Go(
         STAY,
         state=replace(state, status="withdrawn"),
         replies=(Reply(WITHDRAWN),),
-        effects=(CancelJobs(), *withheld, Alert("withdrawn"), Audit("withdrawn")),
+        effects=(CancelJobs(), WithdrawConsent("withdrawn"), Alert("withdrawn"),
+                 Audit("withdrawn")),
     )
+
+
+def withdraw_consent(state: State, now: datetime) -> Go:
+    """WITHDRAW CONSENT: no letter notice is asked any more; waiting letters are held."""
+    went = consent.withdraw_consent(state, now)
+    if went.state is None:
+        return went
+    return replace(went, state=letters_read.forget(went.state),
+                   effects=(CancelJobs(("letter_notice",)), *went.effects))
 
 
 def resume(state: State, now: datetime) -> Go:
@@ -190,7 +201,7 @@ def detour(to: str) -> Callable[[State, datetime], Go]:
 
 HANDLERS: dict[Intent, Callable[[State, datetime], Go]] = {
     Intent.RISK: risk,
-    Intent.WITHDRAW_CONSENT: consent.withdraw_consent,
+    Intent.WITHDRAW_CONSENT: withdraw_consent,
     Intent.WITHDRAW: withdraw,
     Intent.RESUME: resume,
     Intent.PAUSE: pause,

@@ -121,17 +121,16 @@ def _later(state: State, answer: Answer, now: datetime) -> Go:
     return replace(back(state), replies=(Reply(LATER_SET),), effects=effects)
 
 
-def forget(state: State) -> tuple[State, tuple[Effect, ...]]:
-    """They withdrew: letters not yet read are withheld (never shown), and the team sees it."""
-    letters = sorted(set(_ids(state, "letters_waiting")) | set(_ids(state, "letters_pending")))
-    effects = tuple(LetterOp("withheld", x) for x in letters)
+def forget(state: State) -> State:
+    """They withdrew, or took consent back: no letter is waiting for them any more (the store
+    holds it, bot.relay.gate, and the team sees why), and no notice of one is asked again."""
     state = state.with_answer("letters_waiting", None).with_answer("letters_pending", None)
     # a notice or a suggested wording is not asked again on RESUME (LETTER brings an edit
     # back); a letter being written is kept, so RESUME goes back to writing it
     if state.flow == "letters_read" or state.step in ("edit_notice", "edit_review"):
         flow, _, step = IDLE.rpartition(".")
         state = replace(state, flow=flow, step=step)
-    return state, effects
+    return state
 
 
 FLOW = Flow(

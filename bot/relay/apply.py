@@ -15,6 +15,7 @@ from bot.channels.segments import segments, split_fitting
 from bot.clock import to_ts
 from bot.crypto import Cipher
 from bot.flows.letters import REASON
+from bot.relay import gate
 from bot.store import letters, records
 from bot.types import LetterOp, Msg, Reply
 
@@ -89,14 +90,17 @@ def _draft_op(conn: sqlite3.Connection, cipher: Cipher, op: str, person_id: int,
         audit("letter_cancelled", letter_id)
     else:
         letters.decide_version(conn, letter_id, 1, "submitted", ts)
-        letters.set_status(conn, letter_id, "pending_review", ts)
-        audit("letter_submitted", letter_id, version=1)
+        status = gate.waiting_status(conn, person_id)
+        letters.set_status(conn, letter_id, status, ts)
+        audit("letter_submitted", letter_id, version=1, held=status == "held")
 
 
 def _letter_op(conn: sqlite3.Connection, cipher: Cipher, found: letters.Letter, op: str,
                version: int, channel: str, ts: float, enqueue: Enqueue,
                audit: Callable[..., None]) -> None:
-    if op == "announced":
+    if op == "announced" and found.status != "approved":  # held since it was scheduled
+        audit("letter_op_refused", found.id, op=op, status=found.status)
+    elif op == "announced":
         conn.execute("UPDATE letters SET announced_at = ? WHERE id = ?", (ts, found.id))
         audit("letter_announced", found.id, version=found.approved_version)
     elif op == "show" and found.direction == "to_victim" and found.status == "approved":
@@ -134,5 +138,5 @@ def _edit_op(conn: sqlite3.Connection, cipher: Cipher, found: letters.Letter, op
         return
     decision = "accepted" if op == "edit_accepted" else "rejected"
     letters.decide_version(conn, found.id, version.number, decision, ts)
-    letters.set_status(conn, found.id, "pending_review", ts)
+    letters.set_status(conn, found.id, gate.waiting_status(conn, found.person_id), ts)
     audit(f"letter_edit_{decision}", found.id, version=version.number)

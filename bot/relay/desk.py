@@ -17,6 +17,7 @@ from bot.clock import to_ts
 from bot.crypto import Cipher
 from bot.flows import first_contact
 from bot.flows.common import DONT_KNOW
+from bot.relay import gate
 from bot.relay.check import CaseDetails, Finding, check
 from bot.runtime import Runtime
 from bot.store import letters, records
@@ -77,11 +78,13 @@ def _letter(conn: sqlite3.Connection, letter_id: int) -> letters.Letter:
     return found
 
 
-def _not_withdrawn(conn: sqlite3.Connection, letter: letters.Letter) -> None:
-    """Once the person harmed has withdrawn, nothing of theirs is passed on or announced."""
-    row = conn.execute("SELECT status FROM people WHERE id = ?", (letter.person_id,)).fetchone()
-    if row is None or row["status"] not in ("active", "paused"):
-        raise LetterError("The person harmed has withdrawn: nothing is passed on")
+def _not_held(conn: sqlite3.Connection, letter: letters.Letter) -> None:
+    """Once the person harmed withdraws or takes consent back, nothing moves (bot.relay.gate)."""
+    hold = gate.hold_of(conn, letter.person_id)
+    if hold is not None or letter.status == "held":
+        label = hold.label if hold is not None else gate.REASONS["consent_withdrawn"]
+        raise LetterError(f"{label}: nothing is approved, announced or delivered until they "
+                          "give consent again")
 
 
 def _audit(conn: sqlite3.Connection, who: Staff, action: str, letter: letters.Letter, ts: float,
@@ -106,12 +109,13 @@ async def type_in(runtime: Runtime, cipher: Cipher, *, person_id: int, case_id: 
     ts = to_ts(runtime.clock.now())
 
     def unit(conn: sqlite3.Connection) -> int:
+        status = gate.waiting_status(conn, person_id)  # kept, but held while consent is back
         letter_id = letters.create(conn, cipher, person_id=person_id, case_id=case_id,
-                                   direction="to_victim", status="pending_review", body=body,
+                                   direction="to_victim", status=status, body=body,
                                    author_kind="facilitator", author=who.actor,
                                    version_status="submitted", now=ts)
         records.audit(conn, who.actor, "letter_typed_in", ts, person_id, case_id,
-                      {"letter": letter_id, "version": 1})
+                      {"letter": letter_id, "version": 1, "held": status == "held"})
         return letter_id
 
     return await runtime.db.write(unit)
@@ -125,9 +129,9 @@ def _typists(conn: sqlite3.Connection, cipher: Cipher, letter: letters.Letter) -
 def _approve(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, who: Staff,
              confirmed: bool, ts: float, seen: int | None) -> letters.Letter:
     letter = _letter(conn, letter_id)
+    _not_held(conn, letter)
     if letter.status != "pending_review":
         raise LetterError("This letter is not waiting for approval")
-    _not_withdrawn(conn, letter)
     version = letters.current(conn, cipher, letter.id)
     assert version is not None
     if seen is not None and seen != version.number:
@@ -223,9 +227,10 @@ async def mark_delivered(runtime: Runtime, letter_id: int, on: str, who: Staff) 
 
     def unit(conn: sqlite3.Connection) -> None:
         letter = _letter(conn, letter_id)
+        if letter.direction == "to_other":
+            _not_held(conn, letter)
         if letter.direction != "to_other" or letter.status != "approved":
             raise LetterError("Only an approved letter to the other party can be delivered")
-        _not_withdrawn(conn, letter)
         letters.set_status(conn, letter.id, "delivered", ts, delivered_by=who.actor,
                            delivered_at=ts, delivered_on=on)
         _audit(conn, who, "letter_delivered", letter, ts, version=letter.approved_version,
@@ -240,9 +245,10 @@ async def printable(runtime: Runtime, cipher: Cipher, letter_id: int, who: Staff
 
     def unit(conn: sqlite3.Connection) -> str:
         letter = _letter(conn, letter_id)
+        if letter.direction == "to_other":
+            _not_held(conn, letter)
         if letter.direction != "to_other" or letter.status not in ("approved", "delivered"):
             raise LetterError("Only an approved letter to the other party can be printed")
-        _not_withdrawn(conn, letter)
         version = next(v for v in letters.versions(conn, cipher, letter.id)
                        if v.number == letter.approved_version)
         _audit(conn, who, "letter_printed", letter, ts, version=version.number)
