@@ -9,7 +9,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from bot import keycheck
+from bot import keycheck, safefile
 from bot.clock import SystemClock, to_ts
 from bot.config import Settings
 from bot.crypto import Cipher, new_key_text
@@ -29,7 +29,9 @@ def add_commands(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     e = sub.add_parser("export", parents=[db],
                        help="everything held about a person, as JSON and HTML")
     e.add_argument("--address", required=True, help="their phone number or chat id")
-    e.add_argument("--out", default=".", help="folder to write into")
+    e.add_argument("--out", default="rjbot-exports",
+                   help="a private folder to write into (made with mode 0700 if new; one that "
+                   "other accounts can open is refused); default rjbot-exports")
     r = sub.add_parser("erase", parents=[db], help="erase a person's personal content")
     r.add_argument("--address", required=True)
     r.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -55,7 +57,11 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
             print("nothing erased")
             return 1
     if args.command == "export":
-        Path(args.out).mkdir(parents=True, exist_ok=True)
+        try:
+            safefile.private_folder(Path(args.out))
+        except safefile.UnsafeFolderError as exc:
+            print(f"rjbot export: {exc}", file=sys.stderr)
+            return 2
     code = asyncio.run(_run(settings, cipher_for(settings), args))
     if args.command == "rotate-key" and not settings.data_key and code == 0:
         _drop_old_keys(settings.key_file)
@@ -99,8 +105,9 @@ async def _one(db: Database, cipher: Cipher, pid: int, args: argparse.Namespace)
     if args.command == "export":
         data = await db.read(lambda c: subject.export(c, cipher, pid))
         base = Path(args.out) / f"rjbot-export-{pid}"
-        base.with_suffix(".json").write_text(json.dumps(data, ensure_ascii=False, indent=1))
-        base.with_suffix(".html").write_text(report.render(data, now))
+        safefile.write_private(base.with_suffix(".json"),
+                               json.dumps(data, ensure_ascii=False, indent=1))
+        safefile.write_private(base.with_suffix(".html"), report.render(data, now))
         await db.write(lambda c: records.audit(c, "cli", "exported", to_ts(now), pid))
         print(f"wrote {base}.json and {base}.html")
     elif args.refuse:
@@ -120,9 +127,9 @@ def _rotation_unfinished(key_file: Path) -> bool:
 def _prepend_key(key_file: Path) -> None:
     """Key-file set-up: a new current key first; the old ones stay readable until done."""
     old = key_file.read_text() if key_file.exists() else ""
-    key_file.write_text(new_key_text() + "\n" + old)
+    safefile.write_atomic(key_file, new_key_text() + "\n" + old)
 
 
 def _drop_old_keys(key_file: Path) -> None:
     lines = [line for line in key_file.read_text().splitlines() if line.strip()]
-    key_file.write_text(lines[0] + "\n")
+    safefile.write_atomic(key_file, lines[0] + "\n")

@@ -6,12 +6,13 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from bot import safefile
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +55,16 @@ def load_keys(
         old = tuple(parse_key(k) for k in (env_old or "").split(",") if k.strip())
         return parse_key(env_value), old
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(new_key_text() + "\n")
-        log.warning(
-            "RJBOT_DATA_KEY is not set: created a key file %s (mode 0600). Back it up; "
-            "without it the data cannot be read. Set RJBOT_DATA_KEY in production.",
-            key_file,
-        )
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # fsynced and renamed into place: a power cut never leaves data sealed under a key
+        # that did not reach the disk; two first starts at once share the one that won
+        if safefile.create_atomic(key_file, new_key_text() + "\n"):
+            log.warning(
+                "RJBOT_DATA_KEY is not set: created a key file %s (mode 0600). Back it up, "
+                "apart from the backups of the data; without it the data cannot be read. Set "
+                "RJBOT_DATA_KEY in production.",
+                key_file,
+            )
     keys = [parse_key(line) for line in key_file.read_text().splitlines() if line.strip()]
     if not keys:
         raise DataKeyError(f"the key file {key_file} is empty")
