@@ -161,16 +161,17 @@ FLOWS: dict[str, tuple[str, list[str], str]] = {
                      ["hello", "1", "1", "1", "1", "1", "1", "2", "2", "2", "thank you", "menu",
                       "5", "menu", "3", "menu", "2"], "sms"),
     "secret_word": ("A secret word set at first contact (typed twice, any capitals); later MENU > "
-                    "Secret word asks for it: a wrong word gets only a generic reply, the right "
-                    "one opens the choices; three wrong words tell the team.",
+                    "Secret word asks for it: a typo gets one more try at the same check, a "
+                    "second wrong word only a generic reply, the right one opens the choices; "
+                    "three wrong words tell the team.",
                     ["hello", "1", "1", "1", "Sam", "1", "2", "2", "1", "Blue Heron 42",
-                     "blue heron 42.", "2", "menu", "6", "red fox", "menu", "6", "BLUE HERON 42",
-                     "3", "menu", "6", "one", "menu", "6", "two", "menu", "6", "three", "menu",
-                     "6", "hello"], "sms"),
+                     "blue heron 42.", "2", "menu", "7", "blue heron 24", "BLUE HERON 42", "3",
+                     "menu", "7", "red fox", "fox red", "menu", "7", "one", "menu", "7", "two",
+                     "menu", "7", "three", "menu", "7", "hello"], "sms"),
     "secret_word_telegram": ("A secret word set from the menu on Telegram, forgotten later: the "
                              "team is told and will help.",
                              ["hello", "1", "1", "1", "Sam", "1", "2", "2", "2", "2", "menu",
-                              "secret word", "river stones", "river stones", "menu", "6",
+                              "secret word", "river stones", "river stones", "menu", "7",
                               "I forgot it"], "telegram"),
 }
 

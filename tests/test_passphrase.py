@@ -97,25 +97,31 @@ def test_the_gate_shows_only_after_the_right_word(private: None) -> None:
     assert SHOWN in chat.texts() and Audit("passphrase_ok") in chat.last.effects  # type: ignore[union-attr]
 
 
-def test_wrong_words_get_one_generic_reply_then_the_team_is_told_and_it_locks(
+def test_a_typo_gets_one_more_try_then_one_generic_reply_and_three_lock(
     private: None
 ) -> None:
     chat = with_word()
-    generic = []
-    for n in range(1, 4):
-        reach_private(chat)
-        chat.send(f"wrong guess {n}")
-        generic.append(chat.texts())
-        assert SHOWN not in " ".join(chat.texts())
-        alerted = [e for e in chat.last.effects if isinstance(e, Alert)]  # type: ignore[union-attr]
-        assert alerted == ([Alert("passphrase_failed", {"failures": 3})] if n == 3 else [])
-    assert generic[0] == generic[1] == generic[2] == [
-        "Sorry, I cannot show that now. Reply MENU for options."]
+    reach_private(chat)
+    chat.send("wrong guess 1")  # a typo: one more try, still at the check
+    assert chat.texts() == ["That did not match. You can try once more.",
+                            "Please type your secret word."]
+    assert (chat.state.flow, chat.state.step) == ("passphrase", "check")
+    assert not [e for e in chat.last.effects if isinstance(e, Alert)]  # type: ignore[union-attr]
+    chat.send("wrong guess 2")  # the second wrong word at one check: the generic reply
+    generic = chat.texts()
+    assert generic == ["Sorry, I cannot show that now. Reply MENU for options."]
+    assert chat.state.step == "idle"
+    reach_private(chat)
+    chat.send("wrong guess 3")  # three wrong in a row: the team is told, it locks
+    assert chat.texts() == generic and SHOWN not in " ".join(chat.texts())
+    alerted = [e for e in chat.last.effects if isinstance(e, Alert)]  # type: ignore[union-attr]
+    assert alerted == [Alert("passphrase_failed", {"failures": 3})]
     reach_private(chat)  # locked: not even asked, the same generic reply
-    assert chat.texts() == generic[0] and chat.state.step == "idle"
+    assert chat.texts() == generic and chat.state.step == "idle"
     chat.now += passphrase.LOCK_FOR + timedelta(minutes=1)
     reach_private(chat)
-    chat.send(WORD)
+    chat.send("wrong guess 4")
+    chat.send(WORD)  # right on the second try
     assert SHOWN in chat.texts()
 
 
@@ -141,7 +147,7 @@ def test_the_menu_sets_changes_and_removes_the_word_behind_the_gate() -> None:
     assert passphrase.is_set(chat.state)
     chat.send("menu", "7")
     assert chat.state.step == "check"
-    chat.send("not the word")
+    chat.send("not the word", "still not the word")  # one more try, then out
     assert chat.state.step == "idle" and passphrase.is_set(chat.state)
     chat.send("menu", "7", "quiet river")
     assert chat.state.step == "manage"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.flows import (
+    asks,
     checkin,
     consent,
     facilitator,
@@ -24,7 +25,8 @@ ACTIONS = {**timers.ACTIONS, **facilitator.ACTIONS}
 FLOWS: dict[str, Flow] = {
     f.name: f
     for f in (first_contact.FLOW, triage.FLOW, info.FLOW, consent.FLOW, menu.FLOW,
-              settings.FLOW, checkin.FLOW, passphrase.FLOW, letters.FLOW, letters_read.FLOW)
+              settings.FLOW, checkin.FLOW, passphrase.FLOW, letters.FLOW, letters_read.FLOW,
+              asks.FLOW)
 }
 FIRST_FLOW = first_contact.FLOW.name
 

@@ -63,7 +63,9 @@ class Words:
 YES = Choice("yes", N_("Yes"), N_("yes|y|yeah|yep|ok|okay|sure"))
 NO = Choice("no", N_("No"), N_("no|n|nope|no thanks"))
 SKIP = Choice("skip", N_("Skip"), N_("skip|pass|rather not say|prefer not to say"))
-DONT_KNOW = Choice("dont_know", N_("Don't know"), N_("dont know|not sure|unsure|idk"))
+DONT_KNOW = Choice("dont_know", N_("Don't know"),
+                   N_("dont know|don't know|i dont know|i don't know|i do not know|dunno|"
+                      "not sure|i'm not sure|im not sure|unsure|idk|no idea"))
 
 FINE = Msg(N_("That is fine. Reply MENU at any time."))
 NOT_UNDERSTOOD = Msg(N_("Sorry, I did not understand that."))

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import Enum
 
 from bot import crisis
-from bot.flows import checkin, consent, letters, letters_read, settings
+from bot.flows import asks, checkin, consent, letters, letters_read, settings
 from bot.flows.base import REASK, STAY, Go
 from bot.flows.case import finished, open_case
 from bot.i18n import LOCALES, N_, keywords, normalise
@@ -32,6 +32,8 @@ class Intent(Enum):
     PAUSE = "pause"
     HELP = "help"
     PERSON = "person"
+    CALLBACK = "callback"
+    RESCHEDULE = "reschedule"
     MENU = "menu"
     INFO = "info"
     LANGUAGE = "language"
@@ -44,11 +46,22 @@ class Intent(Enum):
 # Translators: whole-message commands; people may type any of the alternatives.
 EXACT_WORDS: tuple[tuple[Intent, str], ...] = (
     (Intent.WITHDRAW_CONSENT, N_("withdraw consent|take back consent|cancel consent")),
-    (Intent.WITHDRAW, N_("withdraw|stop|opt out|optout|leave me alone|no more messages")),
+    (Intent.WITHDRAW, N_("withdraw|stop|opt out|optout|leave me alone|no more messages|"
+                         "i want to stop|i want to stop this|stop messaging me|"
+                         "stop texting me|i dont want to do this any more|"
+                         "i don't want to do this any more")),
     (Intent.RESUME, N_("resume|start|come back|restart|unpause")),
     (Intent.PAUSE, N_("pause|pause messages")),
     (Intent.HELP, N_("help|helpline")),
-    (Intent.PERSON, N_("person|talk to someone|talk to a person|human|call me|facilitator")),
+    (Intent.PERSON, N_("person|talk to someone|talk to a person|human|facilitator")),
+    (Intent.CALLBACK, N_("call me|call me back|can you call me|can you call me back|"
+                         "could you call me back|can someone call me|ring me|ring me back|"
+                         "can someone ring me|can you ring me|phone me|can i talk to a real "
+                         "person|real person|can i speak to someone|can i speak to a person")),
+    (Intent.RESCHEDULE, N_("i need to move the meeting|move the meeting|change the meeting|"
+                           "can we move the meeting|i cant make the meeting|"
+                           "i can't make the meeting|reschedule|i need a new time|"
+                           "change the time")),
     (Intent.MENU, N_("menu|options|main menu")),
     (Intent.INFO, N_("info|information|how does it work|how it works|tell me more")),
     (Intent.LANGUAGE, N_("language|change language")),
@@ -64,6 +77,23 @@ def risk_category(text: str) -> str | None:
     return found.category if found is not None else None
 
 
+# Translators: polite words people add around a command ("can you call me back please").
+POLITE = N_("please|pls|plz|thanks|thank you|hi|hello")
+
+
+def _unadorned(norm: str, locale: str) -> str:
+    """The message without polite words at its start or end: "please call me back thanks"."""
+    polite = keywords(POLITE, locale)
+    words = norm.split()
+    for _ in range(2):
+        for n in (2, 1):
+            if len(words) > n and " ".join(words[-n:]) in polite:
+                words = words[:-n]
+            if len(words) > n and " ".join(words[:n]) in polite:
+                words = words[n:]
+    return " ".join(words)
+
+
 def detect(text: str, locale: str) -> Intent | None:
     """The global intent a message expresses, if any (danger anywhere, others whole)."""
     norm = normalise(text)
@@ -71,10 +101,11 @@ def detect(text: str, locale: str) -> Intent | None:
         return None
     if risk_category(text) is not None:
         return Intent.RISK
+    forms = {norm, _unadorned(norm, locale)}  # "proszę o telefon" is itself a phrase
     for intent, words in EXACT_WORDS:
         # the way to change language must work whatever language is set now
         scope = LOCALES if intent is Intent.LANGUAGE else (locale,)
-        if any(norm in keywords(words, loc) for loc in scope):
+        if any(form in keywords(words, loc) for loc in scope for form in forms):
             return intent
     return Intent.SET_LANGUAGE if named_locale(text, locale) else None
 
@@ -112,6 +143,13 @@ PERSON_TEXT = Msg(
     N_(
         "Thank you. A member of our team will contact you within 48 hours, "
         "in the way you chose."
+    )
+)
+# after "No, it is not safe": never "in the way you chose"
+PERSON_NOT_SAFE = Msg(
+    N_(
+        "Thank you. We have told our team. As messages here are not safe, we will not reply "
+        "here. Call us free on 0800 783 1583 when it is safe."
     )
 )
 PERSON_EARLY = Msg(
@@ -186,7 +224,8 @@ def person(state: State, now: datetime) -> Go:
     """Hand over to the facilitators; a case (and its 48-hour clock) opens if there is none."""
     told = (Alert("person"), Audit("person"))
     if state.case_open and finished(state):
-        return Go(STAY, replies=(Reply(PERSON_TEXT),), effects=told)
+        text = PERSON_NOT_SAFE if state.answers.get("safe") == "no" else PERSON_TEXT
+        return Go(STAY, replies=(Reply(text),), effects=told)
     opened, effects = open_case(state.with_answer("asked_for_person", True), now)
     return Go(REASK if state.flow else START, state=opened, replies=(Reply(PERSON_EARLY),),
               effects=(*told, *effects))
@@ -207,6 +246,8 @@ HANDLERS: dict[Intent, Callable[[State, datetime], Go]] = {
     Intent.PAUSE: pause,
     Intent.HELP: help_,
     Intent.PERSON: person,
+    Intent.CALLBACK: asks.callback,
+    Intent.RESCHEDULE: asks.reschedule,
     Intent.MENU: detour("menu.menu"),
     Intent.INFO: detour("info.start"),
     Intent.LANGUAGE: detour("settings.language"),

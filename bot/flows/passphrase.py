@@ -33,7 +33,8 @@ NEXT = "passphrase_next"  # where the gate leads once the word matches
 FAILURES = "passphrase_failures"
 LOCKED = "passphrase_locked_until"  # ISO time
 OFFERED = "passphrase_offered"  # "first_contact" while the offer is being answered
-HIDDEN = frozenset({HASH, PENDING, NEXT, FAILURES, LOCKED, OFFERED})  # never shown to staff
+RETRY = "passphrase_retry"  # a typo at this check: one more try without leaving it
+HIDDEN = frozenset({HASH, PENDING, NEXT, FAILURES, LOCKED, OFFERED, RETRY})  # never shown
 ITERATIONS = 200_000  # about 40 ms: negligible per attempt, slow for guessing offline
 MIN_LENGTH = 4
 MAX_FAILURES = 3
@@ -71,6 +72,7 @@ SET_DONE = Msg(
     )
 )
 ASK = Msg(N_("Please type your secret word."))
+TRY_AGAIN = Msg(N_("That did not match. You can try once more."))
 # Translators: the same reply for a wrong word and a locked gate; it must reveal nothing.
 GENERIC = Msg(N_("Sorry, I cannot show that now. Reply MENU for options."))
 FORGOT_TEXT = Msg(N_("That is all right. A person from our team will contact you to help."))
@@ -150,7 +152,7 @@ def _back(state: State, *replies: Msg, effects: tuple[Alert | Audit, ...] = ()) 
         to = triage.after_promise(state)
     else:
         to = state.resume_at or IDLE
-    return Go(to, state=replace(_without(state, OFFERED, PENDING, NEXT), resume_at=""),
+    return Go(to, state=replace(_without(state, OFFERED, PENDING, NEXT, RETRY), resume_at=""),
               replies=tuple(Reply(m) for m in replies), effects=effects)
 
 
@@ -160,7 +162,7 @@ def require(state: State, target: str, now: datetime) -> Go:
         return Go(target, state=state)
     if _locked(state, now):
         return _back(state, GENERIC, effects=(Audit("passphrase_locked"),))
-    return Go("passphrase.check", state=state.with_answer(NEXT, target))
+    return Go("passphrase.check", state=_without(state, RETRY).with_answer(NEXT, target))
 
 
 def _failures(state: State) -> int:
@@ -178,11 +180,15 @@ def _checked(state: State, answer: Answer, now: datetime) -> Go:
     if _locked(state, now):  # locked while they were being asked
         return _back(state, GENERIC)
     if matches(str(state.answers.get(HASH)), answer.text):
-        return Go(target, state=_without(state, NEXT, FAILURES, LOCKED),
+        return Go(target, state=_without(state, NEXT, FAILURES, LOCKED, RETRY),
                   effects=(Audit("passphrase_ok"),))
     failures = _failures(state) + 1
     state = state.with_answer(FAILURES, failures)
     effects: tuple[Alert | Audit, ...] = (Audit("passphrase_failed", {"failures": failures}),)
+    if failures < MAX_FAILURES and not state.answers.get(RETRY):
+        # a typo on a small keyboard: one more try, without leaving the check
+        return Go(REASK, state=state.with_answer(RETRY, True), replies=(Reply(TRY_AGAIN),),
+                  effects=effects)
     if failures >= MAX_FAILURES:
         state = state.with_answer(FAILURES, 0).with_answer(LOCKED, (now + LOCK_FOR).isoformat())
         effects += (Alert("passphrase_failed", {"failures": failures}),)
