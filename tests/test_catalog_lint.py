@@ -93,6 +93,10 @@ def test_the_lint_finds_long_texts_and_telling_words(tmp_path: Path) -> None:
     ("la instanță", ["instanta"]),
     ("अदालतमा जानुहोस्", ["अदालतमा"]),
     ("aparadhi le lekhyo", ["aparadhi"]),
+    ("कसुर गर्नेले चिठी लेख्यो", ["कसुर"]),
+    ("केन्टको न्यायालयमा", ["केनटको", "नयायालयमा"]),
+    ("adalat ma janus", ["adalat"]),
+    ("बिहान १० बजे भेटौं", []),
     ("Diolch. Bydd rhywun yn eich ffonio.", []),
     ("अपराह्न", []),  # afternoon is not crime
     ("Mulțumim, vă sunăm mâine.", []),
