@@ -1,13 +1,17 @@
 """Crisis recognition on the development corpus: recall, false alarms, and speed.
 
-    python bench/risk.py [--data tests/data/risk] [--seconds 3] [--misses]
+    python bench/risk.py [--data tests/data/risk] [--heldback tests/data/risk_heldback]
+                         [--seconds 3] [--misses]
 
 Prints one JSON object: for each corpus file (one per locale) the recall on crisis lines, the
 false-alarm rate on ordinary lines, recall per category and false alarms per ordinary kind,
-with counts; then the throughput of `bot.crisis.detect` as a ratio against plain
-`bot.i18n.normalise` of the same messages in the same run (the machine is shared and noisy:
-compare ratios, not absolute times). `--misses` prints each missed crisis line and each
-falsely flagged ordinary line to stderr, with the rule that fired.
+with counts; the same for each held-back file (`heldback`: messages the lexicons and model
+were never tuned or trained on); every shipped locale is listed, `"missing": true` where it has
+no file, and a file for a locale not yet shipped says `"shipped": false`; then the throughput
+of `bot.crisis.detect` as a ratio against plain `bot.i18n.normalise` of the same messages in
+the same run (the machine is shared and noisy: compare ratios, not absolute times).
+`--misses` prints each missed crisis line and each falsely flagged ordinary line to stderr,
+with the rule that fired.
 
 Corpus lines: `label<TAB>category<TAB>text`, label `crisis` (category one of CATEGORIES) or
 `ordinary` (category `ordinary` or `alarming_words`); `#` starts a comment line.
@@ -31,6 +35,7 @@ from bot import crisis
 from bot.i18n import LOCALES, normalise
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "risk"
+HELDBACK = DATA.parent / "risk_heldback"
 ORDINARY_KINDS = ("ordinary", "alarming_words")
 
 
@@ -128,20 +133,36 @@ def throughput(texts: Sequence[str], seconds: float) -> dict[str, float]:
             "ratio_cold": round(cold / plain, 4)}
 
 
-def report(data: Path, seconds: float, misses: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"locales": {}}
+def _measure(path: Path, misses: bool) -> tuple[dict[str, Any], list[Sample]]:
+    samples = read_corpus(path)
+    result = score(samples)
+    if misses:
+        for s in result.misses:
+            print(f"MISS  {s.where}\t{s.category}\t{s.text}", file=sys.stderr)
+        for s, found in result.false:
+            print(f"FALSE {s.where}\t{found.rule}\t[{found.words}]\t{s.text}",
+                  file=sys.stderr)
+    summary = dict(result.summary)
+    if path.stem not in LOCALES:
+        summary["shipped"] = False
+    return summary, samples
+
+
+def _section(data: Path, misses: bool) -> tuple[dict[str, Any], list[str]]:
+    found: dict[str, Any] = {locale: {"missing": True} for locale in LOCALES}
     texts = []
     for path in sorted(data.glob("*.tsv")):
-        samples = read_corpus(path)
+        found[path.stem], samples = _measure(path, misses)
         texts.extend(s.text for s in samples)
-        result = score(samples)
-        out["locales"][path.stem] = result.summary
-        if misses:
-            for s in result.misses:
-                print(f"MISS  {s.where}\t{s.category}\t{s.text}", file=sys.stderr)
-            for s, found in result.false:
-                print(f"FALSE {s.where}\t{found.rule}\t[{found.words}]\t{s.text}",
-                      file=sys.stderr)
+    return found, texts
+
+
+def report(data: Path, seconds: float, misses: bool,
+           heldback: Path | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    out["locales"], texts = _section(data, misses)
+    if heldback is not None and heldback.is_dir():
+        out["heldback"], _ = _section(heldback, misses)
     if texts:
         out["throughput"] = throughput(texts, seconds)
     return out
@@ -150,10 +171,11 @@ def report(data: Path, seconds: float, misses: bool) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--heldback", type=Path, default=HELDBACK)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
-    print(json.dumps(report(args.data, args.seconds, args.misses), indent=2))
+    print(json.dumps(report(args.data, args.seconds, args.misses, args.heldback), indent=2))
 
 
 if __name__ == "__main__":
