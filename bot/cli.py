@@ -91,7 +91,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", parents=[db],
                    help="run the service (webhooks, console, scheduler, sender)")
     sim = sub.add_parser("simulate", help="talk to the bot on stdin; JSON lines out")
-    sim.add_argument("--channel", choices=["sms", "telegram"], default="sms")
+    sim.add_argument("--channel", choices=["sms", "telegram", "whatsapp"], default="sms")
     sim.add_argument("--from", dest="address", required=True, help="the sender's address")
     sim.add_argument("--db", metavar="FILE", help="database file; the same file continues "
                      "the conversation (default: a new one, thrown away afterwards)")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.channels.phone import e164
 from bot.oncall import addresses
 
 DEFAULT_DATABASE = "data/rjbot.sqlite3"
@@ -28,6 +29,10 @@ class Settings:
     twilio_messaging_service_sid: str = ""
     twilio_api_base: str = ""
     twilio_send_rate: float = 1.0  # SMS segments a second from our sender (UK long code: 1)
+    twilio_whatsapp_from: str = ""  # our WhatsApp-enabled sender, E.164 (no "whatsapp:")
+    # approved Content template ids for outside the 24-hour window: locale -> HX... ("" = all)
+    twilio_whatsapp_templates: tuple[tuple[str, str], ...] = ()
+    twilio_whatsapp_choices_sid: str = ""  # a quick-reply Content template, if approved
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base: str = ""
@@ -54,6 +59,22 @@ class Settings:
         if not self.public_url:  # Twilio's signatures are made over the URL it calls
             missing.append("RJBOT_PUBLIC_URL")
         return missing
+
+    @property
+    def whatsapp_missing(self) -> list[str]:
+        missing = [n for n, v in (("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                                  ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                                  ("TWILIO_WHATSAPP_FROM", self.twilio_whatsapp_from),
+                                  ("TWILIO_WHATSAPP_TEMPLATE_SID",
+                                   self.twilio_whatsapp_templates)) if not v]
+        if not self.public_url:
+            missing.append("RJBOT_PUBLIC_URL")
+        return missing
+
+    def whatsapp_template(self, locale: str) -> str:
+        """The approved template for `locale` (its own, else the one for every language)."""
+        found = dict(self.twilio_whatsapp_templates)
+        return found.get(locale) or found.get(locale.split("_")[0]) or found.get("", "")
 
     @property
     def telegram_missing(self) -> list[str]:
@@ -99,6 +120,9 @@ class Settings:
             twilio_messaging_service_sid=e.get("TWILIO_MESSAGING_SERVICE_SID", ""),
             twilio_api_base=e.get("TWILIO_API_BASE", "").rstrip("/"),
             twilio_send_rate=rate,
+            twilio_whatsapp_from=_whatsapp_number(e.get("TWILIO_WHATSAPP_FROM", "")),
+            twilio_whatsapp_templates=_templates(e.get("TWILIO_WHATSAPP_TEMPLATE_SID", "")),
+            twilio_whatsapp_choices_sid=e.get("TWILIO_WHATSAPP_CHOICES_SID", "").strip(),
             telegram_bot_token=e.get("TELEGRAM_BOT_TOKEN", ""),
             telegram_webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", ""),
             telegram_api_base=e.get("TELEGRAM_API_BASE", ""),
@@ -132,6 +156,32 @@ def _oncall(e: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...], str
     return (addresses.numbers("RJBOT_ONCALL_SMS", e.get("RJBOT_ONCALL_SMS", "")),
             addresses.emails("RJBOT_ONCALL_EMAIL", e.get("RJBOT_ONCALL_EMAIL", "")),
             smtp_url, sender[0] if sender else "")
+
+
+def _whatsapp_number(raw: str) -> str:
+    """TWILIO_WHATSAPP_FROM with or without Twilio's `whatsapp:` prefix, as E.164."""
+    number = raw.strip().removeprefix("whatsapp:").strip()
+    if not number:
+        return ""
+    found = e164(number)
+    if not found:
+        raise ValueError("TWILIO_WHATSAPP_FROM must be a phone number (E.164, e.g. +44...)")
+    return found
+
+
+def _templates(raw: str) -> tuple[tuple[str, str], ...]:
+    """`HX...` (every language) or `en_GB=HX...,pl=HX...` (one approved template each)."""
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        locale, sep, sid = item.rpartition("=")
+        sid = sid.strip()
+        if not (sid.startswith("HX") and len(sid) == 34 and sid[2:].isalnum()):
+            raise ValueError("TWILIO_WHATSAPP_TEMPLATE_SID must be Content template ids"
+                             " (HX and 32 characters), optionally as locale=HX...")
+        found.append((locale.strip() if sep else "", sid))
+    return tuple(found)
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

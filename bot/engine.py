@@ -101,6 +101,8 @@ def _on_text(state: State, msg: Message, now: datetime, returning: bool) -> Outc
     if answer is None:
         if substantive(msg.text):  # it answers nothing asked, so a person reads it
             return Outcome(state, (Reply(PASSED), *current.prompt(state)), kept(msg.text))
+        if msg.answers_template:  # "hi" to see the new message: what waited is the answer
+            return Outcome(state)
         lead = WELCOME_BACK if returning else NOT_UNDERSTOOD  # silence is not chased, just met
         return Outcome(state, (Reply(lead), *current.prompt(state)))
     return _follow(state, _resolve(current, state, answer, now), now)

@@ -22,7 +22,7 @@ from bot.flows import elsewhere, letters, passphrase
 from bot.oncall.plan import OFF
 from bot.privacy import subject
 from bot.scheduler import kinds
-from bot.store import jobs, links, records
+from bot.store import jobs, links, outbox, records
 from bot.store.db import Database
 from bot.types import (
     Alert,
@@ -103,9 +103,13 @@ class Runtime:
                 conn, self.cipher, inbound.channel, inbound.address, to_ts(now)
             )
             records.link_inbound(conn, inbound.key, person_id)
+            # they wrote: what waited for a reply to a template (WhatsApp) may go now
+            event = inbound.event()
+            if outbox.release_awaiting(conn, person_id, address_id, to_ts(now)) and isinstance(
+                    event, Message):
+                event = replace(event, answers_template=True)
             target = Target(person_id, address_id, inbound.channel, actor="person")
-            return self._step(conn, target, inbound.event(), now,
-                              logged=None if inbound.signal else inbound.text)
+            return self._step(conn, target, event, now, logged=_logged(inbound))
 
         applied = await self.db.write(unit)
         log.info("inbound %s %s", inbound.channel, "duplicate" if applied is None else "applied")
@@ -265,6 +269,16 @@ class Runtime:
             target = replace(target, message_id=message_id)
         return apply_outcome(conn, self.cipher, target, state, version, outcome, now,
                              self.oncall)
+
+
+MEDIA_NOT_ACCEPTED = "(media not accepted)"  # what the message log keeps of a photo or file
+
+
+def _logged(inbound: Inbound) -> str | None:
+    """What the message log keeps: the text; for media only that it came (never fetched)."""
+    if inbound.signal == "media":
+        return MEDIA_NOT_ACCEPTED
+    return None if inbound.signal else inbound.text
 
 
 def _refuse_erased(conn: sqlite3.Connection, person_id: int) -> None:

@@ -67,7 +67,8 @@ class Sender:
     @staticmethod
     def outgoing(row: OutboxRow) -> Outgoing:
         return Outgoing(row.id, row.address, row.text, row.choices, row.locale,
-                        scheduled=row.priority != outbox.REPLY, first_try=row.first_attempt_at)
+                        scheduled=row.priority != outbox.REPLY, first_try=row.first_attempt_at,
+                        template=row.template)
 
     def _limits(self) -> dict[str, int]:
         """Rows each channel may take now: all of a batch, or what its rate limiter allows."""
@@ -90,7 +91,7 @@ class Sender:
         def unit(conn: sqlite3.Connection) -> None:
             for row, got, ids in settled:
                 if got:
-                    outbox.mark_sent(conn, row.id, ",".join(ids) or "reconciled", now)
+                    _mark_done(conn, row, ",".join(ids) or "reconciled", now)
                     if ids:
                         alerts.extend(provider.record_sent(conn, row.channel, row.id, ids,
                                                            "queued", now))
@@ -224,7 +225,7 @@ class Sender:
     ) -> list[dict[str, Any]]:
         """Store one send's result; returns the alerts it raised."""
         if isinstance(result, Sent):
-            outbox.mark_sent(conn, row.id, result.provider_id, now)
+            _mark_done(conn, row, result.provider_id, now)
             if getattr(self.channels.get(row.channel), "tracks_delivery", False):
                 ids = [p for p in result.provider_id.split(",") if p]
                 return provider.record_sent(conn, row.channel, row.id, ids, "queued", now)
@@ -325,6 +326,14 @@ async def recover_until_done(recover: Callable[[], Awaitable[object]], what: str
         except Exception as exc:  # database locked or full at start-up: wait for it
             log.error("%s (%s); retrying", what, type(exc).__name__)
             await asyncio.sleep(1.0)
+
+
+def _mark_done(conn: sqlite3.Connection, row: OutboxRow, provider_id: str, now: float) -> None:
+    """Sent; or, if the template went in its place, held until the person replies."""
+    if row.template:
+        outbox.mark_awaiting(conn, row.id, provider_id)
+    else:
+        outbox.mark_sent(conn, row.id, provider_id, now)
 
 
 def _by_person(rows: list[OutboxRow]) -> list[list[OutboxRow]]:

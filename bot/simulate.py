@@ -34,6 +34,7 @@ from bot.types import ChannelName
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 SIGNALS: dict[str, SignalKind] = {"opt_out": "opt_out", "opt_in": "opt_in", "media": "media"}
+CHANNELS: tuple[ChannelName, ...] = ("sms", "telegram", "whatsapp")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -78,7 +79,7 @@ class Simulation:
         self._alerts: list[dict[str, Any]] = []
         service.runtime.subscribe(self._collect)
         service.sender.on_alert(self._alerts.append)
-        for name in ("sms", "telegram"):
+        for name in CHANNELS:
             service.sender.channels[name] = ConsoleChannel(name, self.emit)
 
     def _collect(self, applied: Applied) -> None:
@@ -187,7 +188,7 @@ def _next_inbound_number(conn: sqlite3.Connection) -> int:
 
 
 def _next_due(conn: sqlite3.Connection) -> float | None:
-    times = [t for t in (jobs.next_due(conn), outbox.next_due(conn, ("sms", "telegram")))
+    times = [t for t in (jobs.next_due(conn), outbox.next_due(conn, CHANNELS))
              if t is not None]
     return min(times) if times else None
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-ChannelName = Literal["sms", "telegram", "console"]
+ChannelName = Literal["sms", "telegram", "whatsapp", "console"]
 JSONValue = Any  # values inside answers/params must survive json.dumps
 
 
@@ -50,6 +50,8 @@ class Message:
     channel: ChannelName
     payload: str | None = None  # a button's choice payload, when pressed
     edited: bool = False  # a change to an earlier message (Telegram): read for danger only
+    # it opened the WhatsApp window for messages that waited behind a template: those answer it
+    answers_template: bool = False
 
 
 @dataclass(frozen=True)

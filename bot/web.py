@@ -19,6 +19,7 @@ from bot.channels import telegram_routes, twilio_routes
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.twilio_sms import TwilioChannel
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.console import mount as console_mount
@@ -34,7 +35,8 @@ def channel_status(settings: Settings) -> dict[str, str]:
     """Which channels can run, and why not: said once at start-up, shown on /healthz."""
     status = {}
     for name, missing in (("sms", settings.twilio_missing),
-                          ("telegram", settings.telegram_missing)):
+                          ("telegram", settings.telegram_missing),
+                          ("whatsapp", settings.whatsapp_missing)):
         status[name] = "on" if not missing else "off: " + ", ".join(missing) + " not set"
     return status
 
@@ -64,6 +66,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         app.state.telegram = telegram
         twilio = await _start_twilio(settings, service)
         app.state.twilio = twilio
+        whatsapp = await _start_whatsapp(settings, service)
+        app.state.whatsapp = whatsapp
         notifying = oncall.running(settings, service, twilio)  # risk alerts told to staff
         app.state.notifier = await notifying.__aenter__()
         await start_retention(settings, service)
@@ -81,19 +85,20 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             await notifying.__aexit__(None, None, None)
             if telegram is not None:
                 await telegram.stop()
-            if twilio is not None:
-                await twilio.stop()
+            for provider in (twilio, whatsapp):
+                if provider is not None:
+                    await provider.stop()
             await service.close()
 
     routes = [Route("/", home), Route("/healthz", healthz), console_mount()]
     if telegram_webhook_on(settings):
         routes += telegram_routes.ROUTES
-    if not settings.twilio_missing:
+    if not settings.twilio_missing or not settings.whatsapp_missing:
         routes += twilio_routes.ROUTES
     app = Starlette(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(BodyLimit, limit=settings.max_body_bytes)])
     app.state.telegram_secret = settings.telegram_webhook_secret
-    app.state.twilio = None
+    app.state.twilio = app.state.whatsapp = None
     return app
 
 
@@ -146,4 +151,15 @@ async def _start_twilio(settings: Settings, service: Service) -> TwilioChannel |
     await channel.start()
     service.sender.channels[channel.name] = channel
     log.info("channel sms: started (%s segments a second)", settings.twilio_send_rate)
+    return channel
+
+
+async def _start_whatsapp(settings: Settings, service: Service) -> WhatsAppChannel | None:
+    """WhatsApp through Twilio, if configured (its own sender, the same account)."""
+    if settings.whatsapp_missing:
+        return None
+    channel = WhatsAppChannel(settings, service.runtime)
+    await channel.start()
+    service.sender.channels[channel.name] = channel
+    log.info("channel whatsapp: started")
     return channel

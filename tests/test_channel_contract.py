@@ -189,6 +189,45 @@ class SmsHarness(Harness):
         return await self.channel.send(out)
 
 
+@dataclass
+class WhatsAppHarness(SmsHarness):
+    """WhatsApp: the same signed webhook with `whatsapp:` addresses; no STOP from Twilio, so
+    the person opts out in words (the engine's stop), and a blocked send is Twilio's 63024
+    ('invalid message recipient') or an unsubscribed 21610."""
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, service: Service) -> AsyncIterator[Harness]:
+        from starlette.applications import Starlette
+
+        from bot.channels import twilio_routes
+
+        async with twilio_api.running() as fake, \
+                twilio_harness.started_whatsapp(service, fake) as channel:
+            app = Starlette(routes=twilio_routes.ROUTES)
+            app.state.whatsapp, app.state.service = channel, service
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url=twilio_harness.PUBLIC_URL) as client:
+                yield cls(service, channel, twilio_harness.PERSON, max_part=1600,
+                          can_report_opt_out=True, fake=fake, client=client)
+
+    async def say(self, text: str, provider_id: str) -> None:
+        await self._post(twilio_api.whatsapp_form(self.address, text,
+                                                  sid=twilio_api.message_sid(provider_id)))
+
+    async def opt_out(self) -> None:
+        await self.say("stop", "opt-out")
+
+    def seen(self) -> list[Seen]:
+        assert self.fake is not None
+        return [_numbered(m["body"]) for m in self.fake.to("whatsapp:" + self.address)]
+
+    async def blocked_send(self, out: Outgoing) -> SendResult:
+        assert self.fake is not None
+        self.fake.error_for["whatsapp:" + self.address] = 21610
+        return await self.channel.send(out)
+
+
 def _numbered(body: str) -> Seen:
     """An SMS as the person reads it: the choices are the numbered lines after the lead."""
     lead = "Reply with a number:"
@@ -202,6 +241,7 @@ HARNESSES: dict[str, Callable[[Service], contextlib.AbstractAsyncContextManager[
     "console": ConsoleHarness.open,
     "sms": SmsHarness.open,
     "telegram": TelegramHarness.open,
+    "whatsapp": WhatsAppHarness.open,
 }
 
 

@@ -182,7 +182,7 @@ async def test_reconcile_after_a_crash_asks_twilio(service: Service,
         since = time.time() - 2  # Twilio dates messages by its own (real) clock
         out = Outgoing(1, PERSON, "in flight", (), "en_GB", first_try=since)
         assert await channel.reconcile(out) is False
-        await channel._create(PERSON, "in flight")  # what the crashed try had done
+        await channel._create(PERSON, {"body": "in flight"})  # what the crashed try had done
         assert await channel.reconcile(out) is True
         assert await channel.reconcile(Outgoing(2, PERSON, "x", (), "en_GB")) is None
 

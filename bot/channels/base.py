@@ -29,6 +29,9 @@ class Outgoing:
     # on a retry, when the row was first tried (UTC seconds): a channel that can look up what
     # the provider holds checks for an earlier try that got through before sending again
     first_try: float | None = None
+    # WhatsApp outside its 24-hour window: send the approved template in place of the text
+    # (the text itself waits for the person's reply)
+    template: bool = False
 
 
 @dataclass(frozen=True)

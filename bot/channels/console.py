@@ -1,7 +1,8 @@
 """A channel that delivers into a callback: `rjbot simulate`, tests, and the console preview.
 
-It renders exactly as the channel it stands in for: numbered choices in the text for SMS,
-buttons (listed separately) for Telegram.
+It renders exactly as the channel it stands in for: numbered choices in the text for SMS and
+WhatsApp, buttons (listed separately) for Telegram; a WhatsApp message sent as the approved
+template (outside the 24-hour window) carries a "template" key.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 from bot.channels.base import Failed, Outgoing, SendResult, Sent, numbered_text
 from bot.channels.parts import sms_form, steps
+from bot.channels.whatsapp import TEMPLATE_NAME, TEMPLATE_TEXT
+from bot.i18n import gettext
 from bot.types import ChannelName
 
 Sink = Callable[[dict[str, Any]], None]
@@ -19,8 +22,13 @@ Sink = Callable[[dict[str, Any]], None]
 def render(channel: ChannelName, out: Outgoing) -> list[dict[str, Any]]:
     """What the person would see on `channel`, message by message (a translator may write a
     text as steps): each text, and the choices offered (with the last)."""
-    sms = channel == "sms"
-    texts = steps(sms_form(numbered_text(out), out.locale) if sms else out.text)
+    if out.template:
+        return [{"text": gettext(out.locale, TEMPLATE_TEXT), "choices": [],
+                 "template": TEMPLATE_NAME}]
+    if channel == "sms":
+        texts = steps(sms_form(numbered_text(out), out.locale))
+    else:
+        texts = steps(numbered_text(out) if channel == "whatsapp" else out.text)
     labels = [label for _, label in out.choices]
     return [{"text": text, "choices": labels if n == len(texts) - 1 else []}
             for n, text in enumerate(texts)]

@@ -28,6 +28,8 @@ def our_senders(settings: Settings) -> frozenset[str]:
     found = set()
     if settings.twilio_from_number:
         found.add(e164(settings.twilio_from_number) or settings.twilio_from_number)
+    if settings.twilio_whatsapp_from:
+        found.add(WHATSAPP + settings.twilio_whatsapp_from)
     return frozenset(found)
 
 

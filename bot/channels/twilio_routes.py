@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.channels import twilio_checks
+from bot.channels.twilio_checks import WHATSAPP
 from bot.channels.twilio_sms import SMS_PATH, STATUS_PATH, TwilioChannel
 from bot.clock import to_ts
 from bot.store import provider
@@ -29,9 +30,15 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
+def _any(request: Request) -> TwilioChannel | None:
+    """A started Twilio channel (SMS or WhatsApp: the same account, token and URLs)."""
+    state = request.app.state
+    return getattr(state, "twilio", None) or getattr(state, "whatsapp", None)
+
+
 async def _signed_form(request: Request, url: str) -> dict[str, str] | Response:
     """The form if Twilio signed it, else the error response to give."""
-    channel: TwilioChannel | None = getattr(request.app.state, "twilio", None)
+    channel = _any(request)
     if channel is None:  # configured but not started
         return Response(status_code=503)
     if request.headers.get("content-type", "").startswith(FORM_TYPE):
@@ -48,17 +55,22 @@ async def _signed_form(request: Request, url: str) -> dict[str, str] | Response:
 
 
 async def sms_webhook(request: Request) -> Response:
-    channel: TwilioChannel | None = getattr(request.app.state, "twilio", None)
+    """A message to one of our senders: SMS, or WhatsApp (told apart by `whatsapp:`)."""
+    channel = _any(request)
     form = await _signed_form(request, channel.sms_url if channel else "")
     if isinstance(form, Response):
         return form
     assert channel is not None
     problem = twilio_checks.inbound_problem(form, channel.settings)
-    if problem is not None:  # signed, but not as Twilio writes it (a splice, another account)
+    kind = "whatsapp" if form.get("From", "").startswith(WHATSAPP) else "twilio"
+    receiver: TwilioChannel | None = getattr(request.app.state, kind, None)
+    if problem is None and receiver is None:
+        problem = "channel off"
+    if problem is not None or receiver is None:  # signed, but not as Twilio writes it
         log.warning("twilio sms webhook: signed, but refused (%s)", problem)
         return Response(status_code=400)
     try:
-        await channel.receive(form)
+        await receiver.receive(form)
     except Exception as exc:  # not stored: Twilio will deliver it again
         log.error("twilio sms webhook: not stored (%s)", type(exc).__name__)
         return Response(status_code=503)
@@ -66,7 +78,7 @@ async def sms_webhook(request: Request) -> Response:
 
 
 async def status_webhook(request: Request) -> Response:
-    channel: TwilioChannel | None = getattr(request.app.state, "twilio", None)
+    channel = _any(request)
     form = await _signed_form(request, channel.status_url if channel else "")
     if isinstance(form, Response):
         return form
@@ -79,8 +91,10 @@ async def status_webhook(request: Request) -> Response:
     service = request.app.state.service
     now = to_ts(service.runtime.clock.now())
 
+    kind = "whatsapp" if form.get("To", "").startswith(WHATSAPP) else "sms"
+
     def unit(conn: sqlite3.Connection) -> provider.StatusChange:
-        return provider.record_status(conn, "sms", sid, status, form.get("ErrorCode", ""), now)
+        return provider.record_status(conn, kind, sid, status, form.get("ErrorCode", ""), now)
 
     try:
         change = await service.db.write(unit)

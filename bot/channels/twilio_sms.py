@@ -60,20 +60,22 @@ def classify(exc: TwilioRestException) -> SendResult:
     return Failed(f"refused by the provider ({code or exc.status})")
 
 
-def inbound_of(form: Mapping[str, str]) -> list[Inbound]:
+def inbound_of(form: Mapping[str, str], channel: ChannelName = "sms") -> list[Inbound]:
     """What a person sent, as the runtime takes it (a media message may carry text too)."""
-    sid, sender = form["MessageSid"], inbound_address(form.get("From", ""))
+    sid = form["MessageSid"]
+    sender = inbound_address(form.get("From", "").removeprefix("whatsapp:"))
     body = form.get("Body", "")
     signal = SIGNALS.get(form.get("OptOutType", "").strip().upper())
     if signal is not None:
-        return [Inbound("sms", sender, sid, body, signal=signal)]
+        return [Inbound(channel, sender, sid, body, signal=signal)]
     media = form.get("NumMedia", "0").strip()
-    if media.isdecimal() and int(media) > 0:
-        found = [Inbound("sms", sender, sid, signal="media")]
+    if media.isdecimal() and int(media) > 0:  # never downloaded: MediaUrl0... are not read
+        found = [Inbound(channel, sender, sid, signal="media")]
         if body.strip():  # text sent with a photo is still read (risk words too)
-            found.append(Inbound("sms", sender, sid + ".body", body))
+            found.append(Inbound(channel, sender, sid + ".body", body))
         return found
-    return [Inbound("sms", sender, sid, body)]
+    payload = form.get("ButtonPayload", "").strip() or None  # a quick-reply button (WhatsApp)
+    return [Inbound(channel, sender, sid, form.get("ButtonText", "") or body, payload=payload)]
 
 
 class _Params(dict[str, str]):
@@ -133,7 +135,7 @@ class TwilioChannel:
 
     async def receive(self, form: Mapping[str, str]) -> None:
         """Apply an inbound SMS; returns once committed (the webhook acknowledges after)."""
-        for inbound in inbound_of(form):
+        for inbound in inbound_of(form, self.name):
             await self.inbox.handle(inbound)
 
     def _sender(self) -> dict[str, str]:
@@ -141,24 +143,36 @@ class TwilioChannel:
             return {"messaging_service_sid": self.settings.twilio_messaging_service_sid}
         return {"from_": self.settings.twilio_from_number}
 
+    def recipient(self, address: str) -> str:
+        """Twilio's `To` for a stored address (NotForSms if this channel cannot reach it)."""
+        return sms_address(address)
+
+    def parts(self, out: Outgoing) -> list[str]:
+        """The bodies a row goes out as, in order."""
+        return sms_parts(numbered_text(out), out.locale)
+
+    def cost(self, part: str) -> int:
+        return segments(part).count  # carriers pace segments
+
     async def send(self, out: Outgoing) -> SendResult:
         try:
-            to = sms_address(out.address)
+            to = self.recipient(out.address)
         except NotForSms as exc:
             return Failed(exc.reason, undeliverable=True)
-        parts = sms_parts(numbered_text(out), out.locale)
+        parts = self.parts(out)
         ids: list[str] = []
         try:
             if out.first_try is not None:
                 ids = await self._already_sent(to, parts, out.first_try)
             for part in parts[len(ids):]:
-                await self.limiter.acquire(segments(part).count)  # carriers pace segments
-                ids.append(await self._create(to, part))
+                await self.limiter.acquire(self.cost(part))
+                ids.append(await self._create(to, {"body": part}))
         except TwilioRestException as exc:
-            log.info("sms send outbox %d: twilio %s/%s", out.outbox_id, exc.status, exc.code)
+            log.info("%s send outbox %d: twilio %s/%s", self.name, out.outbox_id, exc.status,
+                     exc.code)
             return classify(exc)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            log.info("sms send outbox %d: %s", out.outbox_id, type(exc).__name__)
+            log.info("%s send outbox %d: %s", self.name, out.outbox_id, type(exc).__name__)
             return Retry(type(exc).__name__)
         self._remember(ids)
         return Sent(",".join(ids))
@@ -169,12 +183,12 @@ class TwilioChannel:
         while len(self._finished) > REMEMBER:
             del self._finished[next(iter(self._finished))]
 
-    async def _create(self, to: str, body: str) -> str:
-        options: dict[str, Any] = self._sender()
+    async def _create(self, to: str, content: dict[str, str]) -> str:
+        options: dict[str, Any] = {**self._sender(), **content}
         if self.settings.public_url:
             options["status_callback"] = self.status_url
         async with asyncio.timeout(self.timeout):
-            message = await self.client.messages.create_async(to=to, body=body, **options)
+            message = await self.client.messages.create_async(to=to, **options)
         return str(message.sid)
 
     async def _already_sent(self, to: str, parts: list[str], since: float) -> list[str]:
@@ -207,8 +221,8 @@ class TwilioChannel:
         if out.first_try is None:
             return None
         try:
-            to = sms_address(out.address)
-            parts = sms_parts(numbered_text(out), out.locale)
+            to = self.recipient(out.address)
+            parts = self.parts(out)
             ids = await self._already_sent(to, parts, out.first_try)
         except (NotForSms, TwilioRestException, TimeoutError, aiohttp.ClientError, OSError):
             return None

@@ -10,6 +10,8 @@ from bot.crypto import Cipher
 
 REPLY = 0  # an answer to the person's own message: always before scheduled ones
 SCHEDULED = 1
+TEMPLATE = "template"  # error of a row claimed to go as the WhatsApp template
+AWAITING = "awaiting reply"  # error of a held row: the template went, the text waits
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class OutboxRow:
     priority: int
     attempts: int
     first_attempt_at: float | None = None
+    template: bool = False  # goes as the approved template (a window channel, window closed)
 
 
 def enqueue(
@@ -59,8 +62,9 @@ def claim_due(
     only = () if priority is None else (priority,)
     # only "?" placeholders are formatted into these queries
     rows = conn.execute(
-        "SELECT o.*, a.address_enc, p.opted_out AS person_opted_out,"  # noqa: S608  # nosec B608
-        " p.status AS person_status FROM outbox o JOIN addresses a ON a.id = o.address_id"
+        "SELECT o.*, a.address_enc, a.last_seen_at AS address_seen_at,"  # noqa: S608  # nosec B608
+        " p.opted_out AS person_opted_out, p.status AS person_status"
+        " FROM outbox o JOIN addresses a ON a.id = o.address_id"
         " JOIN people p ON p.id = o.person_id"
         " WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
         f" AND o.channel IN ({','.join('?' * len(channels))})"
@@ -79,10 +83,12 @@ def claim_due(
     rows = [r for r in rows if gate.passes(r)]
     conn.executemany(
         "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1,"
-        " first_attempt_at = coalesce(first_attempt_at, ?) WHERE id = ?",
-        [(now, now, r["id"]) for r in rows],
+        " first_attempt_at = coalesce(first_attempt_at, ?), error = ? WHERE id = ?",
+        [(now, now, TEMPLATE if r["id"] in gate.templates else r["error"], r["id"])
+         for r in rows],
     )
-    return [_row(cipher, r, attempts=r["attempts"] + 1) for r in rows]
+    return [_row(cipher, r, attempts=r["attempts"] + 1, template=r["id"] in gate.templates)
+            for r in rows]
 
 
 def in_doubt(conn: sqlite3.Connection, cipher: Cipher) -> list[OutboxRow]:
@@ -91,10 +97,11 @@ def in_doubt(conn: sqlite3.Connection, cipher: Cipher) -> list[OutboxRow]:
         "SELECT o.*, a.address_enc FROM outbox o JOIN addresses a ON a.id = o.address_id"
         " WHERE o.status = 'sending' ORDER BY o.id"
     ).fetchall()
-    return [_row(cipher, r, attempts=r["attempts"]) for r in rows]
+    return [_row(cipher, r, attempts=r["attempts"], template=r["error"] == TEMPLATE)
+            for r in rows]
 
 
-def _row(cipher: Cipher, r: sqlite3.Row, attempts: int) -> OutboxRow:
+def _row(cipher: Cipher, r: sqlite3.Row, attempts: int, template: bool = False) -> OutboxRow:
     payload = json.loads(cipher.open(r["payload_enc"], "outbox"))
     return OutboxRow(
         id=r["id"],
@@ -108,6 +115,7 @@ def _row(cipher: Cipher, r: sqlite3.Row, attempts: int) -> OutboxRow:
         priority=r["priority"],
         attempts=attempts,
         first_attempt_at=r["first_attempt_at"],
+        template=template,
     )
 
 
@@ -117,6 +125,31 @@ def mark_sent(conn: sqlite3.Connection, row_id: int, provider_id: str, now: floa
         " WHERE id = ? AND status = 'sending'",
         (now, provider_id, row_id),
     )
+
+
+def mark_awaiting(conn: sqlite3.Connection, row_id: int, provider_id: str) -> None:
+    """The template went in this row's place: the row waits, held, for the person's reply."""
+    conn.execute(
+        "UPDATE outbox SET status = 'held', provider_id = ?, error = ?"
+        " WHERE id = ? AND status = 'sending'",
+        (provider_id, AWAITING, row_id),
+    )
+
+
+def awaiting(conn: sqlite3.Connection, person_id: int, address_id: int) -> bool:
+    """Whether a template to this address is still unanswered (one is enough)."""
+    return conn.execute(
+        "SELECT 1 FROM outbox WHERE person_id = ? AND address_id = ? AND status = 'held'"
+        " AND error = ? LIMIT 1", (person_id, address_id, AWAITING)).fetchone() is not None
+
+
+def release_awaiting(conn: sqlite3.Connection, person_id: int, address_id: int,
+                     now: float) -> int:
+    """The person wrote from this address: what waited for their reply may go now."""
+    return conn.execute(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, error = NULL"
+        " WHERE person_id = ? AND address_id = ? AND status = 'held' AND error = ?",
+        (now, person_id, address_id, AWAITING)).rowcount
 
 
 def mark_retry(conn: sqlite3.Connection, row_id: int, at: float, error: str) -> None:
@@ -166,8 +199,9 @@ def hold_scheduled(conn: sqlite3.Connection, person_id: int) -> None:
 def release_held(conn: sqlite3.Connection, person_id: int, at: float) -> None:
     conn.execute(
         "UPDATE outbox SET status = 'pending', not_before = max(not_before, ?),"
-        " next_attempt_at = max(next_attempt_at, ?) WHERE person_id = ? AND status = 'held'",
-        (at, at, person_id),
+        " next_attempt_at = max(next_attempt_at, ?) WHERE person_id = ? AND status = 'held'"
+        " AND coalesce(error, '') != ?",  # a row awaiting a reply to its template waits on
+        (at, at, person_id, AWAITING),
     )
 
 

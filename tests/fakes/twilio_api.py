@@ -8,6 +8,11 @@ It serves what rjbot uses of Programmable Messaging:
 - `GET .../Messages.json?To=&From=` (the list, one page) and `GET .../Messages/{SM}.json`.
 - `DELETE .../Messages/{SM}.json`: 204; the message is gone from the list (kept in `created`).
 
+WhatsApp: `To`/`From` as `whatsapp:+44...` (a WhatsApp `To` from an SMS `From` is 63007);
+`ContentSid` + `ContentVariables` in place of `Body` send an approved Content template from
+`contents` (its {{1}}... filled in as the body; an unknown one is 404). Status callbacks
+can include `read` (`callback_statuses`).
+
 Failures: `faults` injects, per create and at the given rates, 500s, 429s, hangs that end in
 a client timeout before the message is made, hangs after it is made (the send is then in
 doubt) and Twilio error codes (`codes={21610: 0.01}`: 21610 unsubscribed, 21211 invalid
@@ -18,7 +23,8 @@ With `callbacks` on, every created message is followed by signed status callback
 (`callback_statuses`, optionally shuffled: Twilio's arrive out of order) to its StatusCallback
 URL, through `callback_transport` when given (an ASGI app in tests).
 
-`sign` and `inbound_form` build webhook requests as Twilio makes them, for tests and benches.
+`sign`, `inbound_form` and `whatsapp_form` build webhook requests as Twilio makes them, for
+tests and benches.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import base64
 import contextlib
 import hashlib
 import itertools
+import json
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -54,6 +61,9 @@ ERRORS = {
     20429: "Too Many Requests",
     20500: "Internal Server Error",
     20003: "Authenticate",
+    20404: "The requested resource was not found",
+    63007: "Twilio could not find a Channel with the specified From address",
+    63016: "Failed to send freeform message because you are outside the allowed window.",
 }
 _sids = itertools.count(1)
 _inbound_sids = itertools.count(1)
@@ -89,6 +99,8 @@ class FakeTwilioAPI:
     deleted: list[str] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
     callback_answers: list[int] = field(default_factory=list)
+    # approved Content templates (WhatsApp): ContentSid -> body, {{1}}... filled from variables
+    contents: dict[str, str] = field(default_factory=dict)
     _rng: random.Random = field(default_factory=random.Random)
     _closing: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -148,9 +160,13 @@ class FakeTwilioAPI:
                              "page_size": len(found), "uri": "", "first_page_uri": ""})
 
     async def _create(self, form: dict[str, str]) -> Response:
-        to, body = form.get("To", ""), form.get("Body", "")
+        to, body = form.get("To", ""), form.get("Body", "") or form.get("ContentSid", "")
         if not to or not body or not (form.get("From") or form.get("MessagingServiceSid")):
             return error(400, 21604 if not to else 21602)
+        if form.get("ContentSid") and form["ContentSid"] not in self.contents:
+            return error(404, 20404)
+        if to.startswith("whatsapp:") != form.get("From", "").startswith("whatsapp:"):
+            return error(400, 63007)  # no WhatsApp sender of that address
         if self.fail_next:
             status, code = self.fail_next.pop(0)
             return error(status, code)
@@ -176,6 +192,15 @@ class FakeTwilioAPI:
             await self._hang()
         return JSONResponse(message, status_code=201)
 
+    def _body(self, form: dict[str, str]) -> str:
+        """The text as sent: the Body, or the Content template filled in ({{1}} ...)."""
+        if not form.get("ContentSid"):
+            return form["Body"]
+        text = self.contents[form["ContentSid"]]
+        for key, value in json.loads(form.get("ContentVariables") or "{}").items():
+            text = text.replace("{{" + key + "}}", value)
+        return text
+
     def _make(self, form: dict[str, str]) -> dict[str, Any]:
         sid = f"SM{next(_sids):032x}"
         now = formatdate(usegmt=True)
@@ -183,12 +208,14 @@ class FakeTwilioAPI:
             "sid": sid, "account_sid": self.account_sid, "to": form["To"],
             "from": form.get("From") or FROM_NUMBER,
             "messaging_service_sid": form.get("MessagingServiceSid"),
-            "body": form["Body"], "status": "queued", "direction": "outbound-api",
+            "body": self._body(form), "status": "queued", "direction": "outbound-api",
             "num_segments": "1", "num_media": "0", "date_created": now, "date_updated": now,
             "date_sent": None, "error_code": None, "error_message": None, "price": None,
             "price_unit": "GBP", "api_version": "2010-04-01",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
             "subresource_uris": {}, "status_callback": form.get("StatusCallback"),
+            "content_sid": form.get("ContentSid"),
+            "content_variables": json.loads(form.get("ContentVariables") or "null"),
         }
         self.messages[sid] = message
         self.created.append(message)
@@ -268,6 +295,19 @@ def sign(auth_token: str, url: str, params: Mapping[str, str]) -> str:
 def message_sid(name: str) -> str:
     """A message id in Twilio's shape (SM and 32 hex digits), the same for the same name."""
     return "SM" + hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+WHATSAPP_FROM = "+447700900901"
+
+
+def whatsapp_form(sender: str, body: str, sid: str | None = None, **extra: str
+                  ) -> dict[str, str]:
+    """An inbound WhatsApp webhook form as Twilio posts it (no country fields, a profile)."""
+    form = inbound_form("whatsapp:" + sender, body, sid, to="whatsapp:" + WHATSAPP_FROM,
+                        ProfileName="Test", WaId=sender.lstrip("+"), **extra)
+    for key in ("ToCountry", "NumSegments"):
+        form.pop(key)
+    return form
 
 
 def inbound_form(sender: str, body: str, sid: str | None = None, to: str = FROM_NUMBER,
