@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from bot.channels.phone import e164
 from bot.oncall import addresses
 
 DEFAULT_DATABASE = "data/rjbot.sqlite3"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Settings:
     oncall_email: tuple[str, ...] = ()
     smtp_url: str = field(default="", repr=False)  # may hold a password
     smtp_from: str = ""
+    trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For we believe
 
     @property
     def key_file(self) -> Path:
@@ -132,6 +135,7 @@ class Settings:
             max_body_bytes=_positive(e, "RJBOT_MAX_BODY_BYTES", 64 * 1024),
             telegram_send_rate=_number(e, "TELEGRAM_SEND_RATE", 30.0),
             oncall_sms=sms, oncall_email=email, smtp_url=smtp_url, smtp_from=smtp_from,
+            trusted_proxies=parse_proxies(e.get("RJBOT_TRUSTED_PROXIES", "")),
         ).checked()
 
     def checked(self) -> Settings:
@@ -181,6 +185,19 @@ def _templates(raw: str) -> tuple[tuple[str, str], ...]:
             raise ValueError("TWILIO_WHATSAPP_TEMPLATE_SID must be Content template ids"
                              " (HX and 32 characters), optionally as locale=HX...")
         found.append((locale.strip() if sep else "", sid))
+    return tuple(found)
+
+
+def parse_proxies(text: str) -> tuple[Network, ...]:
+    """RJBOT_TRUSTED_PROXIES: addresses or networks, comma-separated."""
+    found = []
+    for part in text.split(","):
+        if part.strip():
+            try:
+                found.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError("RJBOT_TRUSTED_PROXIES must list IP addresses or networks"
+                                 " (like 127.0.0.1, 10.0.0.0/8), comma-separated") from None
     return tuple(found)
 
 

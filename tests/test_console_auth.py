@@ -111,19 +111,6 @@ async def test_a_signed_in_post_without_csrf_is_refused(settings: Settings) -> N
         assert other_token.status_code == 403
 
 
-async def test_wrong_passwords_then_the_login_is_throttled(settings: Settings) -> None:
-    async with console(settings) as (app, client):
-        await add_user(app, ALICE, "Alice")
-        for _ in range(auth.MAX_EMAIL_FAILURES):
-            assert (await login(client, ALICE, "wrong password!")).status_code == 401
-        throttled = await login(client, ALICE)  # even the right password waits now
-        assert throttled.status_code == 429
-        assert (await client.get("/console/")).status_code == 303
-        actions = await service_of(app).db.read(lambda c: [r[0] for r in c.execute(
-            "SELECT action FROM audit WHERE actor = ? ORDER BY id", (ALICE,))])
-        assert actions == ["login_failed"] * auth.MAX_EMAIL_FAILURES + ["login_throttled"]
-
-
 async def test_unknown_account_fails_like_a_wrong_password(settings: Settings) -> None:
     async with console(settings) as (_, client):
         response = await login(client, "nobody@example.org")

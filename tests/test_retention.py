@@ -102,7 +102,8 @@ async def test_the_daily_job_erases_deletes_final_provider_copies_and_reschedule
     assert status == "active"
 
     await service.db.write(lambda c: c.execute(
-        "INSERT INTO login_failures (email, client, at) VALUES ('x@y.z', '10.0.0.1', ?)",
+        "INSERT INTO login_failures (account_hash, client_hash, known, at)"
+        " VALUES (x'01', x'02', 0, ?)",
         (to_ts(clock.now()),)))
     clock.advance_to(clock.now() + timedelta(days=91))
     await service.runtime.fire_due()

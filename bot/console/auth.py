@@ -1,4 +1,4 @@
-"""Console sign-in: argon2id passwords, signed session cookies, CSRF tokens, login throttle.
+"""Console sign-in: argon2id passwords, signed session cookies, CSRF tokens, login delays.
 
 The cookie carries a random token signed with a key kept in the database. A token whose hash
 is in `console_sessions` is a signed-in session; any other validly signed token is an
@@ -21,17 +21,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import to_ts
+from bot.console import throttle
 from bot.service import Service
-from bot.store import facilitators, records
+from bot.store import facilitators, logins, records
 from bot.store.facilitators import Facilitator
 
 COOKIE = "rjbot_console"
 SESSION_LIFETIME = 10 * 3600.0  # a working day, then sign in again
 IDLE_TIMEOUT = 60 * 60.0
 TOUCH_EVERY = 5 * 60.0  # write seen_at at most this often
-THROTTLE_WINDOW = 15 * 60.0
-MAX_EMAIL_FAILURES = 5
-MAX_CLIENT_FAILURES = 20
 MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -127,45 +125,50 @@ def set_cookie(request: Request, response: Response, v: Visitor) -> None:
 @dataclass(frozen=True)
 class LoginResult:
     user: Facilitator | None
-    throttled: bool = False
+    waited: float = 0.0  # seconds this attempt was held back (bot.console.throttle)
 
 
 async def login(service: Service, email: str, password: str, client: str) -> LoginResult:
-    """Check a login against the throttle and the stored hash; record the result.
+    """Check a login after its progressive delay; count a failure, audit only some.
 
-    The throttle check and a provisional failure are one write transaction, so parallel
-    guesses each count before any password is checked; a correct password removes it."""
+    A provisional failure is recorded before the delay and the password check, in the same
+    write as the counting, so parallel guesses each count; the right password removes it.
+    Nothing typed is stored: the account and the client are keyed hashes."""
     now = to_ts(service.runtime.clock.now())
-    email = email.strip().lower()[:200]
+    email = facilitators.norm_email(email)
+    account = service.cipher.address_hash("console-login", email)
+    source = service.cipher.address_hash("console-client", client)
+    since = now - throttle.WINDOW
 
-    def admit(conn: sqlite3.Connection) -> int | None:
-        by_email, by_client = facilitators.recent_failures(conn, email, client,
-                                                           now - THROTTLE_WINDOW)
-        if by_email >= MAX_EMAIL_FAILURES or by_client >= MAX_CLIENT_FAILURES:
-            records.audit(conn, email or "anonymous", "login_throttled", now)
-            return None
-        return facilitators.record_failure(conn, email, client, now)
+    def admit(conn: sqlite3.Connection) -> tuple[tuple[Facilitator, str] | None, int, int,
+                                                 float]:
+        found = facilitators.credentials(conn, email)
+        by_account, by_client = logins.counts(conn, account, source, since)
+        row_id, rank = logins.record(conn, account, source, found is not None, now, since)
+        return found, row_id, rank, throttle.delay(by_account, by_client)
 
-    pending = await service.db.write(admit)
-    if pending is None:
-        return LoginResult(None, throttled=True)
-    found = await service.db.read(lambda c: facilitators.credentials(c, email))
+    found, row_id, rank, wait = await service.db.write(admit)
+    if wait:
+        await asyncio.sleep(wait)
     stored = found[1] if found else None
     ok = await asyncio.to_thread(check_password, stored, password)
     user = found[0] if found and ok else None
 
     def unit(conn: sqlite3.Connection) -> None:
         if user is None:  # the provisional failure stands
-            records.audit(conn, email or "anonymous", "login_failed", now)
+            if throttle.audited(rank):
+                actor = found[0].email if found else "unknown:" + account.hex()[:16]
+                records.audit(conn, actor, "login_failed", now,
+                              detail={"failures_in_window": rank})
             return
-        facilitators.clear_failures(conn, email)
+        logins.forget(conn, row_id)
         facilitators.purge_sessions(conn, now)
         if stored is not None and _hasher.check_needs_rehash(stored):
             facilitators.set_password_hash(conn, user.id, _hasher.hash(password))
         records.audit(conn, user.email, "login", now)
 
     await service.db.write(unit)
-    return LoginResult(user)
+    return LoginResult(user, wait)
 
 
 async def start_session(service: Service, user: Facilitator, old_token: str) -> str:

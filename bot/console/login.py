@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.console import auth
+from bot.console import auth, throttle
 from bot.console.pages import LOGIN, error, form_value, redirect, render
 from bot.service import Service
 
@@ -18,18 +18,17 @@ async def login_page(request: Request) -> Response:
 
 
 async def login_submit(request: Request) -> Response:
-    """Check CSRF, the throttle and the password; on success rotate the session token."""
+    """Check CSRF and the password (after any delay); on success rotate the session token."""
     service: Service = request.app.state.service
     v = await auth.visitor(request)
     if not v.csrf_ok(await form_value(request, "csrf")):
         return error(request, v, 403, "This form has expired. Reload the page and try again.")
     email = await form_value(request, "email", 200)
     password = await form_value(request, "password", 1000)
-    client = request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else "unknown"
+    client = throttle.client_address(peer, request.headers.get("x-forwarded-for", ""),
+                                     service.settings.trusted_proxies)
     result = await auth.login(service, email, password, client)
-    if result.throttled:
-        return render(request, v, "login.html", status=429, email=email,
-                      problem="Too many failed attempts. Wait 15 minutes, then try again.")
     if result.user is None:
         return render(request, v, "login.html", status=401, email=email,
                       problem="That email and password do not match an account.")

@@ -65,7 +65,7 @@ def run_job(conn: sqlite3.Connection, data: Mapping[str, Any], now: datetime) ->
     """The daily job: erase what is due, record the run, and schedule tomorrow's."""
     policy = Retention.from_data(data)
     erased = sweep(conn, policy, to_ts(now))
-    # failed console logins (an email and a client address) only feed the 15-minute throttle
+    # failed console logins (keyed hashes) only set the sign-in delay of the last 15 minutes
     purged = conn.execute("DELETE FROM login_failures WHERE at < ?",
                           (to_ts(now) - LOGIN_FAILURES_DAYS * DAY,)).rowcount
     records.audit(conn, "retention", "retention_sweep", to_ts(now),

@@ -1,4 +1,4 @@
-"""Staff accounts, console sessions, the login throttle and case assignments.
+"""Staff accounts, console sessions and case assignments (failed logins: bot.store.logins).
 
 Plain functions of a sqlite3 connection, run inside a Database unit. Session ids are stored
 only as hashes, so a copy of the database cannot be used to take over a live session.
@@ -112,33 +112,6 @@ def close_session(conn: sqlite3.Connection, token: str) -> None:
 
 def purge_sessions(conn: sqlite3.Connection, now: float) -> None:
     conn.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))
-
-
-# ---- login throttle ----
-
-
-def recent_failures(conn: sqlite3.Connection, email: str, client: str,
-                    since: float) -> tuple[int, int]:
-    """Failed logins since `since`: for this email, and from this client."""
-    by_email = conn.execute(
-        "SELECT count(*) FROM login_failures WHERE email = ? AND at > ?",
-        (norm_email(email), since)
-    ).fetchone()[0]
-    by_client = conn.execute(
-        "SELECT count(*) FROM login_failures WHERE client = ? AND at > ?", (client, since)
-    ).fetchone()[0]
-    return int(by_email), int(by_client)
-
-
-def record_failure(conn: sqlite3.Connection, email: str, client: str, now: float) -> int:
-    row_id = conn.execute("INSERT INTO login_failures (email, client, at) VALUES (?, ?, ?)",
-                          (norm_email(email), client, now)).lastrowid
-    assert row_id is not None
-    return row_id
-
-
-def clear_failures(conn: sqlite3.Connection, email: str) -> None:
-    conn.execute("DELETE FROM login_failures WHERE email = ?", (norm_email(email),))
 
 
 # ---- assignments ----

@@ -329,6 +329,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX notices_due ON notices(status, next_attempt_at);
     """,
+    # console hardening (issue 17): failed logins keep keyed hashes, never what was typed (a
+    # password typed into the email field was kept as it was); `known` says whether the
+    # account existed, so failures for unknown accounts are counted together
+    """
+    DROP TABLE login_failures;
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY,
+        account_hash BLOB NOT NULL,
+        client_hash BLOB NOT NULL,
+        known INTEGER NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX login_failures_account ON login_failures(account_hash, at);
+    CREATE INDEX login_failures_client ON login_failures(client_hash, at);
+    CREATE INDEX login_failures_known ON login_failures(known, at);
+    """,
 )
 
 
