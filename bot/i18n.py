@@ -112,6 +112,15 @@ def language_name(locale: str) -> str:
     return english if own == english else f"{own} ({english})"
 
 
+# Service facts some texts name, filled at render time like {languages}: how long personal
+# content is kept (the retention settings; bot.service configures them at start-up).
+FACTS: dict[str, Any] = {"enquiry_days": 90, "closed_days": 730}
+
+
+def configure_facts(**facts: Any) -> None:
+    FACTS.update(facts)
+
+
 def other_languages(locale: str) -> str:
     """The words that switch to each other shipped language: "POLSKI, CYMRAEG"."""
     return ", ".join(COMMAND_NAMES[x] for x in LOCALES if x != locale)
@@ -127,6 +136,9 @@ def render(msg: Msg, locale: str, tz: tzinfo | None = None) -> str:
         text = translations(locale).gettext(msg.key)
     if "{languages}" in text:
         params.setdefault("languages", other_languages(locale))
+    for name, value in FACTS.items():
+        if "{" + name + "}" in text:
+            params.setdefault(name, value)
     return text.format(**params) if params else text
 
 

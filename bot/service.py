@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot import keycheck
+from bot import i18n, keycheck
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Settings
@@ -43,6 +43,8 @@ class Service:
         cls, settings: Settings, clock: Clock, channels: Mapping[str, Channel]
     ) -> Service:
         windows.configure(settings.timezone)
+        i18n.configure_facts(enquiry_days=settings.retention_enquiry_days,
+                             closed_days=settings.retention_closed_days)
         cipher = cipher_for(settings)
         db = await Database(settings.database, settings.synchronous).open()
         try:

@@ -84,6 +84,8 @@ def test_segment_counting(text: str, expected: tuple[str, int]) -> None:
 SAMPLE: dict[str, Any] = {"name": "Christopher-James", "version": "2026-03-v1",
                           "what": "meeting in person", "when": "Wednesday 30 September, 14:30",
                           "place": "the community centre on Station Road",
+                          # retention settings (bot.i18n.FACTS), at their longest plausible
+                          "enquiry_days": 365, "closed_days": 3650,
                           # a facilitator's reason for a suggested wording: at most 160 characters
                           "reason": ("leave out the street name, it could tell where you live; "
                                      * 3)[:160]}

@@ -13,6 +13,7 @@ from bot.flows import (
     letters_read,
     menu,
     passphrase,
+    privacy,
     settings,
     timers,
     triage,
@@ -26,7 +27,7 @@ FLOWS: dict[str, Flow] = {
     f.name: f
     for f in (first_contact.FLOW, triage.FLOW, info.FLOW, consent.FLOW, menu.FLOW,
               settings.FLOW, checkin.FLOW, passphrase.FLOW, letters.FLOW, letters_read.FLOW,
-              asks.FLOW)
+              asks.FLOW, privacy.FLOW)
 }
 FIRST_FLOW = first_contact.FLOW.name
 

@@ -67,11 +67,11 @@ def _area(state: State, answer: Answer, now: datetime) -> Go:
 # "{languages}" as it is: the list follows the languages the service ships.
 INTRO = N_plural(
     "Hello. This is an automated assistant, not a person. A person from our team will reply "
-    "within 48 hours. First, {n} short question. Reply MENU at any time for options. "
-    "Other languages: {languages}",
+    "within 48 hours. First, {n} short question. Reply MENU at any time for options, PRIVACY "
+    "for how we use your data. Other languages: {languages}",
     "Hello. This is an automated assistant, not a person. A person from our team will reply "
-    "within 48 hours. First, {n} short questions. Reply MENU at any time for options. "
-    "Other languages: {languages}",
+    "within 48 hours. First, {n} short questions. Reply MENU at any time for options, PRIVACY "
+    "for how we use your data. Other languages: {languages}",
 )
 
 FLOW = Flow(

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import Enum
 
 from bot import crisis
-from bot.flows import asks, checkin, consent, letters, letters_read, settings
+from bot.flows import asks, checkin, consent, letters, letters_read, privacy, settings
 from bot.flows.base import REASK, STAY, Go
 from bot.flows.case import finished, open_case
 from bot.i18n import LOCALES, N_, keywords, normalise
@@ -21,7 +21,7 @@ from bot.types import Alert, Audit, CancelJobs, Msg, Reply, State, WithdrawConse
 
 __all__ = ["REASK", "STAY", "Intent", "detect", "handle"]
 START = "first_contact.start"
-DETOURS = ("menu", "settings", "info")  # flows that keep the place a person came from
+DETOURS = ("menu", "settings", "info", "privacy")  # flows that keep the place a person came from
 
 
 class Intent(Enum):
@@ -36,6 +36,9 @@ class Intent(Enum):
     RESCHEDULE = "reschedule"
     MENU = "menu"
     INFO = "info"
+    PRIVACY = "privacy"
+    DATA_COPY = "data_copy"
+    DATA_ERASE = "data_erase"
     LANGUAGE = "language"
     SET_LANGUAGE = "set_language"
     STOP_CHECKINS = "stop_checkins"
@@ -64,6 +67,9 @@ EXACT_WORDS: tuple[tuple[Intent, str], ...] = (
                            "change the time")),
     (Intent.MENU, N_("menu|options|main menu")),
     (Intent.INFO, N_("info|information|how does it work|how it works|tell me more")),
+    (Intent.PRIVACY, privacy.ASK_WORDS),
+    (Intent.DATA_COPY, privacy.COPY_WORDS),
+    (Intent.DATA_ERASE, privacy.ERASE_WORDS),
     (Intent.LANGUAGE, N_("language|change language")),
     (Intent.STOP_CHECKINS, N_("stop check ins|stop checkins|stop check in|no more check ins")),
     (Intent.CHANGE_CHECKINS, N_("change check ins|change checkins|change check in")),
@@ -162,7 +168,7 @@ PERSON_EARLY = Msg(
 
 def _here(state: State) -> str:
     """Where to come back to after a detour (the menu keeps the place it was opened from)."""
-    if state.flow in DETOURS and (state.resume_at or state.flow != "info"):
+    if state.flow in DETOURS and (state.resume_at or state.flow not in ("info", "privacy")):
         return state.resume_at
     return f"{state.flow}.{state.step}" if state.flow else ""
 
@@ -250,6 +256,9 @@ HANDLERS: dict[Intent, Callable[[State, datetime], Go]] = {
     Intent.RESCHEDULE: asks.reschedule,
     Intent.MENU: detour("menu.menu"),
     Intent.INFO: detour("info.start"),
+    Intent.PRIVACY: detour("privacy.info"),
+    Intent.DATA_COPY: privacy.copy,
+    Intent.DATA_ERASE: privacy.erase,
     Intent.LANGUAGE: detour("settings.language"),
     Intent.STOP_CHECKINS: checkin.stop,
     Intent.CHANGE_CHECKINS: checkin.change,

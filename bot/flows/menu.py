@@ -24,6 +24,7 @@ LANGUAGE = Choice("language", N_("Language"), N_("language"))
 GET_HELP = Choice("help", N_("Help"), N_("help"))
 SECRET = Choice("passphrase", N_("Secret word"), N_("secret word|secret|passphrase|password"))
 LETTERS = Choice("letter", N_("Letters"), N_("letters|letter"))
+PRIVACY = Choice("privacy", N_("Privacy"), N_("privacy|my data"))
 
 MENU = Msg(N_("What would you like to do?"))
 NOTED = Msg(
@@ -50,6 +51,8 @@ def _chosen(state: State, answer: Answer, now: datetime) -> Go:
         return letters.open_letters(replace(state, resume_at=""), now, back_to=back)
     if answer.choice == "language":
         return Go("settings.language")
+    if answer.choice == "privacy":
+        return Go("privacy.info")
     if answer.choice == "passphrase":
         return passphrase.from_menu(state, now)
     if answer.choice == "help":
@@ -67,7 +70,7 @@ FLOW = Flow(
     "menu",
     (
         Step("menu", say=MENU,
-             choices=(HOW, CARRY_ON, TALK, LANGUAGE, GET_HELP, LETTERS, SECRET),
+             choices=(HOW, CARRY_ON, TALK, LANGUAGE, GET_HELP, LETTERS, SECRET, PRIVACY),
              then=_chosen),
         Step("idle", free_text=True, then=_noted),
     ),
