@@ -8,12 +8,17 @@ from typing import Protocol
 
 from bot.i18n import N_, gettext
 from bot.runtime import Inbound
-from bot.types import ChannelName
+from bot.types import ChannelName, Msg
 
 InboundCallback = Callable[[Inbound], Awaitable[object]]
 
 # Translators: the line before numbered choices in an SMS; keep it short.
 REPLY_WITH = N_("Reply with a number:")
+# a one-time link joined this chat (Telegram, WhatsApp) to the person's case, or could not
+LINKED = Msg(N_("You are now connected here. From now on our messages will come to this chat. "
+                "You can send MENU, PAUSE or WITHDRAW at any time."))
+LINK_INVALID = Msg(N_("Sorry, this link cannot be used. It may have expired or been used "
+                      "already. Ask our team for a new link, or send a message to start."))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from telegram.error import (
 from telegram.ext import TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.base import Failed, Outgoing, Retry, SendResult, Sent
+from bot.channels.base import LINK_INVALID, LINKED, Failed, Outgoing, Retry, SendResult, Sent
 from bot.channels.parts import steps
 from bot.channels.segments import split_fitting
 from bot.channels.telegram_setup import (
@@ -42,17 +42,13 @@ from bot.channels.telegram_setup import (
     register_commands,
 )
 from bot.config import Settings
-from bot.i18n import DEFAULT_LOCALE, LOCALES, N_, MissingCatalog, render
+from bot.i18n import DEFAULT_LOCALE, LOCALES, MissingCatalog, render
 from bot.runtime import Inbound, LinkResult
 from bot.types import ChannelName, Msg, Reply
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # UTF-16 code units per message, the Bot API's limit
-LINKED = Msg(N_("You are now connected here. From now on our messages will come to this chat. "
-                "You can send MENU, PAUSE or WITHDRAW at any time."))
-LINK_INVALID = Msg(N_("Sorry, this link cannot be used. It may have expired or been used "
-                      "already. Ask our team for a new link, or send a message to start."))
 ELSEWHERE = frozenset({ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL})
 
 

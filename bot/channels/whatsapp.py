@@ -17,19 +17,34 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Protocol
+from urllib.parse import quote
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
 
-from bot.channels.base import Failed, Outgoing, Retry, SendResult, Sent, numbered_text
+from bot.channels.base import (
+    LINK_INVALID,
+    LINKED,
+    Failed,
+    Outgoing,
+    Retry,
+    SendResult,
+    Sent,
+    numbered_text,
+)
 from bot.channels.parts import steps
 from bot.channels.phone import E164, NotForSms, e164
 from bot.channels.rate import RateLimiter
 from bot.channels.segments import split_fitting
-from bot.channels.twilio_sms import Inbox, TwilioChannel, classify
+from bot.channels.twilio_sms import TwilioChannel, classify, inbound_of
 from bot.config import Settings
-from bot.i18n import N_, gettext
-from bot.types import ChannelName
+from bot.i18n import DEFAULT_LOCALE, N_, gettext, render
+from bot.runtime import Inbound, LinkResult
+from bot.types import ChannelName, Msg, Reply
 
 log = logging.getLogger(__name__)
 PREFIX = "whatsapp:"
@@ -40,6 +55,34 @@ RATE = 20.0  # messages a second to Twilio for our WhatsApp sender
 TEMPLATE_TEXT = N_("There is a new message for you. Reply to see it.")
 TEMPLATE_NAME = "new_message"  # what `rjbot simulate` prints as "template"
 MAX_BUTTONS, MAX_BUTTON_TITLE = 3, 20  # WhatsApp's quick-reply limits
+
+
+LINK = re.compile(r"\s*link\s+([A-Za-z0-9_-]{16,64})\s*", re.IGNORECASE)
+
+
+class Inbox(Protocol):
+    async def handle(self, inbound: Inbound) -> object: ...
+
+    async def link(self, inbound: Inbound, code: str, welcome: Reply) -> LinkResult: ...
+
+
+# WhatsApp's own refusals (Twilio error codes)
+NOT_ON_WHATSAPP = {63003: "not on WhatsApp", 63024: "not a WhatsApp recipient"}
+OUTSIDE_WINDOW = 63016  # free text outside the 24-hour window: our clock and Meta's disagree
+
+
+def classify_whatsapp(exc: TwilioRestException) -> SendResult:
+    code = exc.code if isinstance(exc.code, int) else 0
+    if code in NOT_ON_WHATSAPP:
+        return Failed(NOT_ON_WHATSAPP[code], undeliverable=True)
+    if code == OUTSIDE_WINDOW:
+        return Failed("outside the WhatsApp 24-hour window")
+    return classify(exc)
+
+
+def link_url(sender: str, code: str) -> str:
+    """What a facilitator gives the person: WhatsApp opens with "LINK <code>" written."""
+    return f"https://wa.me/{sender.lstrip('+')}?text=" + quote(f"LINK {code}")
 
 
 def whatsapp_parts(text: str) -> list[str]:
@@ -59,7 +102,34 @@ class WhatsAppChannel(TwilioChannel):
 
     def __init__(self, settings: Settings, inbox: Inbox, *, timeout: float = 10.0) -> None:
         super().__init__(settings, inbox, timeout=timeout)
+        self.link_inbox = inbox
         self.limiter = RateLimiter(RATE, burst=RATE)
+
+    @staticmethod
+    def link_code(text: str) -> str | None:
+        found = LINK.fullmatch(text)
+        return found.group(1) if found else None
+
+    async def receive(self, form: Mapping[str, str]) -> None:
+        """Apply an inbound message; "LINK <code>" joins this address to a person's case
+        (the explicit linking a facilitator starts; never by phone number)."""
+        found = inbound_of(form, self.name)
+        code = self.link_code(found[0].text) if len(found) == 1 and not found[0].signal else None
+        if code is None:
+            for inbound in found:
+                await self.inbox.handle(inbound)
+            return
+        linking = replace(found[0], text="LINK")  # the code itself is never stored
+        if await self.link_inbox.link(linking, code, Reply(LINKED)) == "invalid":
+            await self._say(linking.address, LINK_INVALID)
+
+    async def _say(self, address: str, text: Msg) -> None:
+        """A reply outside any case (they just wrote, so inside the window)."""
+        try:
+            await self._create(self.recipient(address), {"body": render(text, DEFAULT_LOCALE)})
+        except (TwilioRestException, TimeoutError, aiohttp.ClientError, OSError,
+                NotForSms) as exc:
+            log.info("whatsapp direct reply: %s", type(exc).__name__)
 
     def _sender(self) -> dict[str, str]:
         return {"from_": PREFIX + self.settings.twilio_whatsapp_from}
@@ -115,7 +185,7 @@ class WhatsAppChannel(TwilioChannel):
         except TwilioRestException as exc:
             log.info("whatsapp send outbox %d: twilio %s/%s", out.outbox_id, exc.status,
                      exc.code)
-            return classify(exc)
+            return classify_whatsapp(exc)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             log.info("whatsapp send outbox %d: %s", out.outbox_id, type(exc).__name__)
             return Retry(type(exc).__name__)

@@ -13,15 +13,17 @@ from bot.flows import passphrase
 from bot.privacy.sealed import SEALED
 from bot.store import letters, records
 
-CHANNELS = ("sms", "telegram")
+CHANNELS = ("sms", "telegram", "whatsapp")
+PHONE_CHANNELS = ("sms", "whatsapp")  # addressed by phone number, stored in E.164
 
 
 def find_people(conn: sqlite3.Connection, cipher: Cipher, address: str) -> list[int]:
     """Everyone holding this address on any channel (normally one person)."""
+    address = address.strip().removeprefix("whatsapp:")
     tried = [(ch, address) for ch in CHANNELS]
     # a phone number as typed by staff ("07700 900777", "+44 7700 900777"): stored in E.164
     if (number := e164(address)) and number != address:
-        tried.append(("sms", number))
+        tried += [(ch, number) for ch in PHONE_CHANNELS]
     found = {records.find_address(conn, cipher, ch, a) for ch, a in tried}
     return sorted({f[0] for f in found if f is not None})
 
