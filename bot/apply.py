@@ -29,6 +29,7 @@ from bot.types import (
     RecordConsent,
     Reply,
     Schedule,
+    ScriptOp,
     SetOptOut,
     State,
     UpdateCase,
@@ -161,7 +162,7 @@ def _effect(
             outbox.cancel_all(conn, pid)
     elif isinstance(effect, Audit):
         records.audit(conn, target.actor, effect.action, ts, pid, case_id, dict(effect.detail))
-    elif isinstance(effect, LetterOp):
+    elif isinstance(effect, LetterOp | ScriptOp):
         _letter(conn, cipher, target, state, effect, case_id, now, applied)
     return case_id
 
@@ -198,7 +199,8 @@ def _opted_out(conn: sqlite3.Connection, person_id: int) -> bool:
 
 
 def _letter(conn: sqlite3.Connection, cipher: Cipher, target: Target, state: State,
-            op: LetterOp, case_id: int | None, now: datetime, applied: Applied) -> None:
+            op: LetterOp | ScriptOp, case_id: int | None, now: datetime,
+            applied: Applied) -> None:
     """A letter op; a letter shown goes out in parts on the channel the person is using."""
     address_id = target.address_id or records.latest_address(conn, target.person_id)
     row = conn.execute("SELECT a.channel, p.opted_out FROM addresses a JOIN people p"

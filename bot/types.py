@@ -165,6 +165,19 @@ class LetterOp:
     version: int = 0  # show_edit / edit_accepted / edit_rejected: the version the person saw
 
 
+@dataclass(frozen=True)
+class ScriptOp:
+    """Something about the meeting script (bot.relay.apply carries it out).
+
+    `op`: show (that version, in parts), request (a change in the person's own words, kept
+    encrypted against the version they read)."""
+
+    op: str
+    script: int
+    version: int
+    text: str = ""  # only for `request`
+
+
 Effect = (
     OpenCase
     | UpdateCase
@@ -176,6 +189,7 @@ Effect = (
     | SetOptOut
     | Audit
     | LetterOp
+    | ScriptOp
 )
 
 

@@ -16,6 +16,7 @@ from bot.console import (
     login,
     message,
     referrals,
+    scripts,
     supervision,
 )
 from bot.console.auth import Visitor
@@ -62,6 +63,7 @@ def routes() -> list[BaseRoute]:
         Route(CASE + "/erase", supervision.erase, methods=post),
         Route(CASE + "/erasure-refused", supervision.refuse, methods=post),
         Route(CASE + "/letters", letters.type_in, methods=post),
+        Route(CASE + "/script", scripts.share, methods=post),
         Route(LETTER, letters.letter_page),
         Route(LETTER + "/print", letters.print_page),
         Route(LETTER + "/approve", letters.approve, methods=post),

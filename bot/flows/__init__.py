@@ -14,6 +14,7 @@ from bot.flows import (
     menu,
     passphrase,
     privacy,
+    script,
     settings,
     timers,
     triage,
@@ -27,7 +28,7 @@ FLOWS: dict[str, Flow] = {
     f.name: f
     for f in (first_contact.FLOW, triage.FLOW, info.FLOW, consent.FLOW, menu.FLOW,
               settings.FLOW, checkin.FLOW, passphrase.FLOW, letters.FLOW, letters_read.FLOW,
-              asks.FLOW, privacy.FLOW)
+              asks.FLOW, privacy.FLOW, script.FLOW)
 }
 FIRST_FLOW = first_contact.FLOW.name
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.flows import passphrase
+from bot.flows import passphrase, script
 from bot.flows.base import Go
 from bot.flows.timers import ActionHandler
 from bot.i18n import N_
@@ -140,6 +140,7 @@ ACTIONS: dict[str, ActionHandler] = {
     "send_message": send_message,
     "letter_ready": letter_ready,
     "letter_edit_proposed": letter_edit_proposed,
+    "script_ready": script.ready,
     "close_case": close_case,
     "referral_received": referral_received,
 }

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import Enum
 
 from bot import crisis
-from bot.flows import asks, checkin, consent, letters, letters_read, privacy, settings
+from bot.flows import asks, checkin, consent, letters, letters_read, privacy, script, settings
 from bot.flows.base import REASK, STAY, Go
 from bot.flows.case import finished, open_case
 from bot.i18n import LOCALES, N_, keywords, normalise
@@ -44,6 +44,7 @@ class Intent(Enum):
     STOP_CHECKINS = "stop_checkins"
     CHANGE_CHECKINS = "change_checkins"
     LETTER = "letter"
+    SCRIPT = "script"
 
 
 # Translators: whole-message commands; people may type any of the alternatives.
@@ -74,6 +75,7 @@ EXACT_WORDS: tuple[tuple[Intent, str], ...] = (
     (Intent.STOP_CHECKINS, N_("stop check ins|stop checkins|stop check in|no more check ins")),
     (Intent.CHANGE_CHECKINS, N_("change check ins|change checkins|change check in")),
     (Intent.LETTER, N_("letter|letters|write a letter|my letter|a letter")),
+    (Intent.SCRIPT, N_("script|the script|my script|read the script|meeting script")),
 )
 
 
@@ -199,7 +201,7 @@ def withdraw_consent(state: State, now: datetime) -> Go:
     if went.state is None:
         return went
     return replace(went, state=letters_read.forget(went.state),
-                   effects=(CancelJobs(("letter_notice",)), *went.effects))
+                   effects=(CancelJobs(("letter_notice", "script_notice")), *went.effects))
 
 
 def resume(state: State, now: datetime) -> Go:
@@ -263,6 +265,7 @@ HANDLERS: dict[Intent, Callable[[State, datetime], Go]] = {
     Intent.STOP_CHECKINS: checkin.stop,
     Intent.CHANGE_CHECKINS: checkin.change,
     Intent.LETTER: letters.open_letters,
+    Intent.SCRIPT: script.open_script,
 }
 
 

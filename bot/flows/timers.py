@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.flows import checkin, letters_read
+from bot.flows import checkin, letters_read, script
 from bot.flows.base import Go
 from bot.flows.common import PLAIN_KEYS
 from bot.i18n import N_
@@ -205,6 +205,7 @@ TIMERS: dict[str, TimerHandler] = {
     "review_due": review_due,
     "checkin": checkin.check_in,
     "letter_notice": letters_read.notice_due,
+    "script_notice": script.notice_due,
 }
 ACTIONS: dict[str, ActionHandler] = {
     "replied": replied,

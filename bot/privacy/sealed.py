@@ -37,6 +37,11 @@ SEALED: list[Sealed] = [
            "(SELECT l.person_id FROM letters l WHERE l.id = letter_id)"),
     Sealed("letter_versions", "reason_enc", "letter_reason",
            "(SELECT l.person_id FROM letters l WHERE l.id = letter_id)"),
+    # the meeting script (bot.store.scripts): each side's copy, and the changes asked for
+    Sealed("script_versions", "body_enc", "script",
+           "(SELECT s.person_id FROM scripts s WHERE s.id = script_id)"),
+    Sealed("script_requests", "body_enc", "script_request",
+           "(SELECT s.person_id FROM scripts s WHERE s.id = script_id)"),
     # what was done about a risk alert (bot.store.casework.resolve_risk)
     Sealed("alerts", "note_enc", "alert", "person_id", per_row=True),
     # a staff member's on-call number or address (bot.oncall): rotated with the key, but

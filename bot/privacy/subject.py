@@ -11,7 +11,7 @@ from bot.channels.phone import e164
 from bot.crypto import Cipher
 from bot.flows import passphrase
 from bot.privacy.sealed import SEALED
-from bot.store import letters, records
+from bot.store import letters, records, scripts
 
 CHANNELS = ("sms", "telegram", "whatsapp")
 PHONE_CHANNELS = ("sms", "whatsapp")  # addressed by phone number, stored in E.164
@@ -82,6 +82,7 @@ def export(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str
         "audit": _rows(conn, "SELECT at, actor, action FROM audit WHERE person_id = ?"
                              " ORDER BY id", person_id),
         "letters": _letters(conn, cipher, person_id),
+        "scripts": _scripts(conn, cipher, person_id),
     }
 
 
@@ -132,6 +133,20 @@ def _letters(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> list[d
                 for v in letters.versions(conn, cipher, r["id"])]
         out.append(item)
     return out
+
+
+def _scripts(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str, Any]:
+    """Their copy of the meeting script, every version, and the changes they asked for (the
+    other party's copy is another person's document)."""
+    cases = [r[0] for r in conn.execute("SELECT id FROM cases WHERE person_id = ?", (person_id,))]
+    versions = [v for case in cases for v in scripts.versions(conn, cipher, case)
+                if v.side == "victim"]
+    return {
+        "versions": [{"version": v.number, "shared_at": v.created_at, "read_at": v.read_at,
+                      "text": v.body} for v in versions],
+        "requests": [{"version": r.version, "at": r.created_at, "text": r.body}
+                     for case in cases for r in scripts.requests(conn, cipher, case)],
+    }
 
 
 def has_content(conn: sqlite3.Connection, person_id: int) -> bool:

@@ -16,8 +16,8 @@ from bot.clock import to_ts
 from bot.crypto import Cipher
 from bot.flows.letters import REASON
 from bot.relay import gate
-from bot.store import letters, records
-from bot.types import LetterOp, Msg, Reply
+from bot.store import letters, records, scripts
+from bot.types import LetterOp, Msg, Reply, ScriptOp
 
 VERBATIM = "{text}"  # the letter's own words: never translated
 SMS_SEGMENTS = 3
@@ -48,9 +48,12 @@ def _show(enqueue: Enqueue, text: str, channel: str) -> int:
 
 
 def apply_letter(conn: sqlite3.Connection, cipher: Cipher, person_id: int, case_id: int | None,
-                 actor: str, channel: str, op: LetterOp, now: datetime,
+                 actor: str, channel: str, op: LetterOp | ScriptOp, now: datetime,
                  enqueue: Enqueue) -> None:
     ts = to_ts(now)
+    if isinstance(op, ScriptOp):
+        _script_op(conn, cipher, person_id, actor, channel, op, ts, enqueue)
+        return
 
     def audit(action: str, letter_id: int, **detail: object) -> None:
         records.audit(conn, actor, action, ts, person_id, case_id,
@@ -140,3 +143,26 @@ def _edit_op(conn: sqlite3.Connection, cipher: Cipher, found: letters.Letter, op
     letters.decide_version(conn, found.id, version.number, decision, ts)
     letters.set_status(conn, found.id, gate.waiting_status(conn, found.person_id), ts)
     audit(f"letter_edit_{decision}", found.id, version=version.number)
+
+
+def _script_op(conn: sqlite3.Connection, cipher: Cipher, person_id: int, actor: str,
+               channel: str, op: ScriptOp, ts: float, enqueue: Enqueue) -> None:
+    """Show the person their own copy of the script, or keep the change they asked for."""
+    owner = scripts.owner(conn, op.script)
+    version = scripts.version(conn, cipher, op.script, op.version)
+    if owner is None or owner[0] != person_id or owner[2] != "victim" or version is None:
+        records.audit(conn, actor, "script_op_refused", ts, person_id, None,
+                      {"script": op.script, "op": op.op})
+        return
+    detail = {"script": op.script, "version": op.version}
+    if op.op == "announced":
+        scripts.mark(conn, op.script, op.version, "announced_at", ts)
+    elif op.op == "show":
+        parts = _show(enqueue, version.body, channel)
+        scripts.mark(conn, op.script, op.version, "read_at", ts)
+        records.audit(conn, actor, "script_read", ts, person_id, owner[1], {**detail,
+                                                                           "parts": parts})
+    elif op.op == "request" and op.text.strip():
+        request = scripts.add_request(conn, cipher, op.script, op.version, op.text.strip(), ts)
+        records.audit(conn, actor, "script_change_asked", ts, person_id, owner[1],
+                      {**detail, "request": request})

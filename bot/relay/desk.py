@@ -43,20 +43,25 @@ class Staff:
 
 
 def details(conn: sqlite3.Connection, cipher: Cipher, letter: letters.Letter) -> CaseDetails:
+    return case_details(conn, cipher, letter.person_id, letter.case_id)
+
+
+def case_details(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
+                 case_id: int | None) -> CaseDetails:
     """The person's own contact details and the names on the case, for the safety checks."""
     phones = []
     for r in conn.execute("SELECT channel, address_enc FROM addresses WHERE person_id = ?",
-                          (letter.person_id,)):
+                          (person_id,)):
         if r["channel"] == "sms" and r["address_enc"]:
             phones.append(cipher.open(r["address_enc"], "address"))
-    state, _ = records.load_state(conn, cipher, letter.person_id)
+    state, _ = records.load_state(conn, cipher, person_id)
     answers = state.answers
     own_names = tuple(str(answers[k]) for k in ("name",) if isinstance(answers.get(k), str))
     places = tuple(str(answers[k]) for k in ("place", "area")
                    if isinstance(answers.get(k), str) and len(str(answers[k])) >= 3
                    and not (k == "area" and answers[k] in AREA_CODES))
     other = conn.execute("SELECT data_enc FROM other_parties WHERE case_id = ?",
-                         (letter.case_id,)).fetchone()
+                         (case_id,)).fetchone()
     other_names: tuple[str, ...] = ()
     if other is not None and other["data_enc"]:
         data = json.loads(cipher.open(other["data_enc"], "other_party") or "{}")

@@ -67,6 +67,8 @@ register(Kind("meeting_reminder", to_person=True, expires="at"))
 register(Kind("checkin", to_person=True))
 # hooks for later issues: a letter is waiting (letters)
 register(Kind("letter_notice", to_person=True))
+# the meeting script is ready to read (bot.flows.script)
+register(Kind("script_notice", to_person=True))
 # the daily retention sweep: no person; runs in the claiming transaction, schedules the next
 register(Kind(retention.KIND, system=retention.run_job))
 # a risk alert nobody marked seen in 15 minutes goes to the supervisors (bot.oncall.risk)

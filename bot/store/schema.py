@@ -345,6 +345,38 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX login_failures_client ON login_failures(client_hash, at);
     CREATE INDEX login_failures_known ON login_failures(known, at);
     """,
+    # relay (issue 15): the meeting script, one document per side of a case (the other
+    # side's copy is its own document, so nothing of one person's reaches the other's), every
+    # version kept, and the changes a person asked for in their own words (all encrypted)
+    """
+    CREATE TABLE scripts (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        side TEXT NOT NULL CHECK (side IN ('victim', 'other')),
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        UNIQUE (case_id, side)
+    );
+    CREATE TABLE script_versions (
+        id INTEGER PRIMARY KEY,
+        script_id INTEGER NOT NULL REFERENCES scripts(id),
+        number INTEGER NOT NULL,
+        body_enc BLOB NOT NULL,
+        author TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        announced_at REAL,
+        read_at REAL,
+        UNIQUE (script_id, number)
+    );
+    CREATE TABLE script_requests (
+        id INTEGER PRIMARY KEY,
+        script_id INTEGER NOT NULL REFERENCES scripts(id),
+        version INTEGER NOT NULL,
+        body_enc BLOB NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
 )
 
 
