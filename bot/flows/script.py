@@ -153,24 +153,17 @@ def _answered(state: State, answer: Answer, now: datetime) -> Go:
 
 
 def _change(state: State, answer: Answer, now: datetime) -> Go:
-    """Their words go to the team, against the version they read."""
+    """Their words go to the team, against the version they read. (Words that may mean danger
+    get the safety reply first, like everywhere; the question is then still open.)"""
     shown = state.answers.get("script_shown")
     script, version = (int(shown[0]), int(shown[1])) if isinstance(shown, list) else (
         _waiting(state))
-    from bot.flows import intents
-
     state = state.with_answer("script_shown", None)
-    asked = (ScriptOp("request", script, version, text=answer.text),
-             Alert("script_change", {"script": script, "version": version}))
-    category = intents.risk_category(answer.text)
-    if category is None:
-        return _back(state, CHANGE_SENT, effects=asked)
-    risk = intents.risk(state, now, category)  # the safety reply first; the request is kept
-    went = _back(state, CHANGE_SENT, effects=(*asked, *risk.effects))
-    return replace(went, replies=(*risk.replies, *went.replies))
+    return _back(state, CHANGE_SENT, effects=(
+        ScriptOp("request", script, version, text=answer.text),
+        Alert("script_change", {"script": script, "version": version}),
+    ))
 
-
-HANDLES = frozenset({"risk"})  # "I was scared he would shout" is a change request and a worry
 
 FLOW = Flow(
     "script",
@@ -178,7 +171,6 @@ FLOW = Flow(
         Step("notice", say=NOTICE, choices=(READ, LATER), then=_chosen),
         Step("read", wait=False, then=_read),
         Step("ask", say=ASK, choices=(FINE, CHANGE), then=_answered),
-        Step("change", say=ASK_CHANGE, free_text=True, max_length=MAX_REQUEST, then=_change,
-             handles=HANDLES),
+        Step("change", say=ASK_CHANGE, free_text=True, max_length=MAX_REQUEST, then=_change),
     ),
 )
