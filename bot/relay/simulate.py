@@ -39,7 +39,7 @@ async def desk_act(service: Service, person_id: int, action: str,
     who = desk.Staff(str(data.get("by") or "simulate"), data.get("supervisor") is True)
     runtime, cipher = service.runtime, service.cipher
     if action == "script_share":
-        return await _script_share(service, person_id, data, who)
+        return await _share_version(service, person_id, data, who)
     try:
         if action == "letter_in":
             case_id = await service.db.read(lambda c: open_case_id(c, person_id))
@@ -66,7 +66,7 @@ async def desk_act(service: Service, person_id: int, action: str,
     return {"letter_action": action, "letter": letter}
 
 
-async def _script_share(service: Service, person_id: int, data: dict[str, Any],
+async def _share_version(service: Service, person_id: int, data: dict[str, Any],
                         who: desk.Staff) -> dict[str, Any]:
     """`::act script_share text="..." by=alice [side=other]`: a new version of the script."""
     case_id = await service.db.read(lambda c: open_case_id(c, person_id))
