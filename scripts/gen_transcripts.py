@@ -89,6 +89,14 @@ FLOWS: dict[str, tuple[str, list[str], str]] = {
     "happy_path_telegram": ("The same conversation on Telegram: buttons, no numbers in the text.",
                             ["hello", *FULL, "1", "1", "1", "1", "1", "1", "1", "1", "1", "1"],
                             "telegram"),
+    "happy_path_whatsapp": ("The same conversation on WhatsApp: numbered choices in the text, "
+                            "every reply inside the 24-hour window.",
+                            ["hello", *FULL, "1", "1", "1", "1", "1", "1", "1", "1", "1", "1"],
+                            "whatsapp"),
+    "polish_whatsapp": ("Polish on WhatsApp; risk words and a photo on the way, then "
+                        "REZYGNUJĘ.",
+                        ["dzień dobry", "POLSKI", "1", "1", "chcę umrzeć", "1", "::signal media",
+                         "Ania", "rezygnuję"], "whatsapp"),
     "polish_sms": ("A Polish speaker switches with one word and goes all the way in Polish.",
                    ["dzień dobry", "POLSKI", *FULL, "1", "1", "2", "1", "1", "1"], "sms"),
     "polish_telegram": ("Polish on Telegram, via the language menu; RISK and REZYGNUJĘ in Polish.",

@@ -246,3 +246,27 @@ async def test_a_retry_after_a_timeout_sends_once(settings: Settings, clock: Vir
     assert type(first).__name__ == "Retry" and type(again).__name__ == "Sent"
     assert [m["body"] for m in fake.to(WA)].count("A facilitator's words.") == 1
     assert json.dumps(fake.to(WA)[-1]["content_variables"]) == "null"
+
+
+async def test_no_number_or_text_in_debug_logs(settings: Settings, clock: VirtualClock,
+                                               fake: FakeTwilioAPI,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        async with serving(whatsapp_settings(settings, fake), clock) as (app, client):
+            for text in INTAKE:
+                await say(app, client, text)
+            await say(app, client, "my private words")
+            clock.advance_to(clock.now() + timedelta(hours=25))
+            person = await person_of(app, "whatsapp", PERSON)
+            await app.state.service.runtime.act(person, "send_message", {"text": "Alex here."})
+            await drain(app)
+            await say(app, client, "", NumMedia="1", MediaUrl0="https://mediahost.invalid/m")
+            await say(app, client, "hi")
+    logged = "\n".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
+    assert "inbound whatsapp applied" in logged, "nothing logged: the test would prove nothing"
+    assert any(m["content_sid"] for m in fake.to(WA))  # the template went too
+    for secret in (PERSON, PERSON[3:], WHATSAPP_FROM[3:], "my private words", "Alex here",
+                   "Sam", "mediahost", TEMPLATE_BODY):
+        assert secret not in logged, secret
