@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot import admin, dbarg
+from bot import admin, dbarg, logsetup
 from bot.config import Settings
 from bot.crypto import DataKeyError
 
@@ -114,16 +113,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL at INFO, and a Bot API URL holds the bot token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("twilio").setLevel(logging.WARNING)  # its request logs carry numbers
     try:
         settings = Settings.from_env()
     except ValueError as exc:  # a setting the IT person must fix: say which, no traceback
         print(f"rjbot: {exc} (see .env.example)", file=sys.stderr)
         return 2
+    logsetup.configure(settings.log_level or ("INFO" if args.command == "serve" else "WARNING"))
     try:
         return _run(settings, args)
     except DataKeyError as exc:

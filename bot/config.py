@@ -48,6 +48,7 @@ class Settings:
     smtp_url: str = field(default="", repr=False)  # may hold a password
     smtp_from: str = ""
     trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For we believe
+    log_level: str = ""  # RJBOT_LOG_LEVEL; unset: INFO for serve, WARNING for the others
 
     @property
     def key_file(self) -> Path:
@@ -136,6 +137,7 @@ class Settings:
             telegram_send_rate=_number(e, "TELEGRAM_SEND_RATE", 30.0),
             oncall_sms=sms, oncall_email=email, smtp_url=smtp_url, smtp_from=smtp_from,
             trusted_proxies=parse_proxies(e.get("RJBOT_TRUSTED_PROXIES", "")),
+            log_level=_log_level(e.get("RJBOT_LOG_LEVEL", "")),
         ).checked()
 
     def checked(self) -> Settings:
@@ -186,6 +188,13 @@ def _templates(raw: str) -> tuple[tuple[str, str], ...]:
                              " (HX and 32 characters), optionally as locale=HX...")
         found.append((locale.strip() if sep else "", sid))
     return tuple(found)
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level and level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("RJBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    return level
 
 
 def parse_proxies(text: str) -> tuple[Network, ...]:

@@ -54,7 +54,8 @@ def serve(settings: Settings) -> int:
                 print(banner(settings, accounts), file=sys.stderr, flush=True)
 
     server = Server(uvicorn.Config(app, host=settings.host, port=settings.port,
-                                   log_level="info", access_log=False))
+                                   log_level=(settings.log_level or "INFO").lower(),
+                                   access_log=False))
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0 if server.started else STARTUP_FAILURE

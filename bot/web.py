@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from bot.bodylimit import BodyLimit
 from bot.channels import telegram_routes, twilio_routes
@@ -23,6 +24,7 @@ from bot.channels.whatsapp import WhatsAppChannel
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.console import mount as console_mount
+from bot.headers import SecurityHeaders
 from bot.oncall import serve as oncall
 from bot.privacy import provider_copies, retention
 from bot.scheduler.runner import Runner
@@ -50,6 +52,14 @@ async def healthz(request: Request) -> JSONResponse:
 async def home(request: Request) -> RedirectResponse:
     """Whoever opens the bare address (as `rjbot serve` prints it) is looking for the console."""
     return RedirectResponse("/console/", status_code=302)
+
+
+class App(Starlette):
+    """The app with security headers outermost: on error pages (500) too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        https = self.state.service_settings.public_url.startswith("https://")
+        return SecurityHeaders(super().build_middleware_stack(), https)
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
@@ -95,9 +105,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         routes += telegram_routes.ROUTES
     if not settings.twilio_missing or not settings.whatsapp_missing:
         routes += twilio_routes.ROUTES
-    app = Starlette(routes=routes, lifespan=lifespan,
+    app = App(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(BodyLimit, limit=settings.max_body_bytes)])
     app.state.telegram_secret = settings.telegram_webhook_secret
+    app.state.service_settings = settings
     app.state.twilio = app.state.whatsapp = None
     return app
 
