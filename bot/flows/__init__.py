@@ -18,6 +18,7 @@ from bot.flows import (
     settings,
     timers,
     triage,
+    young,
 )
 from bot.flows.base import Flow
 from bot.flows.timers import TIMERS
@@ -28,7 +29,7 @@ FLOWS: dict[str, Flow] = {
     f.name: f
     for f in (first_contact.FLOW, triage.FLOW, info.FLOW, consent.FLOW, menu.FLOW,
               settings.FLOW, checkin.FLOW, passphrase.FLOW, letters.FLOW, letters_read.FLOW,
-              asks.FLOW, privacy.FLOW, script.FLOW)
+              asks.FLOW, privacy.FLOW, script.FLOW, young.FLOW)
 }
 FIRST_FLOW = first_contact.FLOW.name
 

@@ -19,7 +19,7 @@ SENSITIVE_HARMS = frozenset({"domestic", "sexual", "child_past"})
 # the answers a facilitator needs; copied to the case when it opens or when they change
 CASE_ANSWERS = (
     "safe_times", "voicemail", "name", "first_conversation", "place", "discreet", "area",
-    "known", "adult", "court_open", "harm",
+    "known", "adult", "court_open", "harm", "young", "age", "trusted_adult",
 )
 
 
@@ -27,7 +27,7 @@ def flags_for(state: State) -> tuple[str, ...]:
     """Case flags that route the case: senior facilitator, youth justice, on hold, area."""
     a = state.answers
     flags = []
-    if a.get("harm") in SENSITIVE_HARMS:
+    if a.get("harm") in SENSITIVE_HARMS and not a.get("young"):
         flags.append("senior")
     if a.get("adult") == "no":
         flags.append("youth_justice")
@@ -37,6 +37,8 @@ def flags_for(state: State) -> tuple[str, ...]:
         flags.append("out_of_area")
     if a.get("safe") == "no":
         flags.append("no_messages")
+    if a.get("young"):  # a safeguarding flag: a senior facilitator leads
+        flags.extend(("young_person", "senior"))
     if a.get("asked_for_person"):
         flags.append("asked_for_person")
     if not finished(state):

@@ -40,12 +40,15 @@ class Words:
     discreet: str
     plain: str = ""
     named: str = ""  # plain wording that uses {name}, when the person gave one
+    young: str = ""  # shorter, simpler wording for someone under 18 (bot/flows/young.py)
     params: Mapping[str, JSONValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         PLAIN_KEYS.update(k for k in (self.plain, self.named) if k)
 
     def __call__(self, state: State) -> Msg:
+        if self.young and state.answers.get("young"):
+            return Msg(self.young, self.params)
         if discreet(state):
             return Msg(self.discreet, self.params)
         name = str(state.answers.get("name", "") or "")
@@ -55,7 +58,7 @@ class Words:
 
     def variants(self) -> tuple[Msg, ...]:
         """Every wording this text can take (for the text lint)."""
-        keys = (self.discreet, self.plain, self.named)
+        keys = (self.discreet, self.plain, self.named, self.young)
         return tuple(Msg(k, self.params) for k in keys if k)
 
 

@@ -58,7 +58,7 @@ def _place(state: State, answer: Answer, now: datetime) -> Go:
 
 
 def _area(state: State, answer: Answer, now: datetime) -> Go:
-    if answer.choice == "none":
+    if answer.choice == "none" or state.answers.get("young"):  # never ask a child about harm
         return finish(state, now)
     return Go("triage.offer")
 
@@ -91,18 +91,21 @@ FLOW = Flow(
         ),
         Step(
             "when",
-            say=Msg(N_("Question 2 of 6: When is it safe for us to send you messages?")),
+            say=Words(N_("Question 2 of 6: When is it safe for us to send you messages?"),
+                      young=N_("Question 2 of 6: When is a safe time for us to text you?")),
             choices=(ANYTIME, MORNINGS, AFTERNOONS, EVENINGS),
             save="safe_times",
             then="voicemail",
         ),
         Step(
             "voicemail",
-            say=Msg(
+            say=Words(
                 N_(
                     "Question 3 of 6: If we phone and you do not answer, may we leave a short "
                     "voicemail? It will not say what it is about."
-                )
+                ),
+                young=N_("Question 3 of 6: If we call and you miss it, can we leave a short "
+                         "voice message? It will not say what it is about."),
             ),
             choices=(YES, NO),
             save="voicemail",
@@ -110,7 +113,10 @@ FLOW = Flow(
         ),
         Step(
             "name",
-            say=Msg(N_("Question 4 of 6: What would you like us to call you? Any name is fine.")),
+            say=Words(
+                N_("Question 4 of 6: What would you like us to call you? Any name is fine."),
+                young=N_("Question 4 of 6: What name should we use for you? Any name is OK."),
+            ),
             choices=(NO_NAME,),
             free_text=True,
             max_length=60,
@@ -118,8 +124,9 @@ FLOW = Flow(
         ),
         Step(
             "mode",
-            say=Msg(
-                N_("Question 5 of 6: How would you like to have your first talk with our team?")
+            say=Words(
+                N_("Question 5 of 6: How would you like to have your first talk with our team?"),
+                young=N_("Question 5 of 6: How would you like to talk to us the first time?"),
             ),
             choices=(PHONE, VIDEO, IN_PERSON),
             save="first_conversation",
@@ -149,6 +156,8 @@ FLOW = Flow(
                     "Question 6 of 6: We help people with a link to Kent or Medway. Which is "
                     "true? It is fine not to know."
                 ),
+                young=N_("Question 6 of 6: We help people who have a link to our area. Which "
+                         "is true? It is OK not to know."),
             ),
             choices=(*AREA_CHOICES, DONT_KNOW),
             save="area",

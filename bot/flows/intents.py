@@ -13,7 +13,17 @@ from datetime import datetime
 from enum import Enum
 
 from bot import crisis
-from bot.flows import asks, checkin, consent, letters, letters_read, privacy, script, settings
+from bot.flows import (
+    asks,
+    checkin,
+    consent,
+    letters,
+    letters_read,
+    privacy,
+    script,
+    settings,
+    young,
+)
 from bot.flows.base import REASK, STAY, Go
 from bot.flows.case import finished, open_case
 from bot.i18n import LOCALES, N_, keywords, normalise
@@ -41,6 +51,7 @@ class Intent(Enum):
     DATA_ERASE = "data_erase"
     LANGUAGE = "language"
     SET_LANGUAGE = "set_language"
+    YOUNG = "young"
     STOP_CHECKINS = "stop_checkins"
     CHANGE_CHECKINS = "change_checkins"
     LETTER = "letter"
@@ -109,6 +120,8 @@ def detect(text: str, locale: str) -> Intent | None:
         return None
     if risk_category(text) is not None:
         return Intent.RISK
+    if young.under_18(text, locale)[0]:
+        return Intent.YOUNG
     forms = {norm, _unadorned(norm, locale)}  # "proszę o telefon" is itself a phrase
     for intent, words in EXACT_WORDS:
         # the way to change language must work whatever language is set now
@@ -271,6 +284,8 @@ HANDLERS: dict[Intent, Callable[[State, datetime], Go]] = {
 
 def handle(intent: Intent, state: State, text: str, now: datetime) -> Go:
     """Run the handler for an intent; naming a language switches to it directly."""
+    if intent is Intent.YOUNG:
+        return young.said(state, text, now)
     if intent is Intent.SET_LANGUAGE:
         return settings.set_language(state, named_locale(text, state.locale) or state.locale, now)
     return HANDLERS[intent](state, now)

@@ -23,6 +23,8 @@ IDLE = "menu.idle"
 
 SKIP_ALL = Choice("no", N_("No, skip them"), N_("no|n|skip|no thanks"))
 UNDER_18 = Choice("no", N_("No, under 18"), N_("no|n|under 18"))
+# the optional age question of first contact, offered beside the optional questions
+I_AM_UNDER_18 = Choice("under_18", N_("I am under 18"), N_("under 18|i am under 18|im under 18"))
 
 PROPERTY = Choice("property", N_("Theft or damage"), N_("theft|damage"))
 VIOLENCE = Choice("violence", N_("Violence or threats"), N_("violence|threats"))
@@ -42,6 +44,10 @@ PROMISE = Words(
     N_(
         "Thank you. A person from our team will contact you within 48 hours, in the way you "
         "chose. Reply MENU for options, PAUSE to pause messages, or WITHDRAW to stop."
+    ),
+    young=N_(
+        "Thank you. Someone from our team will get in touch within 48 hours. Reply MENU for "
+        "options, PAUSE to take a break, or WITHDRAW to stop."
     ),
     named=N_(
         "Thank you, {name}. A person from our team will contact you within 48 hours, in the way "
@@ -98,7 +104,7 @@ def _notes(state: State) -> tuple[Reply, ...]:
     """What the answers mean for the person, said plainly and without refusing anyone."""
     flags = flags_for(state)
     notes: list[Msg] = []
-    if "senior" in flags:
+    if "senior" in flags and not state.answers.get("young"):  # a young person was told
         notes.append(SENIOR)
     if "youth_justice" in flags:
         notes.append(YOUTH(state))
@@ -138,13 +144,18 @@ def _known(state: State, answer: Answer, now: datetime) -> Go:
 
 
 def _offer(state: State, answer: Answer, now: datetime) -> Go:
+    if answer.choice == "under_18":  # the optional age question, as a choice of its own
+        from bot.flows import young  # imported here: young opens the case through case.py
+
+        return young.recognised(state, "", now)
     return Go("known") if answer.choice == "yes" else finish(state, now)
 
 
 FLOW = Flow(
     "triage",
     (
-        Step("offer", say=counted(OFFER, OPTIONAL), choices=(YES, SKIP_ALL), then=_offer),
+        Step("offer", say=counted(OFFER, OPTIONAL), choices=(YES, SKIP_ALL, I_AM_UNDER_18),
+             then=_offer),
         Step(
             "known",
             say=Msg(N_("Extra question 1 of 4: Do you know who the person responsible is?")),
@@ -185,5 +196,7 @@ FLOW = Flow(
             then={"yes": "info.start", "*": "fine"},
         ),
         Step("fine", say=FINE, wait=False, then=IDLE),
+        # where a young person's answers end: straight to the promise, nothing about harm
+        Step("young_end", wait=False, then=_then_finish),
     ),
 )
