@@ -16,6 +16,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from bot.clock import VirtualClock
 from bot.config import Settings
 from bot.store import records
 from tests.console_kit import console
@@ -34,9 +35,10 @@ async def fake() -> AsyncIterator[FakeBotAPI]:
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings,
-                  fake: FakeBotAPI) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
-    async with console(telegram_settings(settings, fake), base_url="http://rjbot.test") as app:
+async def serving(settings: Settings, fake: FakeBotAPI, clock: VirtualClock | None = None
+                  ) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+    async with console(telegram_settings(settings, fake), base_url="http://rjbot.test",
+                       clock=clock) as app:
         yield app
 
 
@@ -163,3 +165,18 @@ async def test_hostile_json_with_the_right_secret_is_a_400(settings: Settings,
         assert await rows(app, "SELECT * FROM inbound") == []
         assert await post(app, client, text_update(MEMBER, "hello")) == 200  # still serving
         assert len(await rows(app, "SELECT * FROM inbound")) == 1
+
+
+async def test_someone_met_only_in_a_group_is_unreachable_not_opted_out(
+        settings: Settings, fake: FakeBotAPI, clock: VirtualClock) -> None:
+    async with serving(settings, fake, clock) as (app, client):  # Monday 10:00: a safe time
+        assert await post(app, client, text_update(MEMBER, RISK, chat=group())) == 200
+        person = (await rows(app, "SELECT id FROM people"))[0]["id"]
+        fake.fail_next("sendMessage", 403, "Forbidden: bot can't initiate conversation with a user")
+        await app.state.service.runtime.act(person, "send_message", {"text": "Are you safe?"})
+        while await app.state.service.sender.send_due():
+            pass
+        found = await rows(app, "SELECT opted_out FROM people")
+        alerts = await rows(app, "SELECT kind FROM alerts ORDER BY id")
+    assert found[0]["opted_out"] == 0
+    assert "undeliverable" in [a["kind"] for a in alerts]

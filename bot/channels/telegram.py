@@ -86,8 +86,10 @@ def classify(exc: TelegramError) -> SendResult:
     """What the outbox should do about a Bot API error."""
     if isinstance(exc, RetryAfter):
         return Retry("rate limited", after=_seconds(exc))
-    if isinstance(exc, Forbidden):  # the person blocked the bot or deleted their account
-        return Failed("blocked by the person", opted_out=True)
+    if isinstance(exc, Forbidden):
+        if "initiate conversation" in exc.message.lower():  # met in a group, never wrote to us
+            return Failed("has not started a chat with us", undeliverable=True)
+        return Failed("blocked by the person", opted_out=True)  # or deleted their account
     if isinstance(exc, ChatMigrated):
         return Failed("chat migrated", undeliverable=True)
     if isinstance(exc, BadRequest):  # a NetworkError subclass: check it first
