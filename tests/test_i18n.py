@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 
 from bot.flows import intents
 from bot.flows.first_contact import INTRO
-from bot.i18n import LOCALES, render
+from bot.i18n import COMMAND_NAMES, LOCALES, render, translations
 from bot.types import Msg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,3 +183,83 @@ def test_dates_and_times_in_the_persons_language(locale: str, expected: str) -> 
 
     when = datetime(2026, 9, 30, 13, 30, tzinfo=UTC)
     assert format_when(when, locale, ZoneInfo("Europe/London")) == expected
+
+
+# Nepali: commands in romanised Latin capitals (any keyboard can send them), understood in
+# Devanagari and romanised forms as people type them, English still accepted.
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("BANDA", intents.Intent.WITHDRAW), ("बन्द", intents.Intent.WITHDRAW),
+        ("withdraw", intents.Intent.WITHDRAW), ("ma chhodchu", intents.Intent.WITHDRAW),
+        ("SAHAMATI FIRTA", intents.Intent.WITHDRAW_CONSENT),
+        ("सहमति फिर्ता", intents.Intent.WITHDRAW_CONSENT),
+        ("SURU", intents.Intent.RESUME), ("सुरु", intents.Intent.RESUME),
+        ("resume", intents.Intent.RESUME),
+        ("PARKHA", intents.Intent.PAUSE), ("पर्ख", intents.Intent.PAUSE),
+        ("pause", intents.Intent.PAUSE), ("मद्दत", intents.Intent.HELP),
+        ("sahayata", intents.Intent.HELP),
+        ("MANCHHE", intents.Intent.PERSON), ("मान्छे", intents.Intent.PERSON),
+        ("manche", intents.Intent.PERSON),
+        ("MENU", intents.Intent.MENU), ("मेनु", intents.Intent.MENU),
+        ("vikalpa", intents.Intent.MENU), ("जानकारी", intents.Intent.INFO),
+        ("CHITHI", intents.Intent.LETTER), ("चिठी", intents.Intent.LETTER),
+        ("letter", intents.Intent.LETTER),
+        ("HALKHABAR BADAL", intents.Intent.CHANGE_CHECKINS),
+        ("HALKHABAR BANDA", intents.Intent.STOP_CHECKINS),
+        ("हालखबर बन्द", intents.Intent.STOP_CHECKINS),
+        ("malai phone garnus", intents.Intent.CALLBACK),
+        ("कृपया मलाई फोन गर्नुहोस्", intents.Intent.CALLBACK),
+        ("english", intents.Intent.SET_LANGUAGE),
+        ("हो", None), ("Sita", None),
+    ],
+)
+def test_nepali_commands_are_understood(text: str, intent: intents.Intent | None) -> None:
+    assert intents.detect(text, "ne") == intent
+
+
+def test_every_command_a_nepali_text_names_is_understood() -> None:
+    """Each CAPITALISED command in a Nepali text works when sent, and none is Twilio's."""
+    import re
+
+    from tests.test_texts import PROVIDER_OPT_OUT_TEXTS, TEMPLATES, TWILIO_RESERVED, renderings
+
+    runs = re.compile(r"\b[A-Z]{3,}(?:[ -][A-Z]{2,})*\b")
+    found = set()
+    for message in TEMPLATES:
+        for text in renderings(message, "ne"):
+            for command in runs.findall(text):
+                if command == "STOP" and message in PROVIDER_OPT_OUT_TEXTS:
+                    continue
+                found.add(command)
+                assert command not in TWILIO_RESERVED, f"{command} in {text!r}"
+                assert intents.detect(command, "ne") is not None, f"{command} in {text!r}"
+    assert {"MENU", "PARKHA", "BANDA", "MANCHHE", "SURU", "CHITHI", "SAHAMATI FIRTA",
+            "HALKHABAR BADAL", "HALKHABAR BANDA"} <= found
+
+
+def test_nepali_choice_words_pick_the_right_answer() -> None:
+    """हो / हुन्छ / cha say yes, होइन / छैन / xaina say no, each as typed; English still works."""
+    from bot.i18n import keywords, normalise
+
+    yes, no, unsure = "yes|y|ok|okay|sure", "no|n|not safe", (
+        "dont know|don't know|i dont know|i don't know|i do not know|dunno|not sure|"
+        "i'm not sure|im not sure|unsure|idk|no idea")
+    for word in ("हो", "हुन्छ", "hunchha", "Ho", "cha", "yes"):
+        assert normalise(word) in keywords(yes, "ne")
+    for word in ("होइन", "छैन", "xaina", "Hoina", "surakshit chaina", "no"):
+        assert normalise(word) in keywords(no, "ne") and normalise(word) not in keywords(yes, "ne")
+    for word in ("थाहा छैन", "tha xaina", "thaha chaina", "dunno"):
+        assert normalise(word) in keywords(unsure, "ne")
+    good, ok = "good|fine|well", "ok|okay|alright|so so"
+    assert not keywords(good, "ne") & keywords(ok, "ne") - keywords(good, "en_GB")
+
+
+def test_nepali_has_two_plural_forms_and_fits_the_first_message_in_2_segments() -> None:
+    from bot.channels.segments import segments
+
+    assert translations("ne").plural(1) == 0 and translations("ne").plural(2) == 1
+    every = ", ".join(name for loc, name in COMMAND_NAMES.items() if loc != "ne")
+    text = render(Msg(INTRO[0], {"n": 12, "languages": every}, plural=INTRO[1]), "ne")
+    assert segments(text).count <= 2, text
