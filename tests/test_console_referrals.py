@@ -101,6 +101,28 @@ async def test_referral_needs_a_valid_mobile_for_sms_and_the_eligibility_answers
         assert await rows(app, "SELECT * FROM cases") == []
 
 
+async def test_a_number_that_cannot_take_a_text_is_refused_and_nothing_is_queued(
+        settings: Settings) -> None:
+    """Issue 16 bug 7: "12345" was saved as +4412345 and an SMS queued to it."""
+    async with console(settings) as (app, client):
+        await add_user(app, SUE, "Sue", supervisor=True)
+        await login(client, SUE)
+        for typed in ("12345", "01632 960123", "020 7946 0000"):  # no number; landlines
+            bad = await post(client, "/console/referrals",
+                             {**FORM, "consent_sms": "yes", "phone": typed},
+                             page="/console/referrals/new")
+            assert bad.status_code == 400, typed
+            assert "not a valid mobile number for a text" in bad.text
+            assert f'value="{typed}"' in bad.text  # kept in the form to correct
+        for table in ("cases", "people", "addresses", "outbox", "messages"):
+            assert await rows(app, f"SELECT * FROM {table}") == [], table
+        done = await post(client, "/console/referrals",
+                          {**FORM, "consent_sms": "yes", "phone": "+44 7700 900456"},
+                          page="/console/referrals/new")
+        assert done.status_code == 303
+        assert len(await rows(app, "SELECT * FROM outbox")) == 1
+
+
 async def test_flags_and_a_second_referral_for_an_open_case(settings: Settings) -> None:
     async with console(settings) as (app, client):
         await add_user(app, SUE, "Sue", supervisor=True)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, time
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import iso, to_ts
+from bot.console import notices
 from bot.console.auth import Visitor
 from bot.console.case import CLOSE_REASONS, Access, access_or_error
 from bot.console.pages import error, form_value, redirect, staff
@@ -27,8 +27,8 @@ MODES = {"phone": "Phone", "video": "Video", "in_person": "In person"}
 
 
 def back(access: Access, notice: str, anchor: str = "") -> Response:
-    url = f"/console/cases/{access.case.id}?done={quote(notice)}"
-    return redirect(url + (f"#{anchor}" if anchor else ""))
+    """To the case page with the confirmation `notice` (a code in bot.console.notices)."""
+    return redirect(notices.url(f"/console/cases/{access.case.id}", notice, anchor))
 
 
 def local_to_utc(value: str, tz: str) -> datetime | None:
@@ -77,7 +77,7 @@ async def replied(request: Request, v: Visitor) -> Response:
     if isinstance(got, Response):
         return got
     await request.app.state.service.runtime.act(got.case.person_id, "replied", {}, v.actor)
-    return back(got, "Reply recorded. The 48-hour clock has stopped.")
+    return back(got, "replied")
 
 
 @staff
@@ -108,7 +108,7 @@ async def schedule_meeting(request: Request, v: Visitor) -> Response:
 
     if (refused := await _act(request, v, got, "meeting_set", data, unit)) is not None:
         return refused
-    return back(got, f"{KINDS[kind]} scheduled.", "meetings")
+    return back(got, f"{kind}_scheduled", "meetings")
 
 
 @staff
@@ -127,7 +127,7 @@ async def meeting_held(request: Request, v: Visitor) -> Response:
 
     if (refused := await _act(request, v, got, "meeting_held", {}, unit)) is not None:
         return refused
-    return back(got, "Meeting marked as held.", "meetings")
+    return back(got, "meeting_held", "meetings")
 
 
 @staff
@@ -151,7 +151,7 @@ async def other_party(request: Request, v: Visitor) -> Response:
                       {"accepted_responsibility": accepted, "risk_assessed": assessed})
 
     await service.db.write(unit)
-    return back(got, "Other party saved.", "other-party")
+    return back(got, "other_party_saved", "other-party")
 
 
 @staff
@@ -182,7 +182,7 @@ async def outcome_item(request: Request, v: Visitor) -> Response:
     review_data: dict[str, object] = {"at": iso(review), "item": item["action"]} if review else {}
     if review and (refused := await _act(request, v, got, "review_set", review_data)):
         return refused
-    return back(got, "Outcome item added.", "outcome")
+    return back(got, "outcome_added", "outcome")
 
 
 @staff
@@ -203,7 +203,7 @@ async def outcome_done(request: Request, v: Visitor) -> Response:
 
     if not await service.db.write(unit):
         return error(request, v, 404, "There is no such open item on this case.")
-    return back(got, "Outcome item marked done.", "outcome")
+    return back(got, "outcome_done", "outcome")
 
 
 @staff
@@ -215,14 +215,14 @@ async def checkins(request: Request, v: Visitor) -> Response:
     if await form_value(request, "do") == "stop":
         if (refused := await _act(request, v, got, "checkins_stop", {})) is not None:
             return refused
-        return back(got, "Check-ins stopped.", "checkins")
+        return back(got, "checkins_stopped", "checkins")
     raw = (await form_value(request, "days", 100)).replace(",", " ").split()
     days = sorted({int(d) for d in raw if d.isdecimal() and 1 <= int(d) <= 90})
     if not days or len(days) > 10:
         return error(request, v, 400, "Give up to 10 days for check-ins, for example 2, 7.")
     if (refused := await _act(request, v, got, "checkins_start", {"days": days})) is not None:
         return refused
-    return back(got, "Check-ins started.", "checkins")
+    return back(got, "checkins_started", "checkins")
 
 
 @staff
@@ -240,7 +240,7 @@ async def close(request: Request, v: Visitor) -> Response:
                               lambda c: casework.close_case(c, got.case.id, ts),
                               after=True)) is not None:
         return refused
-    return back(got, "Case closed.")
+    return back(got, "closed")
 
 
 @staff
@@ -253,4 +253,4 @@ async def passphrase_reset(request: Request, v: Visitor) -> Response:
         return error(request, v, 400, "Tick the box to confirm you checked who they are.")
     if (refused := await _act(request, v, got, "passphrase_reset", {})) is not None:
         return refused
-    return back(got, "Secret word cleared. They can set a new one from the menu.")
+    return back(got, "secret_word_cleared")

@@ -4,12 +4,12 @@ short note of what was done (sealed, shown on the case page, never in the audit 
 from __future__ import annotations
 
 import sqlite3
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import to_ts
+from bot.console import notices
 from bot.console.auth import Visitor
 from bot.console.case import check_access, denied, show_case
 from bot.console.dashboard import show_dashboard
@@ -37,8 +37,8 @@ async def _back(request: Request, v: Visitor, case_id: int | None, notice: str,
     if case_id is not None:
         got = await service.db.read(lambda c: check_access(c, v, case_id, risk_ok=True))
         if not isinstance(got, int):
-            return redirect(f"/console/cases/{case_id}?done={quote(notice)}#{anchor}")
-    return redirect(f"/console/?done={quote(notice)}")
+            return redirect(notices.url(f"/console/cases/{case_id}", notice, anchor))
+    return redirect(notices.url("/console/", notice))
 
 
 @staff
@@ -67,7 +67,7 @@ async def mark_read(request: Request, v: Visitor) -> Response:
         return error(request, v, 404, "There is no such waiting message.")
     if refused:
         return await denied(request, v, 403, case_id, {"alert": alert_id})
-    return await _back(request, v, case_id, "Message marked read.", "waiting")
+    return await _back(request, v, case_id, "message_read", "waiting")
 
 
 @staff
@@ -82,7 +82,7 @@ async def resolve(request: Request, v: Visitor) -> Response:
         return error(request, v, 404, "There is no such risk alert.")
     if found.handled_at is not None:
         return await _back(request, v, found.case_id if on_case else None,
-                           "This risk alert was already resolved.", "risk")
+                           "risk_already_resolved", "risk")
     if problem := note_problem(note):
         if on_case and found.case_id is not None:
             return await show_case(request, v, found.case_id, 400, {alert_id: problem},
@@ -98,5 +98,5 @@ async def resolve(request: Request, v: Visitor) -> Response:
         return done
 
     done = await service.db.write(unit)
-    notice = "Risk alert resolved." if done else "This risk alert was already resolved."
+    notice = "risk_resolved" if done else "risk_already_resolved"
     return await _back(request, v, found.case_id if on_case else None, notice, "risk")

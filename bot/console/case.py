@@ -152,7 +152,6 @@ async def show_case(request: Request, v: Visitor, case_id: int, status: int = 20
                   status=status, case=access.case, assigned=access.assigned, cf=cf,
                   shown_answers=SHOWN_ANSWERS, other_answers=others, staff=shown.staff,
                   windows=WINDOWS, close_reasons=CLOSE_REASONS, case_letters=shown.case_letters,
-                  notice=request.query_params.get("done", ""),
                   secret_word=passphrase.status(cf.answers, service.runtime.clock.now()),
                   risk_open=[a for a in risk if a.row.handled_at is None],
                   risk_resolved=[a for a in risk if a.row.handled_at is not None],

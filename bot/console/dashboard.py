@@ -53,7 +53,7 @@ async def show_dashboard(request: Request, v: Visitor, status: int = 200,
 
     data = await service.db.read(unit)
     return render(request, v, "dashboard.html", status=status, alert_titles=ALERT_TITLES,
-                  notice=request.query_params.get("done", ""), problems=problems or {},
+                  problems=problems or {},
                   drafts=drafts or {}, **data)
 
 
@@ -67,6 +67,10 @@ async def assign(request: Request, v: Visitor) -> Response:
     case_id = int(request.path_params["case_id"])
     chosen = [await form_value(request, "first"), await form_value(request, "second")]
     ids = [int(x) for x in chosen if x.isdecimal()]
+    if len(set(ids)) < len(ids):
+        return error(request, v, 400, "The first and second facilitator must be two different"
+                                      " people. Choose someone else, or Nobody, as second.",
+                     f"/console/cases/{case_id}#h-assign")
     now = to_ts(service.runtime.clock.now())
 
     def unit(conn: sqlite3.Connection) -> bool:

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import to_ts
+from bot.console import notices
 from bot.console.auth import Visitor
 from bot.console.case import access_or_error, check_access
 from bot.console.pages import error, form_value, redirect, render, staff
@@ -35,6 +36,28 @@ STATUS = {
 }
 DIRECTION = {"to_other": "From the person harmed, to the other party",
              "to_victim": "From the other party, to the person harmed"}
+
+
+VERSION_STATUS = {
+    "draft": "Being written",
+    "submitted": "Sent for review",
+    "proposed": "Proposed to the author, waiting for their answer",
+    "accepted": "Accepted by the author",
+    "rejected": "Rejected by the author",
+}
+
+
+def version_status(letter: letters.Letter, number: int, status: str,
+                   standing: int | None) -> str:
+    """What a version is now, in words: the approved one says so (not "submitted")."""
+    if letter.approved_version == number:
+        return "Approved" + (f" by {letter.approved_by}" if letter.approved_by else "")
+    if status in ("submitted", "accepted", "draft") and standing is not None and (
+            number < standing):
+        return f"Replaced by version {standing}"
+    if status == "submitted" and letter.status == "pending_review":
+        return "Waiting for approval"
+    return VERSION_STATUS.get(status, status.replace("_", " ").capitalize())
 
 
 def _who(v: Visitor) -> desk.Staff:
@@ -79,7 +102,7 @@ async def letter_page(request: Request, v: Visitor) -> Response:
         return got
     today = service.runtime.clock.now().astimezone(ZoneInfo(service.settings.timezone)).date()
     return render(request, v, "letter.html", status_names=STATUS, directions=DIRECTION,
-                  notice=request.query_params.get("done", ""), today=today.isoformat(), **got)
+                  version_status=version_status, today=today.isoformat(), **got)
 
 
 @staff
@@ -106,7 +129,7 @@ async def approve(request: Request, v: Visitor) -> Response:
     version = int(seen) if seen.isdecimal() else 0  # no version read: nothing is approved
     work = desk.approve(service.runtime, service.cipher, letter_id, _who(v), confirmed,
                         version)
-    return await _guarded(request, v, letter_id, "Letter approved.", work)
+    return await _guarded(request, v, letter_id, "letter_approved", work)
 
 
 async def _guarded(request: Request, v: Visitor, letter_id: int, notice: str,
@@ -120,7 +143,7 @@ async def _guarded(request: Request, v: Visitor, letter_id: int, notice: str,
         await work
     except desk.LetterError as exc:
         return error(request, v, 409, f"That could not be done: {exc}.")
-    return redirect(f"/console/letters/{letter_id}?done={notice.replace(' ', '+')}")
+    return redirect(notices.url(f"/console/letters/{letter_id}", notice))
 
 
 @staff
@@ -131,7 +154,7 @@ async def edit(request: Request, v: Visitor) -> Response:
     reason = await form_value(request, "reason", desk.MAX_REASON + 1)
     work = desk.propose_edit(service.runtime, service.cipher, letter_id, text, reason,
                              _who(v))
-    return await _guarded(request, v, letter_id, "New wording saved.", work)
+    return await _guarded(request, v, letter_id, "letter_reworded", work)
 
 
 @staff
@@ -144,7 +167,7 @@ async def delivered(request: Request, v: Visitor) -> Response:
     except ValueError:
         return error(request, v, 400, "Give the date the letter was delivered.")
     work = desk.mark_delivered(service.runtime, letter_id, on, _who(v))
-    return await _guarded(request, v, letter_id, "Marked as delivered.", work)
+    return await _guarded(request, v, letter_id, "letter_delivered", work)
 
 
 @staff
@@ -161,5 +184,4 @@ async def type_in(request: Request, v: Visitor) -> Response:
                                        case_id=got.case.id, text=text, who=_who(v))
     except desk.LetterError as exc:
         return error(request, v, 400, f"That could not be done: {exc}.")
-    return redirect(f"/console/letters/{letter_id}?done=Letter+saved.+Another+facilitator+"
-                    "or+a+supervisor+must+approve+it.")
+    return redirect(notices.url(f"/console/letters/{letter_id}", "letter_typed_in"))

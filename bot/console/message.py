@@ -60,4 +60,4 @@ async def send(request: Request, v: Visitor) -> Response:
         return error(request, v, 400, " ".join(problems))
     await request.app.state.service.runtime.act(
         got.case.person_id, "send_message", {"text": text}, v.actor)
-    return back(got, "Message queued. It goes out in the person's safe time.", "timeline")
+    return back(got, "message_queued", "timeline")

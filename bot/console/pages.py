@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.clock import to_ts
-from bot.console import risk
+from bot.console import notices, risk
 from bot.console.auth import Visitor, set_cookie, visitor
 from bot.i18n import language_name
 from bot.service import Service
@@ -65,6 +65,8 @@ def render(request: Request, v: Visitor | None, template: str, status: int = 200
     service: Service = request.app.state.service
     tz = service.settings.timezone
     now = to_ts(service.runtime.clock.now())
+    context.setdefault("notice", notices.shown(request))
+    context.setdefault("notice_at", notices.section(request))
     html = ENV.get_template(template).render(
         user=v.user if v else None, csrf=v.csrf if v else "", now=now,
         local=lambda ts: _local(ts, tz), tz=tz, path=request.url.path, **context,
@@ -75,8 +77,11 @@ def render(request: Request, v: Visitor | None, template: str, status: int = 200
     return response
 
 
-def error(request: Request, v: Visitor | None, status: int, message: str) -> HTMLResponse:
-    return render(request, v, "error.html", status=status, message=message)
+def error(request: Request, v: Visitor | None, status: int, message: str,
+          back: str = "") -> HTMLResponse:
+    """A refusal with its reason; `back` (a console path) is where to go to try again."""
+    back = back if back.startswith("/console/") else ""
+    return render(request, v, "error.html", status=status, message=message, back=back)
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -12,8 +12,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.channels.phone import e164
+from bot.channels.phone import NotForSms, sms_address
 from bot.clock import to_ts
+from bot.console import notices
 from bot.console.auth import Visitor
 from bot.console.pages import error, form_value, redirect, render, staff
 from bot.scheduler.windows import WINDOWS
@@ -50,9 +51,13 @@ async def form(request: Request, v: Visitor) -> Response:
     return render(request, v, "referral.html", problems=[], values={}, **_choices())
 
 
-def _phone(raw: str) -> str:
-    """A UK or international number in E.164, or '' if it cannot be a phone number."""
-    return e164(raw)
+def _mobile(raw: str) -> str:
+    """The number to text in E.164, or '' if it is not a mobile that takes an SMS (a
+    landline would have the text read aloud; "12345" is no number at all)."""
+    try:
+        return sms_address(raw)
+    except NotForSms:
+        return ""
 
 
 def _flags(values: dict[str, str], sensitive: bool) -> tuple[str, ...]:
@@ -84,8 +89,9 @@ async def _read(request: Request) -> tuple[dict[str, str], list[str], bool]:
         problems.append("Say who is referring and from which organisation.")
     if not all(values[k] for k in ("offender_adult", "area_link", "court")):
         problems.append("Answer the questions about age, area and court.")
-    if consent_sms and not _phone(values["phone"]):
-        problems.append("SMS contact needs a valid mobile number.")
+    if consent_sms and not _mobile(values["phone"]):
+        problems.append("That is not a valid mobile number for a text. Check it (for example"
+                        " 07700 900321 or +44 7700 900321), or untick SMS contact.")
     if values["safe_times"] not in WINDOWS:
         values["safe_times"] = "anytime"
     return values, problems, consent_sms
@@ -101,7 +107,7 @@ async def submit(request: Request, v: Visitor) -> Response:
         return render(request, v, "referral.html", status=400, problems=problems,
                       values=values, **_choices())
     sensitive = await form_value(request, "sensitive") == "yes"
-    phone = _phone(values["phone"]) if consent_sms else ""
+    phone = _mobile(values["phone"]) if consent_sms else ""
     details = {k: val for k, val in values.items() if val and k not in ("phone", "consent_sms")}
     if values["phone"]:
         details["phone"] = phone or values["phone"]
@@ -123,4 +129,4 @@ async def submit(request: Request, v: Visitor) -> Response:
     data = {"sms": consent_sms, "safe_times": values["safe_times"],
             "name": values.get("name", "")}
     await service.runtime.act(person_id, "referral_received", data, v.actor)
-    return redirect(f"/console/cases/{case_id}?done=Referral+saved.")
+    return redirect(notices.url(f"/console/cases/{case_id}", "referral_saved"))

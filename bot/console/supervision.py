@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import to_ts
+from bot.console import notices
 from bot.console.auth import Visitor
 from bot.console.case import Access, access_or_error
 from bot.console.pages import error, form_value, redirect, render, staff
@@ -104,7 +105,7 @@ async def erase(request: Request, v: Visitor) -> Response:
 
     await service.db.write(unit)
     await service.db.checkpoint()  # the old pages leave the WAL file too
-    return redirect(f"/console/cases/{got.case.id}?done=Personal+content+erased.")
+    return redirect(notices.url(f"/console/cases/{got.case.id}", "erased"))
 
 
 @staff
@@ -120,4 +121,4 @@ async def refuse(request: Request, v: Visitor) -> Response:
     now = to_ts(service.runtime.clock.now())
     await service.db.write(lambda c: subject.refuse_erasure(
         c, got.case.person_id, now, v.actor, exemption))
-    return redirect(f"/console/cases/{got.case.id}?done=Refusal+recorded.")
+    return redirect(notices.url(f"/console/cases/{got.case.id}", "erasure_refused"))

@@ -1,0 +1,80 @@
+"""Issue 16: notices from a fixed list, clear refusals, letter versions in words, no lost
+edits (a stale save is refused with both versions; an expired session keeps the text)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.config import Settings
+from tests.console_kit import MiddayClock, console, login, new_contact, post
+from tests.test_console_cases import ALICE, BOB, SUE, assign, rows, staff
+
+
+def section(page: str, element_id: str) -> str:
+    """The element with this id, up to its closing tag (sections and tables are not nested)."""
+    start = page.index(f'id="{element_id}"')
+    tag = page.rfind("<", 0, start)
+    name = re.match(r"<(\w+)", page[tag:])
+    assert name
+    return page[tag:page.index(f"</{name.group(1)}>", start)]
+
+
+async def test_a_notice_comes_from_the_fixed_list_never_from_the_url(settings: Settings) -> None:
+    """Bug 5: ?done=any text was shown as a green system notice."""
+    async with console(settings) as (app, client):
+        await staff(app)
+        case_id = await new_contact(app)
+        await login(client, SUE)
+        forged = "Call 0800 000 000 now to verify your account"
+        page = (await client.get(f"/console/cases/{case_id}", params={"done": forged})).text
+        assert forged not in page and 'class="notice"' not in page
+        for url in ("/console/", f"/console/cases/{case_id}"):
+            assert 'class="notice"' not in (await client.get(url, params={"done": "x"})).text
+        done = await post(client, f"/console/cases/{case_id}/replied",
+                          page=f"/console/cases/{case_id}")
+        location = done.headers["location"]
+        assert location == f"/console/cases/{case_id}?done=replied#done"
+        page = (await client.get(location)).text
+        assert 'id="done"' in page and "Reply recorded. The 48-hour clock has stopped." in page
+
+
+async def test_the_same_facilitator_twice_is_refused(settings: Settings) -> None:
+    """Bug 10: choosing one facilitator as first and second silently saved one."""
+    async with console(settings) as (app, client):
+        ids = await staff(app)
+        case_id = await new_contact(app)
+        await login(client, SUE)
+        same = await post(client, f"/console/cases/{case_id}/assign",
+                          {"first": str(ids["alice"]), "second": str(ids["alice"])})
+        assert same.status_code == 400 and "two different people" in same.text
+        assert f'href="/console/cases/{case_id}#h-assign"' in same.text
+        assert await rows(app, "SELECT * FROM case_assignments") == []
+        assert not await rows(app, "SELECT * FROM audit WHERE action = 'case_assigned'")
+        one = await post(client, f"/console/cases/{case_id}/assign",
+                         {"first": str(ids["alice"]), "second": ""})
+        assert one.status_code == 303
+        assert len(await rows(app, "SELECT * FROM case_assignments")) == 1
+
+
+async def test_the_version_table_says_approved_after_approval(settings: Settings) -> None:
+    """Bug 9: the letter's version table still said "submitted" after approval."""
+    async with console(settings, clock=MiddayClock()) as (app, client):
+        ids = await staff(app)
+        case_id = await new_contact(app)
+        await assign(client, case_id, ids["alice"], ids["bob"])
+        await login(client, ALICE)
+        await post(client, f"/console/cases/{case_id}/letters",
+                   {"text": "I am sorry for what I did."}, page=f"/console/cases/{case_id}")
+        await post(client, "/console/letters/1/edit",
+                   {"text": "I am sorry for what I did to you.", "reason": "Typo."},
+                   page="/console/letters/1")
+        table = section((await client.get("/console/letters/1")).text, "versions")
+        assert "Replaced by version 2" in table and "Waiting for approval" in table
+        await post(client, "/console/logout")
+        await login(client, BOB)
+        approved = await post(client, "/console/letters/1/approve", {"version": "2"},
+                              page="/console/letters/1")
+        assert approved.status_code == 303
+        table = section((await client.get("/console/letters/1")).text, "versions")
+        assert "Approved by bob@example.org" in table
+        assert "submitted" not in table.lower() and "Waiting for approval" not in table
