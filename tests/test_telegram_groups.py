@@ -180,3 +180,18 @@ async def test_someone_met_only_in_a_group_is_unreachable_not_opted_out(
         alerts = await rows(app, "SELECT kind FROM alerts ORDER BY id")
     assert found[0]["opted_out"] == 0
     assert "undeliverable" in [a["kind"] for a in alerts]
+
+
+async def test_the_case_page_says_the_alert_came_from_a_group(
+        settings: Settings, fake: FakeBotAPI) -> None:
+    from tests.console_kit import add_user, login
+
+    async with serving(settings, fake) as (app, client):
+        assert await post(app, client, text_update(MEMBER, RISK, chat=group())) == 200
+        case_id = (await rows(app, "SELECT id FROM cases"))[0]["id"]
+        await add_user(app, "sup@example.org", "Sup", supervisor=True)
+        await login(client, "sup@example.org")
+        page = (await client.get(f"/console/cases/{case_id}")).text
+    banner = page.split('class="risk"')[1].split("</div>")[0]
+    assert "Written in a Telegram group or channel" in banner
+    assert "knife" in banner and "scared" not in banner  # only the words that raised it

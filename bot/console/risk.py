@@ -22,12 +22,18 @@ CATEGORIES = {
 }
 UNKNOWN_CATEGORY = "Words that may mean danger"
 
+ELSEWHERE = ("Written in a Telegram group or channel, which the bot left without a word: only"
+             " the words that raised the alert were kept; the person may never have written"
+             " to us privately, so a message from here may not reach them")
+
+
 WARNINGS = {
     "no_messages": "Do not message: the person said messages are not safe",
     "unfinished": "Did not finish the questions: safety not confirmed, reply only in this chat"
                   " and only discreetly",
     "cannot_text": "Opted out of SMS (STOP): the bot could not send the safety reply;"
                    " they cannot be texted",
+    "elsewhere": ELSEWHERE,
 }
 
 WINDOW_NAMES = {"anytime": "Any time", "mornings": "Mornings", "afternoons": "Afternoons",
@@ -42,6 +48,8 @@ def category(row: AlertRow) -> str:
 def warnings(case: CaseRow | None, row: AlertRow) -> list[str]:
     """The case's flags that change how to respond, and whether the person can be texted."""
     flags = set((case.flags if case else row.case_flags).split(","))
+    if row.details.get("where") in ("group", "supergroup", "channel"):
+        flags.add("elsewhere")
     cannot_text = row.details.get("cannot_text") is True or bool(
         case and case.opted_out and case.channel == "sms")
     if cannot_text:
