@@ -1,6 +1,6 @@
 """Crisis recognition on the development corpus: recall, false alarms, and speed.
 
-    python bench/risk.py [--data tests/data/risk] [--heldback tests/data/risk_heldback]
+    python bench/risk.py [--data tests/data/risk] [--heldback tests/data/risk/heldback]
                          [--seconds 3] [--misses]
 
 Prints one JSON object: for each corpus file (one per locale) the recall on crisis lines, the
@@ -35,7 +35,7 @@ from bot import crisis
 from bot.i18n import LOCALES, normalise
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "risk"
-HELDBACK = DATA.parent / "risk_heldback"
+HELDBACK = DATA / "heldback"  # scripts/train_crisis.py reads only DATA/<locale>.tsv
 ORDINARY_KINDS = ("ordinary", "alarming_words")
 
 
