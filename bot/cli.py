@@ -69,8 +69,22 @@ def _telegram(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.console.accounts import AccountError, add_facilitator, read_password
+    from bot.console.accounts import (
+        AccountError,
+        add_facilitator,
+        disable_facilitator,
+        read_password,
+    )
 
+    if args.facilitator_command == "disable":
+        try:
+            asyncio.run(disable_facilitator(settings, args.email))
+        except AccountError as exc:
+            print(f"rjbot facilitator: {exc}", file=sys.stderr)
+            return 1
+        print(f"rjbot: {args.email} is disabled: signed out everywhere, cannot sign in"
+              f" (database {settings.database})", file=sys.stderr)
+        return 0
     try:
         password = read_password(sys.stdin if args.password_stdin else None)
         asyncio.run(add_facilitator(settings, args.email, args.name, password, args.supervisor))
@@ -108,6 +122,9 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--supervisor", action="store_true", help="sees all cases, assigns them")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of stdin instead of asking")
+    off = fac_sub.add_parser("disable", parents=[db],
+                             help="end every session of an account and block its sign-in")
+    off.add_argument("email")
     return p
 
 

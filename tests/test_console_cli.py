@@ -51,3 +51,23 @@ def test_facilitator_add_refuses_a_short_password_and_a_bad_email(settings: Sett
     bad = rjbot(settings, "facilitator", "add", "not-an-email", "--name", "X",
                 "--password-stdin", stdin="a long enough secret\n")
     assert bad.returncode == 2 and "valid email" in bad.stderr
+
+
+@pytest.mark.slow
+async def test_facilitator_disable_signs_out_and_blocks(settings: Settings) -> None:
+    made = rjbot(settings, "facilitator", "add", "leaver@example.org", "--name", "Lee",
+                 "--password-stdin", stdin="a long enough secret\n")
+    assert made.returncode == 0, made.stderr
+    weak = rjbot(settings, "facilitator", "add", "boss@example.org", "--name", "Boss",
+                 "--supervisor", "--password-stdin", stdin="aaaaaaaaaaaa\n")
+    assert weak.returncode == 2 and "too easy to guess" in weak.stderr
+    async with console(settings) as (_, client):
+        assert (await login(client, "leaver@example.org", "a long enough secret")
+                ).status_code == 303
+        off = rjbot(settings, "facilitator", "disable", "leaver@example.org", stdin="")
+        assert off.returncode == 0 and "disabled" in off.stderr
+        assert (await client.get("/console/")).status_code == 303
+        assert (await login(client, "leaver@example.org", "a long enough secret")
+                ).status_code == 401
+        missing = rjbot(settings, "facilitator", "disable", "nobody@example.org", stdin="")
+        assert missing.returncode == 1 and "no account" in missing.stderr

@@ -18,6 +18,7 @@ from bot.console import (
     referrals,
     scripts,
     supervision,
+    team,
 )
 from bot.console.auth import Visitor
 from bot.console.pages import HERE, error, staff
@@ -42,6 +43,8 @@ def routes() -> list[BaseRoute]:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="console-static"),
         Route("/referrals/new", referrals.form),
         Route("/audit", supervision.audit_page),
+        Route("/accounts", team.accounts_page),
+        Route("/accounts/{facilitator_id:int}/disable", team.disable, methods=post),
         Route("/referrals", referrals.submit, methods=post),
         Route("/alerts/{alert_id:int}/handled", dashboard.handle_alert, methods=post),
         Route("/alerts/{alert_id:int}/resolve", alerts.resolve, methods=post),

@@ -1,4 +1,4 @@
-"""Creating console accounts from the command line (`rjbot facilitator add`)."""
+"""Console accounts from the command line: `rjbot facilitator add` and `disable`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import TextIO
 
 from bot.clock import SystemClock, to_ts
 from bot.config import Settings
-from bot.console.auth import MIN_PASSWORD, hash_password
+from bot.console import passwords
+from bot.console.auth import hash_password
 from bot.store import facilitators, records
 from bot.store.db import Database
 
@@ -28,8 +29,6 @@ def read_password(stdin: TextIO | None) -> str:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Password again: ") != password:
             raise AccountError("the passwords do not match")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
     return password
 
 
@@ -39,6 +38,9 @@ async def add_facilitator(settings: Settings, email: str, name: str, password: s
     email = email.strip().lower()
     if not EMAIL.match(email) or not name.strip():
         raise AccountError("give a valid email and a --name")
+    problem = passwords.problem(password, email, name)
+    if problem:
+        raise AccountError(problem)
     hashed = hash_password(password)
     now = to_ts(SystemClock().now())
     async with Database(settings.database, settings.synchronous) as db:
@@ -49,3 +51,20 @@ async def add_facilitator(settings: Settings, email: str, name: str, password: s
             return fid
 
         return await db.write(unit)
+
+
+async def disable_facilitator(settings: Settings, email: str) -> None:
+    """End every session of the account and block its sign-in (audited)."""
+    now = to_ts(SystemClock().now())
+    async with Database(settings.database, settings.synchronous) as db:
+        def unit(conn: sqlite3.Connection) -> int | None:
+            found = facilitators.by_email(conn, email)
+            if found is None:
+                return None
+            facilitators.disable(conn, found.id)
+            records.audit(conn, "cli", "facilitator_disabled", now,
+                          detail={"facilitator": found.id, "via": "cli"})
+            return found.id
+
+        if await db.write(unit) is None:
+            raise AccountError("there is no account with that email")

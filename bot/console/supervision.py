@@ -26,7 +26,7 @@ from bot.store import audit, records
 PAGE = 100
 
 
-async def _not_supervisor(request: Request, v: Visitor, what: str) -> Response | None:
+async def not_supervisor(request: Request, v: Visitor, what: str) -> Response | None:
     assert v.user is not None
     if v.user.supervisor:
         return None
@@ -58,7 +58,7 @@ def events(conn: sqlite3.Connection, before: int | None, case_id: int | None
 
 @staff
 async def audit_page(request: Request, v: Visitor) -> Response:
-    if (denied := await _not_supervisor(request, v, "audit")) is not None:
+    if (denied := await not_supervisor(request, v, "audit")) is not None:
         return denied
     service: Service = request.app.state.service
     before = _int(request.query_params.get("before"))
@@ -77,7 +77,7 @@ async def audit_page(request: Request, v: Visitor) -> Response:
 
 async def _erasure_case(request: Request, v: Visitor) -> Access | Response:
     """The case of an erasure request (open or closed), for supervisors only."""
-    if (denied := await _not_supervisor(request, v, "erase")) is not None:
+    if (denied := await not_supervisor(request, v, "erase")) is not None:
         return denied
     return await access_or_error(request, v, open_only=False)
 

@@ -68,6 +68,24 @@ def get(conn: sqlite3.Connection, facilitator_id: int) -> Facilitator | None:
     return _facilitator(row) if row else None
 
 
+def by_email(conn: sqlite3.Connection, email: str) -> Facilitator | None:
+    row = conn.execute("SELECT * FROM facilitators WHERE email = ?",
+                       (norm_email(email),)).fetchone()
+    return _facilitator(row) if row else None
+
+
+def everyone(conn: sqlite3.Connection) -> list[Facilitator]:
+    """Every account, active ones first (the supervisors' Accounts page)."""
+    rows = conn.execute("SELECT * FROM facilitators ORDER BY active DESC, name, id")
+    return [_facilitator(r) for r in rows]
+
+
+def disable(conn: sqlite3.Connection, facilitator_id: int) -> None:
+    """A leaver: every session ends now and sign-in is refused (`add` enables it again)."""
+    conn.execute("UPDATE facilitators SET active = 0 WHERE id = ?", (facilitator_id,))
+    conn.execute("DELETE FROM console_sessions WHERE facilitator_id = ?", (facilitator_id,))
+
+
 def all_active(conn: sqlite3.Connection) -> list[Facilitator]:
     rows = conn.execute("SELECT * FROM facilitators WHERE active = 1 ORDER BY name, id")
     return [_facilitator(r) for r in rows]
