@@ -238,11 +238,14 @@ def _update_case(
     stage = fields.pop("stage", None)
     flags = fields.pop("flags", None)  # case flags (senior, on_hold, ...) live in their column
     unflag = fields.pop("unflag", None)  # flags no longer true (first contact now finished)
+    kind = fields.get("kind")  # who started it: victim (default) or other_party (column too)
     data.update(fields)
     conn.execute(
         "UPDATE cases SET stage = coalesce(?, stage), data_enc = ?, updated_at = ? WHERE id = ?",
         (stage, cipher.seal(json.dumps(data, ensure_ascii=False), "case"), ts, case_id),
     )
+    if kind in ("victim", "other_party"):
+        conn.execute("UPDATE cases SET kind = ? WHERE id = ?", (kind, case_id))
     if flags or unflag:
         _merge_flags(conn, case_id, [str(f) for f in flags or ()],
                      {str(f) for f in unflag or ()})

@@ -18,6 +18,7 @@ from bot.flows.common import (
     kept,
     substantive,
 )
+from bot.flows.other_side import KIND as OTHER_PARTY
 from bot.i18n import gettext, keywords, normalise
 from bot.types import (
     Alert,
@@ -92,8 +93,10 @@ def _on_text(state: State, msg: Message, now: datetime, returning: bool) -> Outc
         if substantive(msg.text):
             return Outcome(state, (Reply(PASSED_PAUSED),), kept(msg.text))
         return Outcome(state, (Reply(intents.STILL_PAUSED),))
-    if not state.flow:
-        out = _follow(state, Go(f"{FIRST_FLOW}.{FLOWS[FIRST_FLOW].start}"), now)
+    if not state.flow:  # someone referred as the person who caused the harm has their own flow
+        first = ("other_side.start" if state.answers.get("kind") == OTHER_PARTY
+                 else f"{FIRST_FLOW}.{FLOWS[FIRST_FLOW].start}")
+        out = _follow(state, Go(first), now)
         return replace(out, effects=(*out.effects, *kept(msg.text))) if substantive(
             msg.text) else out
     current = _current(state)

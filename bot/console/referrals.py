@@ -21,6 +21,8 @@ from bot.scheduler.windows import WINDOWS
 from bot.service import Service
 from bot.store import facilitators, referrals
 
+# who is referred: the person harmed, or the person who caused the harm (their own case kind)
+KINDS = {"victim": "The person harmed", "other_party": "The person who caused the harm"}
 ORG_TYPES = {
     "police": "Police",
     "victim_services": "Victim services",
@@ -42,13 +44,14 @@ TEXT_FIELDS = ("referrer_name", "referrer_org", "referrer_contact", "name", "pho
 
 
 def _choices() -> dict[str, Any]:
-    return {"org_types": ORG_TYPES, "yes_no": YES_NO_UNKNOWN, "area_links": AREA_LINKS,
-            "court": COURT, "windows": list(WINDOWS)}
+    return {"kinds": KINDS, "org_types": ORG_TYPES, "yes_no": YES_NO_UNKNOWN,
+            "area_links": AREA_LINKS, "court": COURT, "windows": list(WINDOWS)}
 
 
 @staff
 async def form(request: Request, v: Visitor) -> Response:
-    return render(request, v, "referral.html", problems=[], values={}, **_choices())
+    return render(request, v, "referral.html", problems=[], values={"kind": "victim"},
+                  **_choices())
 
 
 def _mobile(raw: str) -> str:
@@ -76,8 +79,9 @@ def _flags(values: dict[str, str], sensitive: bool) -> tuple[str, ...]:
 
 async def _read(request: Request) -> tuple[dict[str, str], list[str], bool]:
     values = {k: await form_value(request, k, 1000) for k in TEXT_FIELDS}
-    for key, allowed in (("org_type", ORG_TYPES), ("offender_adult", YES_NO_UNKNOWN),
-                         ("area_link", AREA_LINKS), ("court", COURT)):
+    for key, allowed in (("kind", KINDS), ("org_type", ORG_TYPES),
+                         ("offender_adult", YES_NO_UNKNOWN), ("area_link", AREA_LINKS),
+                         ("court", COURT)):
         got = await form_value(request, key)
         values[key] = got if got in allowed else ""
     values["safe_times"] = await form_value(request, "safe_times")
@@ -85,6 +89,7 @@ async def _read(request: Request) -> tuple[dict[str, str], list[str], bool]:
     consent_sms = await form_value(request, "consent_sms") == "yes"
     values["consent_sms"] = "yes" if consent_sms else "no"
     problems = []
+    values["kind"] = values["kind"] or "victim"
     if not values["referrer_name"] or not values["referrer_org"] or not values["org_type"]:
         problems.append("Say who is referring and from which organisation.")
     if not all(values[k] for k in ("offender_adult", "area_link", "court")):
@@ -112,7 +117,7 @@ async def submit(request: Request, v: Visitor) -> Response:
     if values["phone"]:
         details["phone"] = phone or values["phone"]
     ref = referrals.Referral(values["org_type"], consent_sms, phone, _flags(values, sensitive),
-                             details)
+                             details, values["kind"])
     now = to_ts(service.runtime.clock.now())
     me = v.user
 
@@ -127,6 +132,6 @@ async def submit(request: Request, v: Visitor) -> Response:
     except referrals.AlreadyOpen as exc:
         return error(request, v, 409, f"This number already has an open case ({exc.case_id}).")
     data = {"sms": consent_sms, "safe_times": values["safe_times"],
-            "name": values.get("name", "")}
+            "name": values.get("name", ""), "kind": values["kind"]}
     await service.runtime.act(person_id, "referral_received", data, v.actor)
     return redirect(notices.url(f"/console/cases/{case_id}", "referral_saved"))

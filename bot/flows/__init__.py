@@ -12,6 +12,7 @@ from bot.flows import (
     letters,
     letters_read,
     menu,
+    other_side,
     passphrase,
     privacy,
     script,
@@ -29,7 +30,8 @@ FLOWS: dict[str, Flow] = {
     f.name: f
     for f in (first_contact.FLOW, triage.FLOW, info.FLOW, consent.FLOW, menu.FLOW,
               settings.FLOW, checkin.FLOW, passphrase.FLOW, letters.FLOW, letters_read.FLOW,
-              asks.FLOW, privacy.FLOW, script.FLOW, young.FLOW)
+              asks.FLOW, privacy.FLOW, script.FLOW, young.FLOW,
+              other_side.FLOW)
 }
 FIRST_FLOW = first_contact.FLOW.name
 

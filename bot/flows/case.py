@@ -20,6 +20,7 @@ SENSITIVE_HARMS = frozenset({"domestic", "sexual", "child_past"})
 CASE_ANSWERS = (
     "safe_times", "voicemail", "name", "first_conversation", "place", "discreet", "area",
     "known", "adult", "court_open", "harm", "young", "age", "trusted_adult",
+    "kind",
 )
 
 

@@ -79,6 +79,8 @@ def referral_received(state: State, action: FacilitatorAction, now: datetime) ->
     for key in ("name", "safe_times", "area"):
         if data.get(key):
             answers[key] = str(data[key])
+    if data.get("kind") == "other_party":  # the person who caused the harm was referred
+        answers["kind"] = "other_party"
     effects: list[Effect] = [
         Alert("referral"),
         Schedule("reply_reminder", now + REMIND_AFTER, key="reply_clock"),

@@ -19,6 +19,7 @@ from bot.flows import (
     consent,
     letters,
     letters_read,
+    other_side,
     privacy,
     script,
     settings,
@@ -52,6 +53,7 @@ class Intent(Enum):
     LANGUAGE = "language"
     SET_LANGUAGE = "set_language"
     YOUNG = "young"
+    OTHER_SIDE = "other_side"
     STOP_CHECKINS = "stop_checkins"
     CHANGE_CHECKINS = "change_checkins"
     LETTER = "letter"
@@ -122,6 +124,8 @@ def detect(text: str, locale: str) -> Intent | None:
         return Intent.RISK
     if young.under_18(text, locale)[0]:
         return Intent.YOUNG
+    if other_side.says_so(text, locale):
+        return Intent.OTHER_SIDE
     forms = {norm, _unadorned(norm, locale)}  # "proszę o telefon" is itself a phrase
     for intent, words in EXACT_WORDS:
         # the way to change language must work whatever language is set now
@@ -286,6 +290,8 @@ def handle(intent: Intent, state: State, text: str, now: datetime) -> Go:
     """Run the handler for an intent; naming a language switches to it directly."""
     if intent is Intent.YOUNG:
         return young.said(state, text, now)
+    if intent is Intent.OTHER_SIDE:
+        return other_side.start(state, text, now)
     if intent is Intent.SET_LANGUAGE:
         return settings.set_language(state, named_locale(text, state.locale) or state.locale, now)
     return HANDLERS[intent](state, now)

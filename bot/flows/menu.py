@@ -25,6 +25,7 @@ GET_HELP = Choice("help", N_("Help"), N_("help"))
 SECRET = Choice("passphrase", N_("Secret word"), N_("secret word|secret|passphrase|password"))
 LETTERS = Choice("letter", N_("Letters"), N_("letters|letter"))
 PRIVACY = Choice("privacy", N_("Privacy"), N_("privacy|my data"))
+CAUSED = Choice("other_side", N_("I caused the harm"), N_("i caused the harm|i did it"))
 
 MENU = Msg(N_("What would you like to do?"))
 NOTED = Msg(
@@ -53,6 +54,10 @@ def _chosen(state: State, answer: Answer, now: datetime) -> Go:
         return Go("settings.language")
     if answer.choice == "privacy":
         return Go("privacy.info")
+    if answer.choice == "other_side":
+        from bot.flows import other_side
+
+        return other_side.start(replace(state, resume_at=""), "", now)
     if answer.choice == "passphrase":
         return passphrase.from_menu(state, now)
     if answer.choice == "help":
@@ -70,7 +75,8 @@ FLOW = Flow(
     "menu",
     (
         Step("menu", say=MENU,
-             choices=(HOW, CARRY_ON, TALK, LANGUAGE, GET_HELP, LETTERS, SECRET, PRIVACY),
+             choices=(HOW, CARRY_ON, TALK, LANGUAGE, GET_HELP, LETTERS, SECRET, PRIVACY,
+                      CAUSED),
              then=_chosen),
         Step("idle", free_text=True, then=_noted),
     ),

@@ -22,6 +22,7 @@ class Referral:
     phone: str  # E.164, or "" when no SMS contact was agreed
     flags: tuple[str, ...]
     details: dict[str, Any]
+    kind: str = "victim"  # or "other_party": the person who caused the harm (cases.kind)
 
 
 class AlreadyOpen(Exception):
@@ -47,9 +48,9 @@ def create(conn: sqlite3.Connection, cipher: Cipher, ref: Referral, by: str,
     case_data = {k: ref.details[k] for k in ("name", "area") if ref.details.get(k)}
     case_id = conn.execute(
         "INSERT INTO cases (person_id, stage, reply_due_at, flags, data_enc, created_at,"
-        " updated_at) VALUES (?, 'new_contact', ?, ?, ?, ?, ?)",
+        " updated_at, kind) VALUES (?, 'new_contact', ?, ?, ?, ?, ?, ?)",
         (person_id, now + REPLY_WITHIN, ",".join(("referral", *ref.flags)),
-         cipher.seal(json.dumps(case_data, ensure_ascii=False), "case"), now, now),
+         cipher.seal(json.dumps(case_data, ensure_ascii=False), "case"), now, now, ref.kind),
     ).lastrowid
     assert case_id is not None
     conn.execute(
@@ -59,7 +60,7 @@ def create(conn: sqlite3.Connection, cipher: Cipher, ref: Referral, by: str,
          cipher.seal(json.dumps(ref.details, ensure_ascii=False), "referral"), by, now),
     )
     records.audit(conn, by, "referral_created", now, person_id, case_id,
-                  {"org_type": ref.org_type, "consent_sms": ref.consent_sms,
+                  {"org_type": ref.org_type, "consent_sms": ref.consent_sms, "kind": ref.kind,
                    "flags": list(ref.flags)})
     return person_id, case_id
 

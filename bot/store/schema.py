@@ -377,6 +377,12 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL
     );
     """,
+    # journey (issue 15): who started the case: the person harmed ('victim') or the person who
+    # caused the harm ('other_party'), from the bot or the console referral form
+    """
+    ALTER TABLE cases ADD COLUMN kind TEXT NOT NULL DEFAULT 'victim'
+        CHECK (kind IN ('victim', 'other_party'));
+    """,
 )
 
 
