@@ -22,7 +22,7 @@ SAMPLE = {"name": "Christopher-James", "version": "2026-03-v1", "what": "meeting
           "when": "Wednesday 30 September, 14:30", "number": "12", "n": 22,
           "place": "the community centre on Station Road",
           "languages": ", ".join(COMMAND_NAMES.values()), "enquiry_days": 365,
-          "closed_days": 3650,
+          "closed_days": 3650, "done": "I have finished",
           "reason": ("leave out the street name, it could tell where you live; " * 3)[:160]}
 
 

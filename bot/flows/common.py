@@ -62,6 +62,24 @@ class Words:
         return tuple(Msg(k, self.params) for k in keys if k)
 
 
+BUTTONS = ("telegram",)  # channels that show choices as buttons, not as numbered lines
+
+
+@dataclass(frozen=True)
+class ByChannel:
+    """A text that names a choice the way the person's channel shows it: "reply 1" only where
+    the choices are numbered lines, the button's own words where they are buttons."""
+
+    numbered: Msg
+    buttons: Msg
+
+    def __call__(self, state: State) -> Msg:
+        return self.buttons if state.channel in BUTTONS else self.numbered
+
+    def variants(self) -> tuple[Msg, ...]:
+        return (self.numbered, self.buttons)
+
+
 # Translators: keywords are alternatives separated by "|"; people may type any of them.
 YES = Choice("yes", N_("Yes"), N_("yes|y|yeah|yep|ok|okay|sure"))
 NO = Choice("no", N_("No"), N_("no|n|nope|no thanks"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.flows import passphrase, script
+from bot.flows import notices, passphrase, script
 from bot.flows.base import Go
 from bot.flows.timers import ActionHandler
 from bot.i18n import N_
@@ -57,11 +57,14 @@ def send_message(state: State, action: FacilitatorAction, now: datetime) -> Go:
 
 
 def close_case(state: State, action: FacilitatorAction, now: datetime) -> Go:
-    """The case ends: nothing more is scheduled or sent for it; the reason stays encrypted."""
+    """The case ends: nothing more is scheduled or sent for it; the reason stays encrypted.
+    The person is told why in plain words, in their safe time, with what it cancels."""
     reason = str(action.data.get("reason", "")).strip()
+    outcome = str(action.data.get("outcome", ""))
     return Go(
         STAY,
         state=replace(state, case_open=False),
+        replies=notices.closing(state, outcome, now),
         effects=(
             CancelJobs(),
             UpdateCase({"stage": "closed", "close_reason": reason}),
@@ -143,6 +146,7 @@ ACTIONS: dict[str, ActionHandler] = {
     "letter_ready": letter_ready,
     "letter_edit_proposed": letter_edit_proposed,
     "script_ready": script.ready,
+    "letter_delivered": notices.letter_delivered,
     "close_case": close_case,
     "referral_received": referral_received,
 }

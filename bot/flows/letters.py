@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bot.flows.base import REASK, Answer, Flow, Go, Step
 from bot.flows.case import finished
-from bot.flows.common import Words
+from bot.flows.common import ByChannel, Words
 from bot.i18n import N_
 from bot.types import Alert, Choice, Effect, LetterOp, Msg, Outcome, Reply, State
 
@@ -31,12 +31,19 @@ NOT_NOW = Choice("later", N_("Not now"), N_("later|not now"))
 ACCEPT = Choice("accept", N_("Yes, use the new wording"), N_("yes|accept|agree|ok"))
 REJECT = Choice("reject", N_("No, keep my wording"), N_("no|reject|keep mine|keep my wording"))
 
-WRITE = Msg(N_(
+DONE = {"done": Msg(FINISHED.label)}  # the button's own words, on a channel with buttons
+WRITE = ByChannel(Msg(N_(
     "You can write a letter to the other person. Our team reads it first, and nothing is "
     "passed on without your agreement. Write it in as many messages as you like, then reply 1."
-))
-MORE = Msg(N_("Saved. Write the next part, or reply 1 when you have finished."))
-NEXT = Msg(N_("Write the next part, or reply 1 when you have finished."))
+)), Msg(N_(
+    "You can write a letter to the other person. Our team reads it first, and nothing is "
+    "passed on without your agreement. Write it in as many messages as you like, then tap "
+    "\"{done}\"."
+), DONE))
+MORE = ByChannel(Msg(N_("Saved. Write the next part, or reply 1 when you have finished.")),
+                  Msg(N_("Saved. Write the next part, or tap \"{done}\"."), DONE))
+NEXT = ByChannel(Msg(N_("Write the next part, or reply 1 when you have finished.")),
+                  Msg(N_("Write the next part, or tap \"{done}\"."), DONE))
 EMPTY = Msg(N_("Your letter is empty so far. Write the first part."))
 REVIEW = Msg(N_("That is your letter so far. What would you like to do?"))
 SUBMITTED = Msg(N_(

@@ -49,6 +49,13 @@ BOOKED_AT = N_(
     "Your {what} with our team is booked for {when}, at {place}. "
     "Reply PERSON if you need to change it."
 )
+MOVED = N_(
+    "Your {what} with our team has moved to {when}. Reply PERSON if you need to change it."
+)
+MOVED_AT = N_(
+    "Your {what} with our team has moved to {when}, at {place}. "
+    "Reply PERSON if you need to change it."
+)
 REMINDER = N_(
     "Reminder: your {what} with our team is on {when}. Reply PERSON if you need to change it."
 )
@@ -56,7 +63,7 @@ REMINDER_AT = N_(
     "Reminder: your {what} with our team is on {when}, at {place}. "
     "Reply PERSON if you need to change it."
 )
-PLAIN_KEYS.update({BOOKED_AT, REMINDER_AT})  # these name the place: plain words only
+PLAIN_KEYS.update({BOOKED_AT, MOVED_AT, REMINDER_AT})  # these name the place: plain words only
 
 
 def parse_time(value: Any) -> datetime:
@@ -125,13 +132,17 @@ def replied(state: State, action: FacilitatorAction, now: datetime) -> Go:
 
 
 def meeting_set(state: State, action: FacilitatorAction, now: datetime) -> Go:
-    """A first conversation or meeting is booked: confirm it, remind the person the day before."""
+    """A first conversation or meeting is booked (or moved): confirm it in the person's safe
+    time, and remind them the day before."""
     data = action.data
     kind, mode = data.get("kind", "meeting"), data.get("mode")
     if kind not in MEETING_KINDS or mode not in MODES:
         raise ValueError("meeting_set needs kind first_conversation|meeting and a known mode")
     at = parse_time(data.get("at"))
     meeting = {"kind": kind, "mode": mode, "at": iso(at), "place": str(data.get("place") or "")}
+    before = state.answers.get("meeting")
+    moved = (isinstance(before, Mapping) and not before.get("held")
+             and before.get("kind") == kind and before.get("at") != meeting["at"])
     state = state.with_answer("meeting", meeting)
     effects: list[Effect] = [
         UpdateCase({"meeting": meeting}),
@@ -142,7 +153,8 @@ def meeting_set(state: State, action: FacilitatorAction, now: datetime) -> Go:
                                 data={"at": meeting["at"], "kind": kind}))
     else:
         effects.append(CancelJobs(("meeting_reminder",)))
-    reply = Reply(_meeting_msg(state, meeting, BOOKED, BOOKED_AT))
+    texts = (MOVED, MOVED_AT) if moved else (BOOKED, BOOKED_AT)
+    reply = Reply(_meeting_msg(state, meeting, *texts), immediate=False)
     replies = (reply,) if at > now and state.status != "withdrawn" else ()
     return Go(STAY, state=state, replies=replies, effects=tuple(effects))
 

@@ -227,8 +227,10 @@ async def propose_edit(runtime: Runtime, cipher: Cipher, letter_id: int, text: s
 
 
 async def mark_delivered(runtime: Runtime, letter_id: int, on: str, who: Staff) -> None:
-    """The approved letter was handed or posted to the other party on this date."""
+    """The approved letter was handed or posted to the other party on this date; its author
+    is told, in their safe time."""
     ts = to_ts(runtime.clock.now())
+    found = await runtime.db.read(lambda c: _letter(c, letter_id))
 
     def unit(conn: sqlite3.Connection) -> None:
         letter = _letter(conn, letter_id)
@@ -241,7 +243,8 @@ async def mark_delivered(runtime: Runtime, letter_id: int, on: str, who: Staff) 
         _audit(conn, who, "letter_delivered", letter, ts, version=letter.approved_version,
                on=on)
 
-    await runtime.db.write(unit)
+    await runtime.act(found.person_id, "letter_delivered", {"letter": letter_id}, who.actor,
+                      prepare=unit)
 
 
 async def printable(runtime: Runtime, cipher: Cipher, letter_id: int, who: Staff) -> str:

@@ -19,7 +19,7 @@ from bot.service import Service
 LETTER_ACTIONS = ("letter_in", "letter_approve", "letter_edit", "letter_deliver",
                   "script_share")
 # engine actions the desk sends itself, after its checks: never directly
-DESK_ONLY = ("letter_ready", "letter_edit_proposed", "script_ready")
+DESK_ONLY = ("letter_ready", "letter_edit_proposed", "script_ready", "letter_delivered")
 
 
 class LetterArgsError(ValueError):
