@@ -36,6 +36,8 @@ NOTICES: dict[str, str] = {
     "letter_reworded": "New wording saved.",
     "letter_delivered": "Marked as delivered.",
     "letter_typed_in": "Letter saved. Another facilitator or a supervisor must approve it.",
+    "script_shared": "Script shared. The person harmed is told it is ready, in their safe time.",
+    "script_other_saved": "The other party's copy of the script is saved, for you to hand over.",
     "erased": "Personal content erased.",
     "erasure_refused": "Refusal recorded.",
     "referral_saved": "Referral saved.",

@@ -6,19 +6,17 @@ change the person asked for is shown on the case page (templates/case_script.htm
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.console import notices
 from bot.console.auth import Visitor
 from bot.console.case import access_or_error
 from bot.console.pages import error, form_value, redirect, staff
 from bot.relay import desk, script_desk
 from bot.service import Service
 
-DONE = {"victim": "Script shared. The person harmed is told it is ready, in their safe time.",
-        "other": "The other party's copy is saved, for you to hand over."}
+DONE = {"victim": "script_shared", "other": "script_other_saved"}  # bot.console.notices
 
 
 @staff
@@ -35,4 +33,4 @@ async def share(request: Request, v: Visitor) -> Response:
                                 side=side, who=desk.Staff(v.actor, v.user.supervisor))
     except desk.LetterError as exc:
         return error(request, v, 409, f"That could not be done: {exc}.")
-    return redirect(f"/console/cases/{got.case.id}?done={quote(DONE[side])}#script")
+    return redirect(notices.url(f"/console/cases/{got.case.id}", DONE[side], "script"))
