@@ -13,6 +13,7 @@ from bot.clock import to_ts
 from bot.crypto import Cipher
 from bot.oncall import risk
 from bot.oncall.plan import OFF, Plan
+from bot.privacy import sealed
 from bot.relay import gate
 from bot.relay.apply import apply_letter
 from bot.scheduler import kinds
@@ -127,12 +128,15 @@ def _effect(
 ) -> int | None:
     ts, pid = to_ts(now), target.person_id
     if isinstance(effect, OpenCase):
-        data = cipher.seal(json.dumps(dict(state.answers), ensure_ascii=False), "case")
-        case_id = conn.execute(
-            "INSERT INTO cases (person_id, stage, reply_due_at, flags, data_enc, created_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (pid, effect.stage, to_ts(effect.reply_due), ",".join(effect.flags), data, ts, ts),
-        ).lastrowid
+        case_id = sealed.next_id(conn, "cases")
+        data = sealed.seal(cipher, json.dumps(dict(state.answers), ensure_ascii=False),
+                           "cases", "data_enc", id=case_id, person_id=pid)
+        conn.execute(
+            "INSERT INTO cases (id, person_id, stage, reply_due_at, flags, data_enc, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (case_id, pid, effect.stage, to_ts(effect.reply_due), ",".join(effect.flags), data,
+             ts, ts),
+        )
     elif isinstance(effect, UpdateCase) and case_id is not None:
         _update_case(conn, cipher, case_id, dict(effect.fields), ts)
     elif isinstance(effect, Alert):
@@ -233,8 +237,10 @@ def _schedule(
 def _update_case(
     conn: sqlite3.Connection, cipher: Cipher, case_id: int, fields: dict[str, Any], ts: float
 ) -> None:
-    row = conn.execute("SELECT data_enc FROM cases WHERE id = ?", (case_id,)).fetchone()
-    data = json.loads(cipher.open(row["data_enc"], "case")) if row["data_enc"] else {}
+    row = conn.execute("SELECT id, person_id, data_enc FROM cases WHERE id = ?",
+                       (case_id,)).fetchone()
+    data = json.loads(sealed.open_in(cipher, row["data_enc"], "cases", "data_enc", row)
+                      ) if row["data_enc"] else {}
     stage = fields.pop("stage", None)
     flags = fields.pop("flags", None)  # case flags (senior, on_hold, ...) live in their column
     unflag = fields.pop("unflag", None)  # flags no longer true (first contact now finished)
@@ -242,7 +248,8 @@ def _update_case(
     data.update(fields)
     conn.execute(
         "UPDATE cases SET stage = coalesce(?, stage), data_enc = ?, updated_at = ? WHERE id = ?",
-        (stage, cipher.seal(json.dumps(data, ensure_ascii=False), "case"), ts, case_id),
+        (stage, sealed.seal(cipher, json.dumps(data, ensure_ascii=False), "cases", "data_enc",
+                            id=case_id, person_id=row["person_id"]), ts, case_id),
     )
     if kind in ("victim", "other_party"):
         conn.execute("UPDATE cases SET kind = ? WHERE id = ?", (kind, case_id))

@@ -13,8 +13,9 @@ from bot import admin, dbarg, logsetup
 from bot.config import Settings
 from bot.crypto import DataKeyError
 
-# commands that read or write sealed data in RJBOT_DATABASE (simulate checks its own --db)
-KEYED = ("serve", "export", "erase", "rotate-key")
+# commands that read or write sealed data or the keyed audit chain in RJBOT_DATABASE (simulate
+# checks its own --db)
+KEYED = ("serve", "export", "erase", "rotate-key", "audit", "facilitator", "backup", "restore")
 
 
 def _serve(settings: Settings) -> int:

@@ -84,6 +84,7 @@ class Cipher:
     def _use(self, key: bytes, old_keys: tuple[bytes, ...]) -> None:
         self._keys = {self.key_id(k): AESGCM(k) for k in (*old_keys, key)}
         self._current = self.key_id(key)
+        self._derive_key = hmac.new(key, b"rjbot derived keys v1", hashlib.sha256).digest()
         self._hash_keys = [_hash_key(key)] + [_hash_key(k) for k in old_keys if k != key]
 
     @staticmethod
@@ -93,6 +94,10 @@ class Cipher:
     @property
     def current_key_id(self) -> bytes:
         return self._current
+
+    def derive(self, label: str) -> bytes:
+        """A key for another purpose (the audit chain's MAC), derived from the current key."""
+        return hmac.new(self._derive_key, label.encode(), hashlib.sha256).digest()
 
     def seal(self, plaintext: str, context: str = "") -> bytes:
         nonce = secrets.token_bytes(NONCE)

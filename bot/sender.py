@@ -114,7 +114,7 @@ class Sender:
             known = {n: provider.linked_ids(conn, n, KNOWN_IDS) for n in names}
             return known, outbox.in_doubt(conn, self.cipher)
 
-        known, rows = await self.db.read(unit)
+        known, rows = await self.db.write(unit)  # a row that does not open is set aside
         for name, ids in known.items():
             self.channels[name].remember(ids)  # type: ignore[attr-defined]
         return rows

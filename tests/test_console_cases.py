@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from bot.clock import from_ts
 from bot.config import Settings
-from bot.privacy import retention
+from bot.privacy import retention, sealed
 from bot.scheduler.windows import deliver_at
 from bot.store import outbox
 from bot.types import State
@@ -167,7 +167,8 @@ async def test_a_message_is_previewed_then_queued_for_the_safe_time(settings: Se
         assert row["priority"] == outbox.SCHEDULED
         expected = deliver_at(State(), from_ts(row["created_at"]))
         assert abs(row["not_before"] - expected.timestamp()) < 1
-        payload = service_of(app).cipher.open(row["payload_enc"], "outbox")
+        payload = sealed.open_in(service_of(app).cipher, row["payload_enc"], "outbox",
+                                 "payload_enc", row)
         assert json.loads(payload)["text"] == text
         audit = await rows(app, "SELECT actor, detail FROM audit WHERE action = 'message_sent'")
         assert [(a["actor"], json.loads(a["detail"])) for a in audit] == [

@@ -10,6 +10,7 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.config import Settings
+from bot.privacy import sealed
 from bot.runtime import Inbound
 from bot.store import letters
 from tests.console_kit import (
@@ -42,8 +43,10 @@ class Person:
         """Everything the bot has sent them so far, decrypted, oldest first."""
         svc = service_of(self.app)
         return await svc.db.read(lambda c: [
-            svc.cipher.open(r["body_enc"], "message") for r in c.execute(
-                "SELECT body_enc FROM messages WHERE direction = 'out' ORDER BY id")])
+            sealed.open_in(svc.cipher, r["body_enc"], "messages", "body_enc", r)
+            for r in c.execute(
+                "SELECT id, person_id, body_enc FROM messages"
+                " WHERE direction = 'out' ORDER BY id")])
 
 
 async def setup(app: Starlette, client: httpx.AsyncClient) -> tuple[int, dict[str, int]]:

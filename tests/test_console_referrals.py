@@ -12,6 +12,7 @@ from bot.clock import from_ts
 from bot.config import Settings
 from bot.console.sms import telling_words
 from bot.flows.facilitator import REFERRAL_CONSENT_VERSION
+from bot.privacy import sealed
 from bot.scheduler.windows import WINDOWS, deliver_at
 from bot.store import outbox
 from bot.types import State
@@ -45,7 +46,8 @@ async def test_referral_with_sms_consent_sends_one_discreet_text_in_safe_hours(
         assert case["stage"] == "new_contact" and "referral" in case["flags"]
         svc = service_of(app)
         address = await rows(app, "SELECT * FROM addresses")
-        assert svc.cipher.open(address[0]["address_enc"], "address") == "+447700900456"
+        assert sealed.open_in(svc.cipher, address[0]["address_enc"], "addresses", "address_enc",
+                              address[0]) == "+447700900456"
         consents = await rows(app, "SELECT version, scopes, channel FROM consents")
         assert consents == [{"version": REFERRAL_CONSENT_VERSION, "scopes": "contact_sms",
                              "channel": "sms"}]
@@ -54,7 +56,8 @@ async def test_referral_with_sms_consent_sends_one_discreet_text_in_safe_hours(
         expected = deliver_at(State(answers={"safe_times": "evenings"}),
                               from_ts(out[0]["created_at"]))
         assert abs(out[0]["not_before"] - expected.timestamp()) < 1
-        text = json.loads(svc.cipher.open(out[0]["payload_enc"], "outbox"))["text"]
+        text = json.loads(sealed.open_in(svc.cipher, out[0]["payload_enc"], "outbox", "payload_enc",
+                                         out[0]))["text"]
         assert telling_words(text) == [] and "Jo" not in text and "Kent" not in text
         local_hour = from_ts(out[0]["not_before"]).astimezone(ZoneInfo("Europe/London")).hour
         first, last = WINDOWS["evenings"]

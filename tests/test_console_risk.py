@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from bot.config import Settings
 from bot.crypto import new_key_text
-from bot.privacy import subject
+from bot.privacy import sealed, subject
 from bot.privacy.rotate import rotate
 from bot.runtime import Inbound
 from bot.service import cipher_for
@@ -270,7 +270,8 @@ async def test_resolving_a_risk_alert_needs_a_short_note(settings: Settings) -> 
                              alert_id))[0]
         assert stored["handled_by"] == ALICE and NOTE.encode() not in stored["note_enc"]
         cipher = service_of(app).cipher
-        assert cipher.open(stored["note_enc"], f"alert:{alert_id}") == NOTE
+        assert sealed.open_in(cipher, stored["note_enc"], "alerts", "note_enc",
+                              {"id": alert_id}) == NOTE
         assert await audit(app, "risk_resolved") == [
             (ALICE, case_id, {"alert": alert_id, "note_length": len(NOTE)})]
         assert NOTE not in json.dumps(await rows(app, "SELECT * FROM audit"))

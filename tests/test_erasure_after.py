@@ -7,7 +7,7 @@ import pytest
 
 from bot.channels.console import ConsoleChannel
 from bot.config import Settings
-from bot.privacy import retention
+from bot.privacy import retention, sealed
 from bot.privacy.subject import erase, has_content
 from bot.runtime import Inbound
 from bot.service import Service
@@ -94,7 +94,7 @@ async def test_content_added_after_an_erasure_is_erased_again(settings: Settings
         await svc.db.write(lambda c: c.execute(
             "INSERT OR REPLACE INTO other_parties (case_id, data_enc, updated_by, updated_at)"
             " VALUES (1, ?, 'x', 1.0)",
-            (svc.cipher.seal('{"name": "Zed"}', "other_party"),)))
+            (sealed.seal(svc.cipher, '{"name": "Zed"}', "other_parties", "data_enc", case_id=1),)))
         assert await svc.db.read(lambda c: has_content(c, 1))
         due = await svc.db.read(lambda c: retention.due_for_erasure(
             c, retention.Retention(1, 1), 10.0**12))

@@ -20,6 +20,7 @@ import pytest
 
 from bot.channels.segments import segments
 from bot.config import Settings
+from bot.privacy import sealed
 from tests.console_kit import console
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import FakeBotAPI, text_update
@@ -100,8 +101,8 @@ async def test_telegram_stores_and_answers_odd_text(settings: Settings, fake: Fa
         await fake.wait_for(lambda: len(replies_to(fake, chat)) > before)
         svc = app.state.service
         stored = await svc.db.read(lambda c: [
-            svc.cipher.open(r[0], "message") for r in c.execute(
-                "SELECT body_enc FROM messages WHERE direction = 'in' ORDER BY id")])
+            sealed.open_in(svc.cipher, r["body_enc"], "messages", "body_enc", r) for r in c.execute(
+                "SELECT id, person_id, body_enc FROM messages WHERE direction = 'in' ORDER BY id")])
         assert stored[-1] == text
         assert (await client.get("/healthz")).status_code == 200
     for sent in replies_to(fake, chat):
@@ -118,8 +119,8 @@ async def test_telegram_lone_surrogates_are_stored_marked_not_retried_forever(
         await fake.wait_for(lambda: len(replies_to(fake, chat)) >= 1)
         svc = app.state.service
         stored = await svc.db.read(lambda c: [
-            svc.cipher.open(r[0], "message") for r in c.execute(
-                "SELECT body_enc FROM messages WHERE direction = 'in'")])
+            sealed.open_in(svc.cipher, r["body_enc"], "messages", "body_enc", r) for r in c.execute(
+                "SELECT id, person_id, body_enc FROM messages WHERE direction = 'in'")])
         assert stored == ["half ? a pair"]
 
 

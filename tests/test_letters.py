@@ -12,6 +12,7 @@ import pytest
 from bot import engine
 from bot.channels.segments import segments
 from bot.config import Settings
+from bot.privacy import sealed
 from bot.relay.apply import split
 from bot.relay.check import CaseDetails, check
 from bot.store import letters
@@ -187,8 +188,10 @@ async def test_a_discarded_draft_leaves_no_words_in_the_log_or_the_store(
 
     cipher = cipher_for(settings)
     async with await played("discard_draft", settings) as db:
-        logged = await db.read(lambda c: [cipher.open(r[0], "message") for r in c.execute(
-            "SELECT body_enc FROM messages WHERE direction = 'in' ORDER BY id")])
+        logged = await db.read(lambda c: [
+            sealed.open_in(cipher, r["body_enc"], "messages", "body_enc", r) for r in c.execute(
+            "SELECT id, person_id, body_enc FROM messages"
+                " WHERE direction = 'in' ORDER BY id")])
         bodies = await db.read(lambda c: [v.body for v in letters.versions(c, cipher, 1)])
         status = await db.read(lambda c: c.execute("SELECT status FROM letters").fetchone()[0])
     assert not any("bicycle" in text for text in logged)

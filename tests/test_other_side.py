@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.flows import other_side
+from bot.privacy import sealed
 from bot.runtime import Inbound
 from bot.service import Service
 from tests.console_kit import add_user, console, login, post, service_of
@@ -24,9 +25,10 @@ async def test_a_first_message_opens_a_case_of_its_own_kind(service: Service) ->
     assert [c["kind"] for c in cases] == ["other_party"]
     kinds = await service.db.read(lambda c: [r[0] for r in c.execute("SELECT kind FROM alerts")])
     assert "other_party_enquiry" in kinds
-    said = await service.db.read(lambda c: [r[0] for r in c.execute(
-        "SELECT body_enc FROM messages WHERE direction = 'out'")])
-    texts = " ".join(service.cipher.open(b, "message") for b in said)
+    said = await service.db.read(lambda c: c.execute(
+        "SELECT id, person_id, body_enc FROM messages WHERE direction = 'out'").fetchall())
+    texts = " ".join(sealed.open_in(service.cipher, r["body_enc"], "messages", "body_enc", r)
+                     for r in said)
     assert "We cannot tell you anything about them" in texts and "Question 1 of 6" not in texts
 
 
@@ -44,8 +46,10 @@ async def test_the_referral_form_takes_the_person_who_caused_the_harm(settings: 
         assert case["kind"] == "other_party"
         svc = service_of(app)
         await svc.runtime.handle(Inbound("sms", "+447700900456", "SMx", "hello"))
-        out = await rows(app, "SELECT body_enc FROM messages WHERE direction = 'out'")
-        texts = " ".join(svc.cipher.open(r["body_enc"], "message") for r in out)
+        out = await rows(app, "SELECT id, person_id, body_enc FROM messages"
+                              " WHERE direction = 'out'")
+        texts = " ".join(sealed.open_in(svc.cipher, r["body_enc"], "messages", "body_enc", r)
+                         for r in out)
         assert "put things right with the person you harmed" in texts  # their own flow
 
 

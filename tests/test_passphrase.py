@@ -9,6 +9,7 @@ import pytest
 
 from bot.flows import FLOWS, passphrase
 from bot.flows.base import Answer, Flow, Go, Step
+from bot.privacy import sealed
 from bot.types import Alert, Audit, FacilitatorAction, Msg, State
 from tests.flowkit import OPEN_CASE, Chat
 
@@ -172,8 +173,8 @@ async def test_the_message_log_never_keeps_the_word_but_keeps_risk_words(service
     for n, text in enumerate(said):
         await service.runtime.handle(Inbound("sms", "+447700900666", f"SM{n}", text))
     logged = await service.db.read(lambda c: [
-        service.cipher.open(r[0], "message") for r in c.execute(
-            "SELECT body_enc FROM messages WHERE direction = 'in' ORDER BY id")])
+        sealed.open_in(service.cipher, r["body_enc"], "messages", "body_enc", r) for r in c.execute(
+            "SELECT id, person_id, body_enc FROM messages WHERE direction = 'in' ORDER BY id")])
     assert len(logged) == len(said)
     assert WORD not in logged and "wrong word" not in logged, logged
     assert logged.count(passphrase.NOT_KEPT) == 3
@@ -189,7 +190,7 @@ async def test_the_word_is_not_logged_when_they_paused_while_asked(service: obje
     for n, text in enumerate(said):
         await service.runtime.handle(Inbound("sms", "+447700900667", f"SP{n}", text))
     logged = await service.db.read(lambda c: [
-        service.cipher.open(r[0], "message") for r in c.execute(
-            "SELECT body_enc FROM messages WHERE direction = 'in' ORDER BY id")])
+        sealed.open_in(service.cipher, r["body_enc"], "messages", "body_enc", r) for r in c.execute(
+            "SELECT id, person_id, body_enc FROM messages WHERE direction = 'in' ORDER BY id")])
     assert len(logged) == len(said) and "pause" in logged
     assert WORD not in logged, logged

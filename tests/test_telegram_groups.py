@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from bot.clock import VirtualClock
 from bot.config import Settings
+from bot.privacy import sealed
 from bot.store import records
 from tests.console_kit import console
 from tests.fakes import telegram_api
@@ -78,8 +79,8 @@ async def test_danger_in_a_group_raises_an_alert_for_its_sender_and_nothing_is_s
             assert await post(app, client, update) == 200  # re-delivered: one alert
             alerts = await rows(app, "SELECT * FROM alerts WHERE kind = 'risk'")
             service = app.state.service
-            kept = [service.cipher.open(r["body_enc"], "message")
-                    for r in await rows(app, "SELECT body_enc FROM messages")]
+            kept = [sealed.open_in(service.cipher, r["body_enc"], "messages", "body_enc", r)
+                    for r in await rows(app, "SELECT id, person_id, body_enc FROM messages")]
             found = await service.db.read(lambda c: records.find_address(
                 c, service.cipher, "telegram", str(MEMBER)))
             cases = await rows(app, "SELECT * FROM cases")

@@ -10,6 +10,7 @@ from telegram.ext import SimpleUpdateProcessor
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_setup import ChatOrder, build_application
+from bot.privacy import sealed
 from bot.runtime import Inbound, LinkResult, Runtime
 from bot.service import Service
 from bot.types import ChannelName, Reply
@@ -71,8 +72,9 @@ async def run_updates(service: Service, fake: FakeBotAPI, inbox: SlowInbox,
 
 async def stored_inbound_texts(service: Service) -> list[str]:
     rows = await service.db.read(lambda c: c.execute(
-        "SELECT body_enc FROM messages WHERE direction = 'in' ORDER BY id").fetchall())
-    return [service.cipher.open(r["body_enc"], "message") for r in rows]
+        "SELECT id, person_id, body_enc FROM messages"
+                " WHERE direction = 'in' ORDER BY id").fetchall())
+    return [sealed.open_in(service.cipher, r["body_enc"], "messages", "body_enc", r) for r in rows]
 
 
 async def test_one_chat_is_handled_in_arrival_order(service: Service, fake: FakeBotAPI) -> None:

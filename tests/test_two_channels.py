@@ -15,6 +15,7 @@ import httpx
 
 from bot import engine
 from bot.i18n import render
+from bot.privacy import sealed
 from bot.scheduler.windows import timezone_of
 from bot.service import Service
 from bot.store import links, records
@@ -34,12 +35,13 @@ def conversation(service: Service, person: int, after: int) -> list[tuple[str, s
     """(direction, channel, text) of every message logged after message id `after`."""
     conn = sqlite3.connect(service.settings.database)
     try:
-        rows = conn.execute("SELECT direction, channel, body_enc FROM messages"
+        rows = conn.execute("SELECT direction, channel, body_enc, id FROM messages"
                             " WHERE person_id = ? AND id > ? ORDER BY id",
                             (person, after)).fetchall()
     finally:
         conn.close()
-    return [(d, c, service.cipher.open(b, "message")) for d, c, b in rows]
+    return [(d, c, sealed.open_in(service.cipher, b, "messages", "body_enc",
+                                  {"id": i, "person_id": person})) for d, c, b, i in rows]
 
 
 def replay(state: State, log: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:

@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 
 from bot.clock import VirtualClock
 from bot.config import Settings
+from bot.privacy import sealed
 from bot.store import records
 from tests.console_kit import console
 from tests.fakes import twilio_api
@@ -186,8 +187,9 @@ async def test_media_is_refused_politely_kept_as_not_accepted_and_never_fetched(
                   MediaContentType0="image/jpeg", MessageSid="MM" + "e" * 32,
                   SmsSid="MM" + "e" * 32, SmsMessageSid="MM" + "e" * 32)
         service = app.state.service
-        kept = [service.cipher.open(r["body_enc"], "message") for r in await rows(
-            app, "SELECT body_enc FROM messages WHERE direction = 'in' ORDER BY id")]
+        kept = [sealed.open_in(service.cipher, r["body_enc"], "messages", "body_enc", r)
+                for r in await rows(app, "SELECT id, person_id, body_enc FROM messages"
+                                         " WHERE direction = 'in' ORDER BY id")]
         alerts = await rows(app, "SELECT kind FROM alerts WHERE kind = 'media'")
     assert kept == ["hello", "(media not accepted)"]
     assert fake.to(WA)[-1]["body"].startswith("Sorry, I can only read text messages")

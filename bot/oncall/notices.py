@@ -11,8 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from bot.crypto import Cipher
-
-SEAL = "notice"  # the cipher context of a sealed staff number or address
+from bot.privacy import sealed as bound
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,10 @@ def enqueue(conn: sqlite3.Connection, *, alert_id: int, channel: str, recipient:
     return row_id
 
 
-def seal(cipher: Cipher, address: str) -> bytes:
-    return cipher.seal(address, SEAL)
+def seal(cipher: Cipher, address: str, channel: str, recipient: str) -> bytes:
+    """Bound to the setting entry it was read from (table, column, channel and entry)."""
+    return bound.seal(cipher, address, "notices", "address_enc", channel=channel,
+                      recipient=recipient)
 
 
 def claim_due(conn: sqlite3.Connection, cipher: Cipher, now: float, limit: int,
@@ -69,7 +70,7 @@ def in_doubt(conn: sqlite3.Connection, cipher: Cipher) -> list[Notice]:
 def _notice(conn: sqlite3.Connection, cipher: Cipher, r: sqlite3.Row, attempts: int,
             first: float | None) -> Notice:
     if r["address_enc"] is not None:
-        address = cipher.open(r["address_enc"], SEAL)
+        address = bound.open_in(cipher, r["address_enc"], "notices", "address_enc", r)
     else:  # "facilitator:ID": their account's address now (it may have changed since)
         found = conn.execute("SELECT email FROM facilitators WHERE id = ? AND active = 1",
                              (_account(r["recipient"]),)).fetchone()

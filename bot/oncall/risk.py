@@ -36,9 +36,10 @@ def on_risk_alert(conn: sqlite3.Connection, cipher: Cipher, plan: Plan, alert_id
                       {"alert": alert_id, "told_for": told})
         recipients = []
     for channel, recipient, address in recipients:
-        notice = notices.enqueue(conn, alert_id=alert_id, channel=channel,
-                                 recipient=recipient, sealed=notices.seal(cipher, address),
-                                 subject=plan.subject(), body=text, now=ts)
+        notice = notices.enqueue(
+            conn, alert_id=alert_id, channel=channel, recipient=recipient,
+            sealed=notices.seal(cipher, address, channel, recipient),
+            subject=plan.subject(), body=text, now=ts)
         records.audit(conn, "oncall", "notice_queued", ts, person_id, case_id,
                       {"notice": notice, "alert": alert_id, "channel": channel,
                        "to": recipient})

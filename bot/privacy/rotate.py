@@ -23,26 +23,24 @@ def _batch(conn: sqlite3.Connection, cipher: Cipher, sealed: Sealed,
     """Re-seal up to BATCH rows with id > after; returns (rows changed, last id seen)."""
     table, column = sealed.table, sealed.column
     rows = conn.execute(
-        f"SELECT rowid AS id, {column} AS blob FROM {table} WHERE rowid > ?"  # noqa: S608  # nosec B608
+        f"SELECT *, rowid AS rowid_ FROM {table} WHERE rowid > ?"  # noqa: S608  # nosec B608
         " ORDER BY rowid LIMIT ?",
         (after, BATCH),
     ).fetchall()
     changed = 0
     for r in rows:
-        blob = r["blob"]
+        blob = r[column]
         if not blob or blob[1:5] == cipher.current_key_id:
             continue
-        context = sealed.context_for(r["id"])
+        context = sealed.ad_of(r)
         plain = cipher.open(blob, context)
         conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?",  # noqa: S608  # nosec B608
-                     (cipher.seal(plain, context), r["id"]))
+                     (cipher.seal(plain, context), r["rowid_"]))
         if table == "addresses":
-            channel = conn.execute("SELECT channel FROM addresses WHERE rowid = ?",
-                                   (r["id"],)).fetchone()["channel"]
             conn.execute("UPDATE addresses SET address_hash = ? WHERE rowid = ?",
-                         (cipher.address_hash(channel, plain), r["id"]))
+                         (cipher.address_hash(r["channel"], plain), r["rowid_"]))
         changed += 1
-    return changed, rows[-1]["id"] if rows else after
+    return changed, rows[-1]["rowid_"] if rows else after
 
 
 async def rotate(db: Database, cipher: Cipher) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 from bot.channels.phone import e164
 from bot.crypto import Cipher
 from bot.flows import passphrase
+from bot.privacy import sealed
 from bot.privacy.sealed import SEALED
 from bot.store import letters, records, scripts
 
@@ -45,31 +46,31 @@ def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, An
 def export(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str, Any]:
     """Everything held about one person, decrypted, as plain data."""
 
-    def opened(blob: bytes | None, context: str) -> str | None:
-        return cipher.open(blob, context) if blob else None
+    def opened(row: sqlite3.Row, table: str, column: str) -> str | None:
+        return sealed.open_in(cipher, row[column], table, column, row) if row[column] else None
 
-    state = conn.execute("SELECT state_enc FROM conversations WHERE person_id = ?",
+    state = conn.execute("SELECT person_id, state_enc FROM conversations WHERE person_id = ?",
                          (person_id,)).fetchone()
     return {
         "person": _rows(conn, "SELECT id, created_at, status, locale, opted_out FROM people"
                               " WHERE id = ?", person_id),
         "addresses": [
-            {"channel": r["channel"], "address": opened(r["address_enc"], "address"),
+            {"channel": r["channel"], "address": opened(r, "addresses", "address_enc"),
              "created_at": r["created_at"]}
             for r in conn.execute("SELECT * FROM addresses WHERE person_id = ?", (person_id,))
         ],
         "conversation": _without_secrets(
-            json.loads(opened(state["state_enc"], "state") or "{}") if state else {}),
+            json.loads(opened(state, "conversations", "state_enc") or "{}") if state else {}),
         "messages": [
             {"direction": r["direction"], "channel": r["channel"], "at": r["created_at"],
-             "text": opened(r["body_enc"], "message")}
+             "text": opened(r, "messages", "body_enc")}
             for r in conn.execute("SELECT * FROM messages WHERE person_id = ? ORDER BY id",
                                   (person_id,))
         ],
         "cases": [
             {"id": r["id"], "stage": r["stage"], "created_at": r["created_at"],
              "closed_at": r["closed_at"], "flags": r["flags"],
-             "details": json.loads(opened(r["data_enc"], "case") or "{}")}
+             "details": json.loads(opened(r, "cases", "data_enc") or "{}")}
             for r in conn.execute("SELECT * FROM cases WHERE person_id = ?", (person_id,))
         ],
         **_case_work(conn, cipher, person_id),
@@ -88,30 +89,32 @@ def export(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str
 
 def _case_work(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str, Any]:
     """What the facilitators recorded: referrals, meetings, the other party, outcome items."""
-    def opened(blob: bytes | None, context: str) -> Any:
-        return json.loads(cipher.open(blob, context)) if blob else None
+    def opened(row: sqlite3.Row, table: str, column: str) -> Any:
+        blob = row[column]
+        return json.loads(sealed.open_in(cipher, blob, table, column, row)) if blob else None
 
     return {
         "referrals": [
             {"org_type": r["org_type"], "created_at": r["created_at"],
-             "details": opened(r["data_enc"], "referral")}
+             "details": opened(r, "referrals", "data_enc")}
             for r in conn.execute("SELECT * FROM referrals WHERE person_id = ? ORDER BY id",
                                   (person_id,))],
         "meetings": [
             {"case": r["case_id"], "kind": r["kind"], "mode": r["mode"], "at": r["at"],
              "held_at": r["held_at"],
-             "place": cipher.open(r["place_enc"], "meeting") if r["place_enc"] else None}
+             "place": sealed.open_in(cipher, r["place_enc"], "meetings", "place_enc", r)
+             if r["place_enc"] else None}
             for r in conn.execute("SELECT * FROM meetings WHERE case_id IN"
                                   " (SELECT id FROM cases WHERE person_id = ?)"
                                   " ORDER BY at", (person_id,))],
         "other_party": [
-            {"case": r["case_id"], "details": opened(r["data_enc"], "other_party"),
+            {"case": r["case_id"], "details": opened(r, "other_parties", "data_enc"),
              "accepted_responsibility": bool(r["accepted_responsibility"])}
             for r in conn.execute("SELECT * FROM other_parties WHERE case_id IN"
                                   " (SELECT id FROM cases WHERE person_id = ?)",
                                   (person_id,))],
         "outcome_items": [
-            {"case": r["case_id"], "item": opened(r["item_enc"], "outcome"),
+            {"case": r["case_id"], "item": opened(r, "outcome_items", "item_enc"),
              "due_on": r["due_on"], "done_at": r["done_at"]}
             for r in conn.execute("SELECT * FROM outcome_items WHERE case_id IN"
                                   " (SELECT id FROM cases WHERE person_id = ?)"

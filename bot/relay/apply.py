@@ -83,12 +83,12 @@ def _draft_op(conn: sqlite3.Connection, cipher: Cipher, op: str, person_id: int,
         body = letters.versions(conn, cipher, letter_id)[0].body
         audit("letter_draft_shown", letter_id, parts=_show(enqueue, body, channel))
     elif op == "restart":
-        conn.execute("UPDATE letter_versions SET body_enc = ? WHERE letter_id = ? AND number = 1",
-                     (cipher.seal("", "letter"), letter_id))
+        conn.execute("UPDATE letter_versions SET body_enc = X'' WHERE letter_id = ?"
+                     " AND number = 1", (letter_id,))  # empty: reads as no words yet
         audit("letter_restarted", letter_id)
     elif op == "cancel":  # "Your letter has been deleted": its words go too
-        conn.execute("UPDATE letter_versions SET body_enc = ? WHERE letter_id = ?",
-                     (cipher.seal("", "letter"), letter_id))
+        conn.execute("UPDATE letter_versions SET body_enc = X'' WHERE letter_id = ?",
+                     (letter_id,))
         letters.set_status(conn, letter_id, "cancelled", ts)
         audit("letter_cancelled", letter_id)
     else:

@@ -17,6 +17,7 @@ from bot.clock import to_ts
 from bot.crypto import Cipher
 from bot.flows import first_contact
 from bot.flows.common import DONT_KNOW
+from bot.privacy import sealed
 from bot.relay import gate
 from bot.relay.check import CaseDetails, Finding, check
 from bot.runtime import Runtime
@@ -50,21 +51,23 @@ def case_details(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
                  case_id: int | None) -> CaseDetails:
     """The person's own contact details and the names on the case, for the safety checks."""
     phones = []
-    for r in conn.execute("SELECT channel, address_enc FROM addresses WHERE person_id = ?",
-                          (person_id,)):
+    for r in conn.execute("SELECT id, person_id, channel, address_enc FROM addresses"
+                          " WHERE person_id = ?", (person_id,)):
         if r["channel"] == "sms" and r["address_enc"]:
-            phones.append(cipher.open(r["address_enc"], "address"))
+            phones.append(sealed.open_in(cipher, r["address_enc"], "addresses", "address_enc",
+                                         r))
     state, _ = records.load_state(conn, cipher, person_id)
     answers = state.answers
     own_names = tuple(str(answers[k]) for k in ("name",) if isinstance(answers.get(k), str))
     places = tuple(str(answers[k]) for k in ("place", "area")
                    if isinstance(answers.get(k), str) and len(str(answers[k])) >= 3
                    and not (k == "area" and answers[k] in AREA_CODES))
-    other = conn.execute("SELECT data_enc FROM other_parties WHERE case_id = ?",
+    other = conn.execute("SELECT case_id, data_enc FROM other_parties WHERE case_id = ?",
                          (case_id,)).fetchone()
     other_names: tuple[str, ...] = ()
     if other is not None and other["data_enc"]:
-        data = json.loads(cipher.open(other["data_enc"], "other_party") or "{}")
+        data = json.loads(sealed.open_in(cipher, other["data_enc"], "other_parties",
+                                         "data_enc", other) or "{}")
         other_names = tuple(str(data[k]) for k in ("name",) if data.get(k))
     return CaseDetails(tuple(phones), tuple(n for n in own_names if n), places, other_names)
 

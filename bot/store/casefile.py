@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.crypto import Cipher
+from bot.privacy import sealed
 from bot.store import casework, records
 from bot.store.casework import AlertRow
 
@@ -42,10 +43,10 @@ class CaseFile:
 
 def _person(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str, Any]:
     person = dict(conn.execute("SELECT * FROM people WHERE id = ?", (person_id,)).fetchone())
-    rows = conn.execute("SELECT id, channel, address_enc, last_seen_at FROM addresses"
+    rows = conn.execute("SELECT id, person_id, channel, address_enc, last_seen_at FROM addresses"
                         " WHERE person_id = ? ORDER BY last_seen_at DESC, id DESC", (person_id,))
     person["addresses"] = [
-        {"channel": r["channel"], "address": _text(cipher, r["address_enc"], "address"),
+        {"channel": r["channel"], "address": _text(cipher, r, "addresses", "address_enc"),
          "last_seen_at": r["last_seen_at"]}
         for r in rows
     ]
@@ -55,16 +56,18 @@ def _person(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[st
 def _case_data(cipher: Cipher, row: sqlite3.Row) -> dict[str, Any]:
     case = dict(row)
     case.pop("data_enc", None)
-    case["data"] = json.loads(cipher.open(row["data_enc"], "case")) if row["data_enc"] else {}
+    case["data"] = json.loads(sealed.open_in(cipher, row["data_enc"], "cases", "data_enc",
+                                             row)) if row["data_enc"] else {}
     return case
 
 
 ERASED = "(erased)"
 
 
-def _text(cipher: Cipher, blob: bytes | None, context: str) -> str:
+def _text(cipher: Cipher, row: sealed.Row, table: str, column: str) -> str:
     """Decrypted text; an erased value (empty) shows as such instead of failing the page."""
-    return cipher.open(blob, context) if blob else ERASED
+    blob = row[column]
+    return sealed.open_in(cipher, blob, table, column, row) if blob else ERASED
 
 
 class _Erased(dict[str, Any]):
@@ -74,13 +77,16 @@ class _Erased(dict[str, Any]):
         return ERASED
 
 
-def _decrypted(cipher: Cipher, blob: bytes | None, context: str,
+def _decrypted(cipher: Cipher, row: sealed.Row, table: str, column: str,
                plain: dict[str, Any]) -> dict[str, Any]:
     """The sealed fields of a record, with its plain columns added."""
+    blob = row[column]
     if blob is None:
         found: dict[str, Any] = {}
+    elif blob:
+        found = dict(json.loads(sealed.open_in(cipher, blob, table, column, row)))
     else:
-        found = dict(json.loads(cipher.open(blob, context))) if blob else _Erased()
+        found = _Erased()
     found.update(plain)
     return found
 
@@ -99,18 +105,18 @@ def load(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> CaseFile | N
         " WHERE person_id = ? ORDER BY agreed_at, id", (pid,))]
     cf.meetings = [
         {**dict(r), "place_enc": None,
-         "place": cipher.open(r["place_enc"], "meeting") if r["place_enc"] else ""}
+         "place": _text(cipher, r, "meetings", "place_enc") if r["place_enc"] else ""}
         for r in conn.execute("SELECT * FROM meetings WHERE case_id = ? ORDER BY at, id",
                               (case_id,))
     ]
     other = conn.execute("SELECT * FROM other_parties WHERE case_id = ?", (case_id,)).fetchone()
     if other is not None:
-        cf.other_party = _decrypted(cipher, other["data_enc"], "other_party", {
+        cf.other_party = _decrypted(cipher, other, "other_parties", "data_enc", {
             "accepted_responsibility": bool(other["accepted_responsibility"]),
             "risk_assessed": bool(other["risk_assessed"]),
             "updated_by": other["updated_by"], "updated_at": other["updated_at"]})
     cf.outcome_items = [
-        _decrypted(cipher, r["item_enc"], "outcome", {
+        _decrypted(cipher, r, "outcome_items", "item_enc", {
             "id": r["id"], "due_on": r["due_on"], "review_at": r["review_at"],
             "done_at": r["done_at"]})
         for r in conn.execute("SELECT * FROM outcome_items WHERE case_id = ? ORDER BY id",
@@ -119,7 +125,7 @@ def load(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> CaseFile | N
     ref = conn.execute("SELECT * FROM referrals WHERE case_id = ? ORDER BY id DESC LIMIT 1",
                        (case_id,)).fetchone()
     if ref is not None:
-        cf.referral = _decrypted(cipher, ref["data_enc"], "referral", {
+        cf.referral = _decrypted(cipher, ref, "referrals", "data_enc", {
             "org_type": ref["org_type"], "consent_sms": bool(ref["consent_sms"]),
             "created_by": ref["created_by"], "created_at": ref["created_at"]})
     cf.jobs = [dict(r) for r in conn.execute(
@@ -134,7 +140,8 @@ def _timeline(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
     """Messages both ways (with delivery status), jobs and meetings, oldest first."""
     entries: list[Entry] = []
     for r in conn.execute(
-        "SELECT m.direction, m.channel, m.body_enc, m.created_at, o.status AS delivery,"
+        "SELECT m.id, m.person_id, m.direction, m.channel, m.body_enc, m.created_at,"
+        " o.status AS delivery,"
         " o.not_before FROM messages m LEFT JOIN outbox o ON o.id = m.outbox_id"
         " WHERE m.person_id = ? ORDER BY m.id", (person_id,)
     ):
@@ -142,7 +149,7 @@ def _timeline(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
         if status == "pending" and r["not_before"] and r["not_before"] > r["created_at"]:
             status = "waiting for safe time"
         entries.append(Entry(r["created_at"], f"message_{r['direction']}",
-                             _text(cipher, r["body_enc"], "message"), status))
+                             _text(cipher, r, "messages", "body_enc"), status))
     entries.extend(Entry(j["due_at"], "job", j["kind"], j["status"]) for j in cf.jobs)
     entries.extend(Entry(m["at"], "meeting", f"{m['kind']} ({m['mode']})",
                          "held" if m["held_at"] else "planned") for m in cf.meetings)
@@ -181,8 +188,9 @@ def case_alerts(conn: sqlite3.Connection, cipher: Cipher, case_id: int,
         if row.handled_at is None:
             out.append(CaseAlert(row, *_words(conn, cipher, row)))
             continue
-        sealed = casework.note_of(conn, row.id)
-        note = "" if sealed is None else _text(cipher, sealed, casework.note_context(row.id))
+        blob = casework.note_of(conn, row.id)
+        note = "" if blob is None else _text(cipher, {"id": row.id, "note_enc": blob}, "alerts",
+                                              "note_enc")
         out.append(CaseAlert(row, handled_by=row.handled_by or "", note=note))
     return out
 
@@ -192,14 +200,15 @@ def _words(conn: sqlite3.Connection, cipher: Cipher,
     """The message an alert names; for older alerts, the person's last message before it."""
     named = row.details.get("message")
     if isinstance(named, int):
-        found = conn.execute("SELECT body_enc, created_at FROM messages WHERE id = ?"
+        found = conn.execute("SELECT id, person_id, body_enc, created_at FROM messages WHERE id = ?"
                              " AND person_id = ?", (named, row.person_id)).fetchone()
         if found is not None:
-            return _text(cipher, found["body_enc"], "message"), found["created_at"], True
+            return _text(cipher, found, "messages", "body_enc"), found["created_at"], True
     found = conn.execute(
-        "SELECT body_enc, created_at FROM messages WHERE person_id = ? AND direction = 'in'"
-        " AND created_at <= ? ORDER BY id DESC LIMIT 1", (row.person_id, row.created_at)
+        "SELECT id, person_id, body_enc, created_at FROM messages WHERE person_id = ?"
+        " AND direction = 'in' AND created_at <= ? ORDER BY id DESC LIMIT 1",
+        (row.person_id, row.created_at)
     ).fetchone()
     if found is None:
         return "", None, False
-    return _text(cipher, found["body_enc"], "message"), found["created_at"], False
+    return _text(cipher, found, "messages", "body_enc"), found["created_at"], False

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.crypto import Cipher
+from bot.privacy import sealed
 
 # alert kinds grouped the way the dashboard shows them; anything else is "other"
 ALERT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -177,7 +178,7 @@ def open_risk(conn: sqlite3.Connection, case_id: int) -> list[int]:
 
 
 def note_of(conn: sqlite3.Connection, alert_id: int) -> bytes | None:
-    """A resolved risk alert's sealed note (open it with `note_context`)."""
+    """A resolved risk alert's sealed note (bound to the alert: `sealed.ad`)."""
     row = conn.execute("SELECT note_enc FROM alerts WHERE id = ?", (alert_id,)).fetchone()
     return row["note_enc"] if row else None
 
@@ -206,12 +207,8 @@ def resolve_risk(conn: sqlite3.Connection, cipher: Cipher, alert_id: int, note: 
     cur = conn.execute(
         "UPDATE alerts SET handled_at = ?, handled_by = ?, note_enc = ? WHERE id = ?"
         " AND kind = 'risk' AND handled_at IS NULL",
-        (now, by, cipher.seal(note, note_context(alert_id)), alert_id))
+        (now, by, sealed.seal(cipher, note, "alerts", "note_enc", id=alert_id), alert_id))
     return cur.rowcount == 1
-
-
-def note_context(alert_id: int) -> str:
-    return f"alert:{alert_id}"
 
 
 def reviews_due(conn: sqlite3.Connection, user_id: int | None, until: float) -> list[AlertRow]:
@@ -229,13 +226,14 @@ def reviews_due(conn: sqlite3.Connection, user_id: int | None, until: float) -> 
 
 def add_meeting(conn: sqlite3.Connection, cipher: Cipher, case_id: int, kind: str, mode: str,
                 at: float, place: str, by: str, now: float) -> int:
-    place_enc = cipher.seal(place, "meeting") if place else None
-    row_id = conn.execute(
-        "INSERT INTO meetings (case_id, kind, mode, at, place_enc, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (case_id, kind, mode, at, place_enc, by, now),
-    ).lastrowid
-    assert row_id is not None
+    row_id = sealed.next_id(conn, "meetings")
+    place_enc = sealed.seal(cipher, place, "meetings", "place_enc", id=row_id,
+                            case_id=case_id) if place else None
+    conn.execute(
+        "INSERT INTO meetings (id, case_id, kind, mode, at, place_enc, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (row_id, case_id, kind, mode, at, place_enc, by, now),
+    )
     return row_id
 
 
@@ -252,7 +250,8 @@ def mark_meeting_held(conn: sqlite3.Connection, case_id: int, now: float) -> int
 def save_other_party(conn: sqlite3.Connection, cipher: Cipher, case_id: int,
                      details: dict[str, str], accepted: bool, risk_assessed: bool, by: str,
                      now: float) -> None:
-    data = cipher.seal(json.dumps(details, ensure_ascii=False), "other_party")
+    data = sealed.seal(cipher, json.dumps(details, ensure_ascii=False), "other_parties",
+                       "data_enc", case_id=case_id)
     conn.execute(
         "INSERT INTO other_parties (case_id, data_enc, accepted_responsibility, risk_assessed,"
         " updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id) DO UPDATE SET"
@@ -267,13 +266,14 @@ def add_outcome_item(conn: sqlite3.Connection, cipher: Cipher, case_id: int,
                      item: dict[str, str], due_on: str, review_at: float | None, by: str,
                      now: float) -> int:
     """One SMART item of an outcome agreement: what, who, by when, how checked, review."""
-    row_id = conn.execute(
-        "INSERT INTO outcome_items (case_id, item_enc, due_on, review_at, created_by,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (case_id, cipher.seal(json.dumps(item, ensure_ascii=False), "outcome"), due_on,
-         review_at, by, now),
-    ).lastrowid
-    assert row_id is not None
+    row_id = sealed.next_id(conn, "outcome_items")
+    conn.execute(
+        "INSERT INTO outcome_items (id, case_id, item_enc, due_on, review_at, created_by,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (row_id, case_id, sealed.seal(cipher, json.dumps(item, ensure_ascii=False),
+                                      "outcome_items", "item_enc", id=row_id, case_id=case_id),
+         due_on, review_at, by, now),
+    )
     return row_id
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.crypto import Cipher
+from bot.privacy import sealed
 
 Direction = Literal["to_other", "to_victim"]
 REVIEWABLE = ("pending_review",)
@@ -58,13 +59,14 @@ def get(conn: sqlite3.Connection, letter_id: int) -> Letter | None:
 def versions(conn: sqlite3.Connection, cipher: Cipher, letter_id: int) -> list[Version]:
     rows = conn.execute("SELECT * FROM letter_versions WHERE letter_id = ? ORDER BY number",
                         (letter_id,)).fetchall()
-    return [Version(r["number"], _open(cipher, r["body_enc"], "letter"),
-                    _open(cipher, r["reason_enc"], "letter_reason"), r["author_kind"],
+    return [Version(r["number"], _open(cipher, r, "body_enc"),
+                    _open(cipher, r, "reason_enc"), r["author_kind"],
                     r["author"], r["status"], r["created_at"], r["decided_at"]) for r in rows]
 
 
-def _open(cipher: Cipher, blob: bytes | None, context: str) -> str:
-    return cipher.open(blob, context) if blob else ""
+def _open(cipher: Cipher, row: sqlite3.Row, column: str) -> str:
+    blob = row[column]
+    return sealed.open_in(cipher, blob, "letter_versions", column, row) if blob else ""
 
 
 def current(conn: sqlite3.Connection, cipher: Cipher, letter_id: int) -> Version | None:
@@ -97,12 +99,16 @@ def add_version(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, body: 
                 reason: str = "") -> int:
     number = conn.execute("SELECT coalesce(max(number), 0) + 1 FROM letter_versions"
                           " WHERE letter_id = ?", (letter_id,)).fetchone()[0]
+    row_id = sealed.next_id(conn, "letter_versions")
     conn.execute(
-        "INSERT INTO letter_versions (letter_id, number, body_enc, reason_enc, author_kind,"
-        " author, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (letter_id, number, cipher.seal(body, "letter"),
-         cipher.seal(reason, "letter_reason") if reason else None, author_kind, author,
-         status, now),
+        "INSERT INTO letter_versions (id, letter_id, number, body_enc, reason_enc, author_kind,"
+        " author, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (row_id, letter_id, number,
+         sealed.seal(cipher, body, "letter_versions", "body_enc", id=row_id,
+                     letter_id=letter_id),
+         sealed.seal(cipher, reason, "letter_versions", "reason_enc", id=row_id,
+                     letter_id=letter_id) if reason else None,
+         author_kind, author, status, now),
     )
     return int(number)
 
@@ -137,12 +143,13 @@ def append_part(conn: sqlite3.Connection, cipher: Cipher, person_id: int, case_i
         return create(conn, cipher, person_id=person_id, case_id=case_id,
                       direction="to_other", status="draft", body=text, author_kind="victim",
                       author="person", version_status="draft", now=now), True
-    row = conn.execute("SELECT body_enc FROM letter_versions WHERE letter_id = ? AND number = 1",
-                       (letter_id,)).fetchone()
-    body = _open(cipher, row["body_enc"], "letter")
+    row = conn.execute("SELECT id, letter_id, body_enc FROM letter_versions"
+                       " WHERE letter_id = ? AND number = 1", (letter_id,)).fetchone()
+    body = _open(cipher, row, "body_enc")
     joined = f"{body}\n\n{text}" if body else text
-    conn.execute("UPDATE letter_versions SET body_enc = ? WHERE letter_id = ? AND number = 1",
-                 (cipher.seal(joined, "letter"), letter_id))
+    conn.execute("UPDATE letter_versions SET body_enc = ? WHERE id = ?",
+                 (sealed.seal(cipher, joined, "letter_versions", "body_enc", id=row["id"],
+                              letter_id=letter_id), row["id"]))
     conn.execute("UPDATE letters SET updated_at = ? WHERE id = ?", (now, letter_id))
     return letter_id, False
 

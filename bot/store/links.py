@@ -13,6 +13,7 @@ import sqlite3
 from datetime import timedelta
 
 from bot.crypto import Cipher
+from bot.privacy import sealed
 from bot.store import records
 
 LINK_TTL = timedelta(days=7)
@@ -70,9 +71,10 @@ def redeem(
     if found is None:
         return person_id, _add_address(conn, cipher, person_id, channel, address, now)
     previous, address_id = found
-    conn.execute(
-        "UPDATE addresses SET person_id = ?, last_seen_at = ? WHERE id = ?",
-        (person_id, now, address_id),
+    conn.execute(  # re-sealed: the address is bound to the person it belongs to
+        "UPDATE addresses SET person_id = ?, address_enc = ?, last_seen_at = ? WHERE id = ?",
+        (person_id, sealed.seal(cipher, address, "addresses", "address_enc", id=address_id,
+                                person_id=person_id, channel=channel), now, address_id),
     )
     if previous != person_id:
         records.audit(conn, "person", "address_moved", now, person_id,
@@ -84,11 +86,4 @@ def _add_address(
     conn: sqlite3.Connection, cipher: Cipher, person_id: int, channel: str, address: str,
     now: float,
 ) -> int:
-    address_id = conn.execute(
-        "INSERT INTO addresses (person_id, channel, address_hash, address_enc, created_at,"
-        " last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (person_id, channel, cipher.address_hash(channel, address),
-         cipher.seal(address, "address"), now, now),
-    ).lastrowid
-    assert address_id is not None
-    return address_id
+    return records.add_address(conn, cipher, person_id, channel, address, now)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass
 
 from bot.crypto import Cipher
+from bot.privacy import sealed
+
+log = logging.getLogger(__name__)
 
 REPLY = 0  # an answer to the person's own message: always before scheduled ones
 SCHEDULED = 1
@@ -36,16 +40,24 @@ def enqueue(
     not_before: float, now: float, held: bool = False,
 ) -> int:
     payload = json.dumps({"text": text, "choices": choices, "locale": locale}, ensure_ascii=False)
-    row_id = conn.execute(
-        "INSERT INTO outbox (person_id, address_id, channel, payload_enc, priority, status,"
-        " not_before, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    row_id = sealed.next_id(conn, "outbox")
+    conn.execute(
+        "INSERT INTO outbox (id, person_id, address_id, channel, payload_enc, priority, status,"
+        " not_before, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            person_id, address_id, channel, cipher.seal(payload, "outbox"), priority,
-            "held" if held else "pending", not_before, not_before, now,
+            row_id, person_id, address_id, channel,
+            sealed.seal(cipher, payload, "outbox", "payload_enc", id=row_id,
+                        person_id=person_id, address_id=address_id),
+            priority, "held" if held else "pending", not_before, not_before, now,
         ),
-    ).lastrowid
-    assert row_id is not None
+    )
     return row_id
+
+
+@dataclass(frozen=True)
+class _Claim:
+    id: int
+    error: str | None
 
 
 def claim_due(
@@ -63,6 +75,7 @@ def claim_due(
     # only "?" placeholders are formatted into these queries
     rows = conn.execute(
         "SELECT o.*, a.address_enc, a.last_seen_at AS address_seen_at,"  # noqa: S608  # nosec B608
+        " a.person_id AS a_person, a.channel AS a_channel,"
         " p.opted_out AS person_opted_out, p.status AS person_status"
         " FROM outbox o JOIN addresses a ON a.id = o.address_id"
         " JOIN people p ON p.id = o.person_id"
@@ -80,35 +93,65 @@ def claim_due(
     from bot.store.send_gate import Gate  # it reads REPLY from here
 
     gate = Gate(conn, cipher, now)
-    rows = [r for r in rows if gate.passes(r)]
+    claimed: list[tuple[_Claim, OutboxRow]] = []
+    for r in rows:
+        try:
+            if gate.passes(r):
+                claimed.append((_Claim(r["id"], r["error"]), _row(
+                    cipher, r, attempts=r["attempts"] + 1, template=r["id"] in gate.templates)))
+        except sealed.Tampered as exc:
+            quarantine(conn, r["id"], r["person_id"], exc, now)
     conn.executemany(
         "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1,"
         " first_attempt_at = coalesce(first_attempt_at, ?), error = ? WHERE id = ?",
-        [(now, now, TEMPLATE if r["id"] in gate.templates else r["error"], r["id"])
-         for r in rows],
+        [(now, now, TEMPLATE if r.id in gate.templates else r.error, r.id)
+         for r, _ in claimed],
     )
-    return [_row(cipher, r, attempts=r["attempts"] + 1, template=r["id"] in gate.templates)
-            for r in rows]
+    return [row for _, row in claimed]
+
+
+def quarantine(conn: sqlite3.Connection, row_id: int, person_id: int, exc: sealed.Tampered,
+               now: float) -> None:
+    """A row whose sealed values do not belong where they are: never sent, loudly flagged."""
+    log.error("outbox %d not sent: a sealed value in %s.%s does not belong to its row (the"
+              " database was changed without the key)", row_id, exc.table, exc.column)
+    conn.execute("UPDATE outbox SET status = 'failed', error = 'tampered' WHERE id = ?",
+                 (row_id,))
+    conn.execute(
+        "INSERT INTO alerts (kind, person_id, data, created_at) VALUES ('tampered', ?, ?, ?)",
+        (person_id, json.dumps({"outbox": row_id, "column": f"{exc.table}.{exc.column}"}),
+         now))
 
 
 def in_doubt(conn: sqlite3.Connection, cipher: Cipher) -> list[OutboxRow]:
     """Rows claimed but never marked: the process died during a send."""
     rows = conn.execute(
-        "SELECT o.*, a.address_enc FROM outbox o JOIN addresses a ON a.id = o.address_id"
+        "SELECT o.*, a.address_enc, a.person_id AS a_person, a.channel AS a_channel"
+        " FROM outbox o JOIN addresses a ON a.id = o.address_id"
         " WHERE o.status = 'sending' ORDER BY o.id"
     ).fetchall()
-    return [_row(cipher, r, attempts=r["attempts"], template=r["error"] == TEMPLATE)
-            for r in rows]
+    found = []
+    for r in rows:
+        try:
+            found.append(_row(cipher, r, attempts=r["attempts"], template=r["error"] == TEMPLATE))
+        except sealed.Tampered as exc:
+            quarantine(conn, r["id"], r["person_id"], exc, r["claimed_at"] or 0.0)
+    return found
 
 
 def _row(cipher: Cipher, r: sqlite3.Row, attempts: int, template: bool = False) -> OutboxRow:
-    payload = json.loads(cipher.open(r["payload_enc"], "outbox"))
+    payload = json.loads(sealed.open_in(cipher, r["payload_enc"], "outbox", "payload_enc", r))
+    address = sealed.open_in(cipher, r["address_enc"], "addresses", "address_enc",
+                             {"id": r["address_id"], "person_id": r["a_person"],
+                              "channel": r["a_channel"]})
+    if r["a_person"] != r["person_id"]:
+        raise sealed.Tampered("outbox", "address_id")
     return OutboxRow(
         id=r["id"],
         person_id=r["person_id"],
         address_id=r["address_id"],
         channel=r["channel"],
-        address=cipher.open(r["address_enc"], "address"),
+        address=address,
         text=payload["text"],
         choices=tuple((p, label) for p, label in payload["choices"]),
         locale=payload["locale"],

@@ -11,6 +11,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from bot.crypto import Cipher
+from bot.privacy import sealed
 from bot.store import audit as audit_log
 from bot.types import State
 
@@ -45,11 +46,18 @@ def find_address(
 ) -> tuple[int, int] | None:
     hashes = cipher.address_hashes(channel, address)
     row = conn.execute(
-        "SELECT id, person_id FROM addresses WHERE channel = ? AND address_hash IN"  # noqa: S608  # nosec B608
-        f" ({','.join('?' * len(hashes))}) ORDER BY id LIMIT 1",
+        "SELECT id, person_id, channel, address_enc FROM addresses WHERE channel = ?"  # noqa: S608  # nosec B608
+        f" AND address_hash IN ({','.join('?' * len(hashes))}) ORDER BY id LIMIT 1",
         (channel, *hashes),
     ).fetchone()
-    return (row["person_id"], row["id"]) if row else None
+    if row is None:
+        return None
+    # the hash is not bound to its row: a hash copied onto someone else's row must not hand
+    # their conversation to whoever texts from the copied number
+    if row["address_enc"] and sealed.open_in(cipher, row["address_enc"], "addresses",
+                                             "address_enc", row) != address:
+        raise sealed.Tampered("addresses", "address_hash")
+    return row["person_id"], row["id"]
 
 
 def find_or_create_person(
@@ -61,20 +69,22 @@ def find_or_create_person(
         conn.execute("UPDATE addresses SET last_seen_at = ? WHERE id = ?", (now, found[1]))
         return found[0], found[1], False
     person_id = conn.execute("INSERT INTO people (created_at) VALUES (?)", (now,)).lastrowid
-    address_id = conn.execute(
-        "INSERT INTO addresses (person_id, channel, address_hash, address_enc, created_at,"
-        " last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            person_id,
-            channel,
-            cipher.address_hash(channel, address),
-            cipher.seal(address, "address"),
-            now,
-            now,
-        ),
-    ).lastrowid
-    assert person_id is not None and address_id is not None
-    return person_id, address_id, True
+    assert person_id is not None
+    return person_id, add_address(conn, cipher, person_id, channel, address, now), True
+
+
+def add_address(conn: sqlite3.Connection, cipher: Cipher, person_id: int, channel: str,
+                address: str, now: float) -> int:
+    """A new address row for a person, its value sealed to the row."""
+    address_id = sealed.next_id(conn, "addresses")
+    conn.execute(
+        "INSERT INTO addresses (id, person_id, channel, address_hash, address_enc, created_at,"
+        " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (address_id, person_id, channel, cipher.address_hash(channel, address),
+         sealed.seal(cipher, address, "addresses", "address_enc", id=address_id,
+                     person_id=person_id, channel=channel), now, now),
+    )
+    return address_id
 
 
 def latest_address(conn: sqlite3.Connection, person_id: int) -> int | None:
@@ -89,19 +99,21 @@ def latest_address(conn: sqlite3.Connection, person_id: int) -> int | None:
 
 def address_of(conn: sqlite3.Connection, cipher: Cipher, address_id: int) -> tuple[str, str]:
     row = conn.execute(
-        "SELECT channel, address_enc FROM addresses WHERE id = ?", (address_id,)
+        "SELECT id, person_id, channel, address_enc FROM addresses WHERE id = ?", (address_id,)
     ).fetchone()
-    return row["channel"], cipher.open(row["address_enc"], "address")
+    return row["channel"], sealed.open_in(cipher, row["address_enc"], "addresses",
+                                          "address_enc", row)
 
 
 def load_state(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> tuple[State, int]:
     """The person's conversation state and its version (0 for a new conversation)."""
     row = conn.execute(
-        "SELECT state_enc, version FROM conversations WHERE person_id = ?", (person_id,)
-    ).fetchone()
+        "SELECT person_id, state_enc, version FROM conversations WHERE person_id = ?",
+        (person_id,)).fetchone()
     if row is None:
         return State(), 0
-    return state_from_json(cipher.open(row["state_enc"], "state")), row["version"]
+    plain = sealed.open_in(cipher, row["state_enc"], "conversations", "state_enc", row)
+    return state_from_json(plain), row["version"]
 
 
 def save_state(
@@ -113,7 +125,8 @@ def save_state(
         " VALUES (?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET"
         " state_enc = excluded.state_enc, version = excluded.version,"
         " updated_at = excluded.updated_at",
-        (person_id, cipher.seal(state_to_json(state), "state"), version + 1, now),
+        (person_id, sealed.seal(cipher, state_to_json(state), "conversations", "state_enc",
+                                person_id=person_id), version + 1, now),
     )
     conn.execute(
         "UPDATE people SET status = ?, locale = ? WHERE id = ?",
@@ -125,11 +138,15 @@ def log_message(
     conn: sqlite3.Connection, cipher: Cipher, person_id: int, direction: str, channel: str,
     body: str, now: float, outbox_id: int | None = None,
 ) -> int:
-    return conn.execute(
-        "INSERT INTO messages (person_id, direction, channel, body_enc, created_at, outbox_id)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (person_id, direction, channel, cipher.seal(body, "message"), now, outbox_id),
-    ).lastrowid or 0
+    message_id = sealed.next_id(conn, "messages")
+    conn.execute(
+        "INSERT INTO messages (id, person_id, direction, channel, body_enc, created_at,"
+        " outbox_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (message_id, person_id, direction, channel,
+         sealed.seal(cipher, body, "messages", "body_enc", id=message_id, person_id=person_id),
+         now, outbox_id),
+    )
+    return message_id
 
 
 def audit(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.crypto import Cipher
+from bot.privacy import sealed
 from bot.store import records
 
 REPLY_WITHIN = 48 * 3600.0
@@ -46,18 +47,21 @@ def create(conn: sqlite3.Connection, cipher: Cipher, ref: Referral, by: str,
         assert row_id is not None
         person_id = row_id
     case_data = {k: ref.details[k] for k in ("name", "area") if ref.details.get(k)}
-    case_id = conn.execute(
-        "INSERT INTO cases (person_id, stage, reply_due_at, flags, data_enc, created_at,"
-        " updated_at, kind) VALUES (?, 'new_contact', ?, ?, ?, ?, ?, ?)",
-        (person_id, now + REPLY_WITHIN, ",".join(("referral", *ref.flags)),
-         cipher.seal(json.dumps(case_data, ensure_ascii=False), "case"), now, now, ref.kind),
-    ).lastrowid
-    assert case_id is not None
+    case_id = sealed.next_id(conn, "cases")
     conn.execute(
-        "INSERT INTO referrals (person_id, case_id, org_type, consent_sms, data_enc, created_by,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (person_id, case_id, ref.org_type, int(ref.consent_sms),
-         cipher.seal(json.dumps(ref.details, ensure_ascii=False), "referral"), by, now),
+        "INSERT INTO cases (id, person_id, stage, reply_due_at, flags, data_enc, created_at,"
+        " updated_at, kind) VALUES (?, ?, 'new_contact', ?, ?, ?, ?, ?, ?)",
+        (case_id, person_id, now + REPLY_WITHIN, ",".join(("referral", *ref.flags)),
+         sealed.seal(cipher, json.dumps(case_data, ensure_ascii=False), "cases", "data_enc",
+                     id=case_id, person_id=person_id), now, now, ref.kind),
+    )
+    referral_id = sealed.next_id(conn, "referrals")
+    conn.execute(
+        "INSERT INTO referrals (id, person_id, case_id, org_type, consent_sms, data_enc,"
+        " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (referral_id, person_id, case_id, ref.org_type, int(ref.consent_sms),
+         sealed.seal(cipher, json.dumps(ref.details, ensure_ascii=False), "referrals",
+                     "data_enc", id=referral_id, person_id=person_id), by, now),
     )
     records.audit(conn, by, "referral_created", now, person_id, case_id,
                   {"org_type": ref.org_type, "consent_sms": ref.consent_sms, "kind": ref.kind,

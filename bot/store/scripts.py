@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.crypto import Cipher
+from bot.privacy import sealed
 
 Side = Literal["victim", "other"]
 SIDES: tuple[Side, ...] = ("victim", "other")
@@ -57,15 +58,19 @@ def add_version(conn: sqlite3.Connection, cipher: Cipher, *, case_id: int, perso
         script_id = int(made)
     number = conn.execute("SELECT coalesce(max(number), 0) + 1 FROM script_versions"
                           " WHERE script_id = ?", (script_id,)).fetchone()[0]
-    conn.execute("INSERT INTO script_versions (script_id, number, body_enc, author, created_at)"
-                 " VALUES (?, ?, ?, ?, ?)",
-                 (script_id, number, cipher.seal(body, "script"), author, now))
+    row_id = sealed.next_id(conn, "script_versions")
+    conn.execute("INSERT INTO script_versions (id, script_id, number, body_enc, author,"
+                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                 (row_id, script_id, number,
+                  sealed.seal(cipher, body, "script_versions", "body_enc", id=row_id,
+                              script_id=script_id), author, now))
     conn.execute("UPDATE scripts SET updated_at = ? WHERE id = ?", (now, script_id))
     return script_id, int(number)
 
 
-def _open(cipher: Cipher, blob: bytes | None, context: str) -> str:
-    return cipher.open(blob, context) if blob else ""
+def _open(cipher: Cipher, row: sqlite3.Row, table: str) -> str:
+    blob = row["body_enc"]
+    return sealed.open_in(cipher, blob, table, "body_enc", row) if blob else ""
 
 
 def versions(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> list[Version]:
@@ -73,7 +78,7 @@ def versions(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> list[Ver
     rows = conn.execute(
         "SELECT v.*, s.side FROM script_versions v JOIN scripts s ON s.id = v.script_id"
         " WHERE s.case_id = ? ORDER BY s.side DESC, v.number", (case_id,)).fetchall()
-    return [Version(r["script_id"], r["side"], r["number"], _open(cipher, r["body_enc"], "script"),
+    return [Version(r["script_id"], r["side"], r["number"], _open(cipher, r, "script_versions"),
                     r["author"], r["created_at"], r["announced_at"], r["read_at"])
             for r in rows]
 
@@ -86,7 +91,7 @@ def version(conn: sqlite3.Connection, cipher: Cipher, script_id: int,
     if row is None:
         return None
     return Version(row["script_id"], row["side"], row["number"],
-                   _open(cipher, row["body_enc"], "script"), row["author"], row["created_at"],
+                   _open(cipher, row, "script_versions"), row["author"], row["created_at"],
                    row["announced_at"], row["read_at"])
 
 
@@ -105,11 +110,13 @@ def mark(conn: sqlite3.Connection, script_id: int, number: int, column: str, now
 
 def add_request(conn: sqlite3.Connection, cipher: Cipher, script_id: int, number: int,
                 text: str, now: float) -> int:
-    made = conn.execute("INSERT INTO script_requests (script_id, version, body_enc, created_at)"
-                        " VALUES (?, ?, ?, ?)",
-                        (script_id, number, cipher.seal(text, "script_request"), now)).lastrowid
-    assert made is not None
-    return int(made)
+    row_id = sealed.next_id(conn, "script_requests")
+    conn.execute("INSERT INTO script_requests (id, script_id, version, body_enc, created_at)"
+                 " VALUES (?, ?, ?, ?, ?)",
+                 (row_id, script_id, number,
+                  sealed.seal(cipher, text, "script_requests", "body_enc", id=row_id,
+                              script_id=script_id), now))
+    return row_id
 
 
 def requests(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> list[Request]:
@@ -117,5 +124,5 @@ def requests(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> list[Req
         "SELECT r.* FROM script_requests r JOIN scripts s ON s.id = r.script_id"
         " WHERE s.case_id = ? ORDER BY r.id", (case_id,)).fetchall()
     return [Request(r["id"], r["script_id"], r["version"],
-                    _open(cipher, r["body_enc"], "script_request"), r["created_at"])
+                    _open(cipher, r, "script_requests"), r["created_at"])
             for r in rows]

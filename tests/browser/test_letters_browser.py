@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bot.clock import SystemClock, VirtualClock, from_ts
+from bot.privacy import sealed
 from bot.runtime import Inbound
 from bot.service import Service
 from bot.store import letters
@@ -52,8 +53,10 @@ class Victim:
         service = await Service.open(self.world.settings, SystemClock(), {})
         try:
             return await service.db.read(lambda c: [
-                service.cipher.open(r[0], "message") for r in c.execute(
-                    "SELECT body_enc FROM messages WHERE direction = 'out' ORDER BY id")])
+                sealed.open_in(service.cipher, r["body_enc"], "messages", "body_enc", r)
+                for r in c.execute(
+                    "SELECT id, person_id, body_enc FROM messages"
+                " WHERE direction = 'out' ORDER BY id")])
         finally:
             await service.close()
 
