@@ -331,7 +331,7 @@ async def recover_until_done(recover: Callable[[], Awaitable[object]], what: str
 def _mark_done(conn: sqlite3.Connection, row: OutboxRow, provider_id: str, now: float) -> None:
     """Sent; or, if the template went in its place, held until the person replies."""
     if row.template:
-        outbox.mark_awaiting(conn, row.id, provider_id)
+        outbox.mark_awaiting(conn, row.id, provider_id, now)
     else:
         outbox.mark_sent(conn, row.id, provider_id, now)
 

@@ -79,3 +79,21 @@ async def test_a_crash_while_the_template_goes_is_settled_from_twilio(
                                    " AND status = 'held'", person)
     assert len(fake.to(WA)) == made
     assert held == [("held", "awaiting reply")]
+
+
+async def test_a_reply_while_the_template_goes_lets_the_message_follow(
+        service: Service, clock: VirtualClock, fake: FakeTwilioAPI) -> None:
+    async with started_whatsapp(service, fake):
+        await person_gone_quiet(service, clock)
+        claimed = await service.db.write(lambda c: outbox.claim_due(
+            c, service.cipher, to_ts(clock.now()), 10, ("whatsapp",)))
+        assert [r.template for r in claimed] == [True]
+        clock.advance_to(clock.now() + timedelta(seconds=1))
+        # they write on their own while the template is on its way
+        await service.runtime.handle(Inbound("whatsapp", PERSON, "SM" + "b" * 32, "hi"))
+        await service.sender._deliver(claimed)
+        await flush(service)
+        statuses = await rows(service, "SELECT status FROM outbox WHERE id = ?", claimed[0].id)
+    bodies = [m["body"] for m in fake.to(WA)]
+    assert bodies.count(TEMPLATE_BODY) == 1 and "News for you." in bodies
+    assert statuses == [("sent",)]

@@ -170,12 +170,16 @@ def mark_sent(conn: sqlite3.Connection, row_id: int, provider_id: str, now: floa
     )
 
 
-def mark_awaiting(conn: sqlite3.Connection, row_id: int, provider_id: str) -> None:
-    """The template went in this row's place: the row waits, held, for the person's reply."""
+def mark_awaiting(conn: sqlite3.Connection, row_id: int, provider_id: str, now: float) -> None:
+    """The template went in this row's place: the row waits, held, for the person's reply;
+    if they wrote from that address while it went, it may go at once."""
     conn.execute(
-        "UPDATE outbox SET status = 'held', provider_id = ?, error = ?"
-        " WHERE id = ? AND status = 'sending'",
-        (provider_id, AWAITING, row_id),
+        "UPDATE outbox SET provider_id = ?, next_attempt_at = ?,"
+        " status = CASE WHEN a.last_seen_at > outbox.claimed_at THEN 'pending' ELSE 'held' END,"
+        " error = CASE WHEN a.last_seen_at > outbox.claimed_at THEN NULL ELSE ? END"
+        " FROM addresses a WHERE a.id = outbox.address_id AND outbox.id = ?"
+        " AND outbox.status = 'sending'",
+        (provider_id, now, AWAITING, row_id),
     )
 
 
