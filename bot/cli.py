@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot import admin, dbarg, logsetup
+from bot import admin, backup, dbarg, logsetup
 from bot.config import Settings
 from bot.crypto import DataKeyError
 
@@ -110,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--db", metavar="FILE", help="database file; the same file continues "
                      "the conversation (default: a new one, thrown away afterwards)")
     admin.add_commands(sub, db)
+    backup.add_commands(sub, db)
     tg = sub.add_parser("telegram", help="Telegram chores")
     tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
     tg_sub.add_parser("set-webhook", help="register RJBOT_PUBLIC_URL/webhooks/telegram with "
@@ -160,6 +161,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         return _telegram(settings, args)
     if args.command == "facilitator":
         return _facilitator(settings, args)
+    if args.command in ("backup", "restore"):
+        return backup.main(settings, args)
     return admin.main(settings, args)
 
 
