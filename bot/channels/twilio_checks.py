@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from bot.channels.phone import e164
 from bot.config import Settings
@@ -25,11 +26,16 @@ ALIASES = ("SmsSid", "SmsMessageSid")  # Twilio repeats the message id under the
 
 def our_senders(settings: Settings) -> frozenset[str]:
     """The addresses Twilio may deliver to us at (`To`), as Twilio writes them."""
+    return _senders(settings.twilio_from_number, settings.twilio_whatsapp_from)
+
+
+@lru_cache(maxsize=8)  # on every webhook: parse the settings' numbers once, not per request
+def _senders(from_number: str, whatsapp_from: str) -> frozenset[str]:
     found = set()
-    if settings.twilio_from_number:
-        found.add(e164(settings.twilio_from_number) or settings.twilio_from_number)
-    if settings.twilio_whatsapp_from:
-        found.add(WHATSAPP + settings.twilio_whatsapp_from)
+    if from_number:
+        found.add(e164(from_number) or from_number)
+    if whatsapp_from:
+        found.add(WHATSAPP + whatsapp_from)
     return frozenset(found)
 
 
