@@ -64,6 +64,7 @@ def routes() -> list[BaseRoute]:
         Route(CASE + "/passphrase-reset", actions.passphrase_reset, methods=post),
         Route(CASE + "/close", actions.close, methods=post),
         Route(CASE + "/erase", supervision.erase, methods=post),
+        Route(CASE + "/access-export", supervision.access_export, methods=post),
         Route(CASE + "/erasure-refused", supervision.refuse, methods=post),
         Route(CASE + "/letters", letters.type_in, methods=post),
         Route(CASE + "/script", scripts.share, methods=post),

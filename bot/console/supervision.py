@@ -12,14 +12,14 @@ import sqlite3
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from bot.clock import to_ts
 from bot.console import notices
 from bot.console.auth import Visitor
 from bot.console.case import Access, access_or_error
 from bot.console.pages import error, form_value, redirect, render, staff
-from bot.privacy import subject
+from bot.privacy import report, subject
 from bot.service import Service
 from bot.store import audit, records
 
@@ -106,6 +106,27 @@ async def erase(request: Request, v: Visitor) -> Response:
     await service.db.write(unit)
     await service.db.checkpoint()  # the old pages leave the WAL file too
     return redirect(notices.url(f"/console/cases/{got.case.id}", "erased"))
+
+
+@staff
+async def access_export(request: Request, v: Visitor) -> Response:
+    """An access request from the case page: the person's own page, downloaded, audited."""
+    got = await _erasure_case(request, v)
+    if isinstance(got, Response):
+        return got
+    service: Service = request.app.state.service
+    clock_now = service.runtime.clock.now()
+    pid = got.case.person_id
+
+    def unit(conn: sqlite3.Connection) -> dict[str, Any]:
+        records.audit(conn, v.actor, "exported", to_ts(clock_now), pid, got.case.id,
+                      {"via": "console"})
+        return subject.export(conn, service.cipher, pid)
+
+    page = report.render(await service.db.write(unit), clock_now)
+    return HTMLResponse(page, headers={
+        "Content-Disposition": f'attachment; filename="rjbot-export-{pid}.html"',
+        "Cache-Control": "no-store"})
 
 
 @staff

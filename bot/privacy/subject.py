@@ -80,11 +80,37 @@ def export(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str
                               " WHERE person_id = ?", person_id),
         "scheduled": _rows(conn, "SELECT kind, due_at, status FROM jobs WHERE person_id = ?",
                            person_id),
-        "audit": _rows(conn, "SELECT at, actor, action FROM audit WHERE person_id = ?"
-                             " ORDER BY id", person_id),
+        "audit": [{"at": r["at"], "actor": _actor(r["actor"]), "action": r["action"]}
+                  for r in conn.execute("SELECT at, actor, action FROM audit"
+                                        " WHERE person_id = ? ORDER BY id", (person_id,))],
         "letters": _letters(conn, cipher, person_id),
         "scripts": _scripts(conn, cipher, person_id),
+        "left_out": list(LEFT_OUT),
     }
+
+
+# what an access request leaves out, said in the export: it is about other people
+LEFT_OUT = (
+    "What we hold about the other person in your case (their name, contact details and what"
+    " they said), and their copy of the meeting script.",
+    "Letters from the other person that we have not approved and passed on to you.",
+    "The names and contact details of the people who referred you to us, and their notes"
+    " (they may name other people). Ask us if you want them: we will check them first.",
+    "The names and email addresses of our staff (shown as 'our team').",
+)
+# referral fields about other people (the referrer, the person responsible) or free notes
+THIRD_PARTY = ("referrer_name", "referrer_contact", "notes", "offender_adult",
+               "offender_address")
+
+
+def _own_part(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if k not in THIRD_PARTY}
+
+
+def _actor(actor: str) -> str:
+    """Who did it, in plain words: staff are 'our team' (their addresses are theirs)."""
+    return {"person": "you", "bot": "the assistant", "cli": "our team"}.get(
+        actor, "the assistant" if actor in ("oncall", "retention", "scheduler") else "our team")
 
 
 def _case_work(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict[str, Any]:
@@ -96,7 +122,7 @@ def _case_work(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict
     return {
         "referrals": [
             {"org_type": r["org_type"], "created_at": r["created_at"],
-             "details": opened(r, "referrals", "data_enc")}
+             "details": _own_part(opened(r, "referrals", "data_enc") or {})}
             for r in conn.execute("SELECT * FROM referrals WHERE person_id = ? ORDER BY id",
                                   (person_id,))],
         "meetings": [
@@ -107,12 +133,6 @@ def _case_work(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict
             for r in conn.execute("SELECT * FROM meetings WHERE case_id IN"
                                   " (SELECT id FROM cases WHERE person_id = ?)"
                                   " ORDER BY at", (person_id,))],
-        "other_party": [
-            {"case": r["case_id"], "details": opened(r, "other_parties", "data_enc"),
-             "accepted_responsibility": bool(r["accepted_responsibility"])}
-            for r in conn.execute("SELECT * FROM other_parties WHERE case_id IN"
-                                  " (SELECT id FROM cases WHERE person_id = ?)",
-                                  (person_id,))],
         "outcome_items": [
             {"case": r["case_id"], "item": opened(r, "outcome_items", "item_enc"),
              "due_on": r["due_on"], "done_at": r["done_at"]}
@@ -124,12 +144,21 @@ def _case_work(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict
 
 def _letters(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> list[dict[str, Any]]:
     """Their letters with every wording they wrote or were shown for approval; for letters to
-    them, only what happened (the words are the other party's)."""
+    them, what happened, and the approved words once passed on (before that they are only the
+    other party's)."""
     out = []
-    for r in conn.execute("SELECT id, direction, status, created_at, read_at FROM letters"
-                          " WHERE person_id = ? ORDER BY id", (person_id,)).fetchall():
-        item: dict[str, Any] = dict(r)
-        if r["direction"] == "to_other":
+    for r in conn.execute("SELECT id, direction, status, created_at, read_at, approved_version,"
+                          " delivered_at FROM letters WHERE person_id = ? ORDER BY id",
+                          (person_id,)).fetchall():
+        item: dict[str, Any] = {k: r[k] for k in ("id", "direction", "status", "created_at",
+                                                   "read_at")}
+        if r["direction"] == "to_victim" and r["delivered_at"] and r["approved_version"]:
+            item["versions"] = [  # passed on to them: the approved words are theirs to have
+                {"number": v.number, "by": "the other person", "status": "passed on to you",
+                 "text": v.body}
+                for v in letters.versions(conn, cipher, r["id"])
+                if v.number == r["approved_version"]]
+        elif r["direction"] == "to_other":
             item["versions"] = [
                 {"number": v.number, "by": "you" if v.author_kind == "victim" else "our team",
                  "status": v.status, "text": v.body}
