@@ -19,8 +19,8 @@ ALERT_GROUPS: dict[str, tuple[str, ...]] = {
     "risk": ("risk", "risk_unseen", "notice_failed"),
     "messages": ("message",),  # a message that answered no question, waiting for a person
     "letters": ("letter_submitted", "letter_for_review", "letter_review", "letter_declined",
-                "letter_withheld"),
-    "withdrawals": ("withdrawn", "opted_out"),
+                "letter_withheld", "script_change"),
+    "withdrawals": ("withdrawn", "opted_out", "consent_withdrawn"),
     "checkins": ("checkin_low", "low_score", "checkin_help"),
 }
 # the case an alert belongs to: its own, or (raised before the person had one) their latest
