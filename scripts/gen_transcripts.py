@@ -102,6 +102,13 @@ FLOWS: dict[str, tuple[str, list[str], str]] = {
     "polish_telegram": ("Polish on Telegram, via the language menu; RISK and REZYGNUJĘ in Polish.",
                         ["hej", "język", "2", "1", "1", "1", "Ania", "2", "chcę umrzeć", "5", "2",
                          "2", "1", "rezygnuję", "::wait 30d", "wznów"], "telegram"),
+    "welsh_sms": ("A Welsh speaker switches with 'Cymraeg' and goes all the way in Welsh (SMS "
+                  "without the to bach).",
+                  ["shwmae", "Cymraeg", *FULL, "1", "1", "2", "1", "1", "1"], "sms"),
+    "welsh_telegram": ("Welsh on Telegram by its English name; a crisis in Welsh gets the safety "
+                       "reply; GADAEL and AILDDECHRAU in Welsh.",
+                       ["helo", "welsh", "1", "1", "1", "Siân", "2", "dwi isio marw", "5", "2",
+                        "2", "1", "gadael", "::wait 30d", "ailddechrau"], "telegram"),
     "not_safe_here": ("Not safe to message here: no more questions, the freephone number, and "
                       "the team still told.", ["hello", "3", "are you there?"], "sms"),
     "plain_words": ("The person chooses plain words: the plain texts, and their name.",
