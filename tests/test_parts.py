@@ -30,6 +30,8 @@ def test_joined_shows_the_steps_as_paragraphs() -> None:
     ("Mae'r tŷ'n dawel. Gŵr â'i blant.", "cy", "Mae'r ty'n dawel. Gwr a'i blant."),
     ("Diolch \u2019n fawr \u2013 wir.", "cy", "Diolch 'n fawr - wir."),
     ("Ça va, è é ü ñ, ŵ", "cy", "Ça va, è é ü ñ, w"),  # GSM-7 has Ç è é ü ñ: kept
+    ("Mulțumim, vă sunăm mâine la 3.", "ro", "Multumim, va sunam maine la 3."),
+    ("ĂÂÎȘȚ şţ", "ro", "AAIST st"),  # comma below and the older cedilla forms alike
     ("Dzień dobry", "pl", "Dzień dobry"),  # Polish keeps its letters
     ("Ŵ", "en_GB", "Ŵ"),
     ("emoji 🙂 stays", "cy", "emoji 🙂 stays"),
@@ -43,6 +45,18 @@ def test_a_folded_welsh_text_costs_fewer_segments() -> None:
     text += "Diolch o galon am ymuno â ni."
     assert segments(text).encoding == "UCS-2" and segments(text).count == 3
     assert [segments(p).count for p in sms_parts(text, "cy")] == [2]
+
+
+def test_every_romanian_text_goes_as_gsm7_within_three_segments() -> None:
+    from bot.i18n import translations
+
+    catalog = translations("ro")._catalog  # type: ignore[attr-defined]
+    texts = [t for k, t in catalog.items() if k and isinstance(t, str) and t.strip()]
+    assert any("ș" in t or "ț" in t for t in texts)
+    for text in texts:
+        for part in sms_parts(text, "ro"):
+            assert segments(part).encoding == "GSM-7", part
+            assert segments(part).count <= 3, part
 
 
 def test_a_long_step_is_still_cut_to_three_segments() -> None:

@@ -7,7 +7,7 @@ channel sends the steps as separate messages, in order.
 
 Some languages are usually texted without their accents, and keeping them would turn the whole
 SMS into UCS-2 (less than half the characters a segment): for those, the SMS form folds each
-letter GSM-7 lacks to its plain letter ("ŵ" to "w"). Other channels keep the spelling.
+letter GSM-7 lacks to its plain letter ("ŵ" to "w", "ș" to "s"). Other channels keep the spelling.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from bot.channels.segments import GSM7_BASIC, GSM7_EXTENSION, is_gsm7, split_sms
 
 PART_BREAK = "\n---\n"
 _BREAK = re.compile(r"\n[ \t]*---[ \t]*(?:\n|$)")
-# Welsh is commonly texted without the to bach (circumflex): "chi'n dod a'r plant i'r ty".
-SMS_FOLDED_LOCALES = frozenset({"cy"})
+# Welsh is commonly texted without the to bach (circumflex): "chi'n dod a'r plant i'r ty";
+# Romanian without ă â î ș ț ("multumim, va sunam maine"), none of which GSM-7 has.
+SMS_FOLDED_LOCALES = frozenset({"cy", "ro"})
 _KEEP = frozenset(GSM7_BASIC + GSM7_EXTENSION)
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                          "\u2013": "-", "\u2014": "-", "\u2026": "..."})
