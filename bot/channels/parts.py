@@ -23,7 +23,7 @@ _BREAK = re.compile(r"\n[ \t]*---[ \t]*(?:\n|$)")
 # Romanian without ă â î ș ț ("multumim, va sunam maine"), none of which GSM-7 has.
 SMS_FOLDED_LOCALES = frozenset({"cy", "ro"})
 _KEEP = frozenset(GSM7_BASIC + GSM7_EXTENSION)
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
                          "\u2013": "-", "\u2014": "-", "\u2026": "..."})
 
 
