@@ -109,6 +109,16 @@ FLOWS: dict[str, tuple[str, list[str], str]] = {
                        "reply; GADAEL and AILDDECHRAU in Welsh.",
                        ["helo", "welsh", "1", "1", "1", "Siân", "2", "dwi isio marw", "5", "2",
                         "2", "1", "gadael", "::wait 30d", "ailddechrau"], "telegram"),
+    "romanian_sms": ("A Romanian speaker switches with 'Română' and goes all the way in "
+                     "Romanian (SMS without ă â î ș ț, so GSM-7).",
+                     ["bună ziua", "Română", *FULL, "1", "1", "2", "1", "1", "1"], "sms"),
+    "romanian_telegram": ("Romanian on Telegram by its English name; a crisis in Romanian gets "
+                          "the safety reply; RENUNT and RELUARE in Romanian.",
+                          ["salut", "romanian", "1", "1", "1", "Ana", "2", "vreau sa mor", "5",
+                           "2", "2", "1", "renunt", "::wait 30d", "reluare"], "telegram"),
+    "romanian_typed_plain": ("'romana', typed without the breve, switches at a question; the "
+                             "question is asked again in Romanian.",
+                             ["hello", "1", "romana", "2"], "sms"),
     "not_safe_here": ("Not safe to message here: no more questions, the freephone number, and "
                       "the team still told.", ["hello", "3", "are you there?"], "sms"),
     "plain_words": ("The person chooses plain words: the plain texts, and their name.",
