@@ -208,7 +208,7 @@ async def test_schedule_meeting_other_party_outcome_and_close(settings: Settings
         assert past.status_code == 400
         party = await post(client, f"{case}/other-party", {
             "name": "Pat Jones", "offender_manager": "OM Kim, 01622 000000",
-            "accepted": "yes", "risk_assessed": "no"})
+            "accepted": "yes", "risk_assessed": "no", "version": "0"})
         assert party.status_code == 303
         op = await rows(app, "SELECT * FROM other_parties")
         assert op[0]["accepted_responsibility"] == 1 and op[0]["risk_assessed"] == 0

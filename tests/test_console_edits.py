@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 
 from bot.config import Settings
-from tests.console_kit import MiddayClock, console, login, new_contact, post
+from tests.console_kit import (
+    MiddayClock,
+    console,
+    csrf_of,
+    login,
+    new_contact,
+    post,
+    service_of,
+)
 from tests.test_console_cases import ALICE, BOB, SUE, assign, rows, staff
 
 
@@ -78,3 +86,80 @@ async def test_the_version_table_says_approved_after_approval(settings: Settings
         table = section((await client.get("/console/letters/1")).text, "versions")
         assert "Approved by bob@example.org" in table
         assert "submitted" not in table.lower() and "Waiting for approval" not in table
+
+
+async def test_a_stale_save_is_refused_with_both_versions(settings: Settings) -> None:
+    """Bug 4: two facilitators editing "Other party" at once: the second save silently
+    overwrote the first. Now each form carries its version; the stale one is refused."""
+    async with console(settings) as (app, client):
+        ids = await staff(app)
+        case_id = await new_contact(app)
+        await assign(client, case_id, ids["alice"], ids["bob"])
+        case = f"/console/cases/{case_id}"
+        await login(client, ALICE)
+        page = (await client.get(case)).text
+        assert 'name="version" value="0"' in section(page, "other-party")
+        first = await post(client, f"{case}/other-party",
+                           {"name": "Pat Jones", "notes": "Alice's notes", "version": "0"},
+                           page=case)
+        assert first.status_code == 303
+        await post(client, "/console/logout")
+        await login(client, BOB)  # Bob's form was read before Alice saved: version 0
+        stale = await post(client, f"{case}/other-party",
+                           {"name": "P. Jones", "notes": "Bob's notes", "version": "0"},
+                           page=case)
+        assert stale.status_code == 409
+        assert "Alice's notes" in stale.text.replace("&#39;", "'")  # theirs, shown
+        mine = section(stale.text, "mine")
+        assert "Bob&#39;s notes" in mine and 'value="P. Jones"' in mine  # mine, kept
+        assert 'name="version" value="1"' in mine
+        saved = await rows(app, "SELECT version, updated_by FROM other_parties")
+        assert saved == [{"version": 1, "updated_by": ALICE}]
+        again = await post(client, f"{case}/other-party",
+                           {"name": "P. Jones", "notes": "Both notes", "version": "1"},
+                           page=case)
+        assert again.status_code == 303
+        saved = await rows(app, "SELECT version, updated_by FROM other_parties")
+        assert saved == [{"version": 2, "updated_by": BOB}]
+        refused = await rows(app, "SELECT actor FROM audit WHERE action = 'stale_save_refused'")
+        assert refused == [{"actor": BOB}]
+
+
+async def test_a_form_posted_after_the_session_ended_keeps_its_text_through_sign_in(
+        settings: Settings) -> None:
+    """Deliverable 6: a session that expired while typing lost what was typed."""
+    async with console(settings) as (app, client):
+        ids = await staff(app)
+        case_id = await new_contact(app)
+        await assign(client, case_id, ids["alice"], ids["bob"])
+        case = f"/console/cases/{case_id}"
+        await login(client, ALICE)
+        token = csrf_of((await client.get(case)).text)
+        await service_of(app).db.write(lambda c: c.execute(  # idle past the timeout
+            "UPDATE console_sessions SET seen_at = seen_at - 2 * 3600"))
+        typed = "Spoke to OM Kim: agrees to a letter first, meeting after"
+        late = await client.post(f"{case}/other-party", data={
+            "csrf": token, "name": "Pat Jones", "notes": typed, "version": "0"})
+        assert late.status_code == 401 and "What you typed is kept" in late.text
+        assert typed not in late.text  # the page says it is kept, not what it is
+        assert await rows(app, "SELECT * FROM other_parties") == []
+        kept = await rows(app, "SELECT fields_enc FROM console_drafts")
+        assert len(kept) == 1 and typed.encode() not in kept[0]["fields_enc"]  # sealed
+
+        signed_in = await login(client, ALICE)
+        assert signed_in.headers["location"] == "/console/"
+        back = await client.get("/console/")
+        assert back.status_code == 303 and back.headers["location"] == f"{case}#resume"
+        page = (await client.get(case)).text
+        resume = section(page, "resume")
+        assert typed in resume and f'action="{case}/other-party"' in resume
+        assert (await client.get("/console/")).status_code == 200  # offered once
+        form = dict(re.findall(r'name="(\w+)" value="([^"]*)"', resume))
+        saved = await client.post(f"{case}/other-party", data={**form, "notes": typed})
+        assert saved.status_code == 303
+        assert await rows(app, "SELECT * FROM console_drafts") == []
+        assert 'id="resume"' not in (await client.get(case)).text
+        assert len(await rows(app, "SELECT * FROM other_parties")) == 1
+        await post(client, "/console/logout")
+        await login(client, BOB)  # nobody else ever sees a kept form
+        assert 'id="resume"' not in (await client.get(case)).text

@@ -47,6 +47,7 @@ def routes() -> list[BaseRoute]:
         Route("/stats", stats_page.stats_page),
         Route("/accounts", team.accounts_page),
         Route("/accounts/{facilitator_id:int}/disable", team.disable, methods=post),
+        Route("/drafts/{draft_id:int}/discard", dashboard.discard_draft, methods=post),
         Route("/referrals", referrals.submit, methods=post),
         Route("/alerts/{alert_id:int}/handled", dashboard.handle_alert, methods=post),
         Route("/alerts/{alert_id:int}/resolve", alerts.resolve, methods=post),

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import iso, to_ts
-from bot.console import notices
+from bot.console import conflict, notices
 from bot.console.auth import Visitor
 from bot.console.case import CLOSE_REASONS, Access, access_or_error
 from bot.console.pages import error, form_value, redirect, staff
@@ -132,7 +132,8 @@ async def meeting_held(request: Request, v: Visitor) -> Response:
 
 @staff
 async def other_party(request: Request, v: Visitor) -> Response:
-    """The person who caused the harm, as far as the facilitators know them."""
+    """The person who caused the harm, as far as the facilitators know them. The form carries
+    the version it was read at: a save over a newer version is refused, showing both."""
     service: Service = request.app.state.service
     got = await access_or_error(request, v)
     if isinstance(got, Response):
@@ -142,15 +143,22 @@ async def other_party(request: Request, v: Visitor) -> Response:
                "notes": await form_value(request, "notes", 2000)}
     accepted = await form_value(request, "accepted") == "yes"
     assessed = await form_value(request, "risk_assessed") == "yes"
+    seen = await form_value(request, "version", 12)
     ts = to_ts(_now(request))
 
-    def unit(conn: sqlite3.Connection) -> None:
-        casework.save_other_party(conn, service.cipher, got.case.id, details, accepted,
-                                  assessed, v.actor, ts)
-        records.audit(conn, v.actor, "other_party_saved", ts, got.case.person_id, got.case.id,
-                      {"accepted_responsibility": accepted, "risk_assessed": assessed})
+    def unit(conn: sqlite3.Connection) -> int | None:
+        saved = casework.save_other_party(conn, service.cipher, got.case.id, details, accepted,
+                                          assessed, v.actor, ts,
+                                          int(seen) if seen.isdecimal() else -1)
+        if saved is not None:
+            records.audit(conn, v.actor, "other_party_saved", ts, got.case.person_id,
+                          got.case.id, {"accepted_responsibility": accepted,
+                                        "risk_assessed": assessed, "version": saved})
+        return saved
 
-    await service.db.write(unit)
+    if await service.db.write(unit) is None:
+        return await conflict.other_party(request, v, got, {
+            **details, "accepted_responsibility": accepted, "risk_assessed": assessed})
     return back(got, "other_party_saved", "other-party")
 
 

@@ -247,19 +247,33 @@ def mark_meeting_held(conn: sqlite3.Connection, case_id: int, now: float) -> int
     return int(row["id"])
 
 
+def other_party_version(conn: sqlite3.Connection, case_id: int) -> int:
+    """The version of the case's other-party record (0: none saved yet)."""
+    row = conn.execute("SELECT version FROM other_parties WHERE case_id = ?",
+                       (case_id,)).fetchone()
+    return int(row["version"]) if row else 0
+
+
 def save_other_party(conn: sqlite3.Connection, cipher: Cipher, case_id: int,
                      details: dict[str, str], accepted: bool, risk_assessed: bool, by: str,
-                     now: float) -> None:
+                     now: float, seen: int) -> int | None:
+    """Save the record if it is still at version `seen` (what the form was read at); the new
+    version, or None (nothing written) if someone saved another version since."""
+    current = other_party_version(conn, case_id)
+    if current != seen:
+        return None
     data = sealed.seal(cipher, json.dumps(details, ensure_ascii=False), "other_parties",
                        "data_enc", case_id=case_id)
     conn.execute(
         "INSERT INTO other_parties (case_id, data_enc, accepted_responsibility, risk_assessed,"
-        " updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id) DO UPDATE SET"
-        " data_enc = excluded.data_enc, accepted_responsibility ="
+        " updated_by, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id)"
+        " DO UPDATE SET data_enc = excluded.data_enc, accepted_responsibility ="
         " excluded.accepted_responsibility, risk_assessed = excluded.risk_assessed,"
-        " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-        (case_id, data, int(accepted), int(risk_assessed), by, now),
+        " updated_by = excluded.updated_by, updated_at = excluded.updated_at,"
+        " version = excluded.version",
+        (case_id, data, int(accepted), int(risk_assessed), by, now, current + 1),
     )
+    return current + 1
 
 
 def add_outcome_item(conn: sqlite3.Connection, cipher: Cipher, case_id: int,
