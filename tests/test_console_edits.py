@@ -4,8 +4,12 @@ edits (a stale save is refused with both versions; an expired session keeps the 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
 
 from bot.config import Settings
+from bot.runtime import Inbound
 from tests.console_kit import (
     MiddayClock,
     console,
@@ -13,6 +17,7 @@ from tests.console_kit import (
     login,
     new_contact,
     post,
+    raise_alert,
     service_of,
 )
 from tests.test_console_cases import ALICE, BOB, SUE, assign, rows, staff
@@ -163,3 +168,110 @@ async def test_a_form_posted_after_the_session_ended_keeps_its_text_through_sign
         await post(client, "/console/logout")
         await login(client, BOB)  # nobody else ever sees a kept form
         assert 'id="resume"' not in (await client.get(case)).text
+
+
+async def test_an_outcome_item_done_cancels_its_own_review_reminder(settings: Settings) -> None:
+    """Bug 6: marking an outcome item done left its review reminder pending."""
+    async with console(settings) as (app, client):
+        ids = await staff(app)
+        case_id = await new_contact(app)
+        await assign(client, case_id, ids["alice"], ids["bob"])
+        case = f"/console/cases/{case_id}"
+        await login(client, ALICE)
+        for action, review in (("Write a letter", "2099-04-02"), ("Phone call", "2099-05-01")):
+            added = await post(client, f"{case}/outcomes", {
+                "action": action, "who": "Pat", "review_on": review}, page=case)
+            assert added.status_code == 303
+        sql = ("SELECT json_extract(data, '$.ref') AS ref, status FROM jobs"
+               " WHERE kind = 'review_due' ORDER BY id")
+        assert await rows(app, sql) == [{"ref": 1, "status": "pending"},
+                                        {"ref": 2, "status": "pending"}]
+        done = await post(client, f"{case}/outcomes/1/done", page=case)
+        assert done.status_code == 303
+        assert await rows(app, sql) == [{"ref": 1, "status": "cancelled"},
+                                        {"ref": 2, "status": "pending"}]  # only its own
+        page = (await client.get(done.headers["location"])).text
+        assert "Its review reminder is cancelled." in page
+
+
+async def _book(client: httpx.AsyncClient, case: str, kind: str, days: int) -> None:
+    at = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+    booked = await post(client, f"{case}/meetings", {"kind": kind, "mode": "phone", "at": at},
+                        page=case)
+    assert booked.status_code == 303, booked.text
+
+
+async def test_only_an_appointment_whose_time_has_come_can_be_held(settings: Settings) -> None:
+    """Bug 1: with a first conversation tomorrow and a meeting in 21 days, "the latest meeting
+    was held" marked the future meeting held today, moved the case to aftercare and started
+    check-ins."""
+    async with console(settings) as (app, client):
+        ids = await staff(app)
+        case_id = await new_contact(app)
+        await assign(client, case_id, ids["alice"], ids["bob"])
+        case = f"/console/cases/{case_id}"
+        await login(client, ALICE)
+        await post(client, f"{case}/replied", page=case)
+        await _book(client, case, "first_conversation", 1)
+        await _book(client, case, "meeting", 21)
+        page = (await client.get(case)).text
+        assert "Record it was held" not in page  # both still to come
+        for meeting in ("1", "2"):
+            early = await post(client, f"{case}/meetings/held", {"meeting": meeting}, page=case)
+            assert early.status_code == 400 and "still to come" in early.text
+        assert await rows(app, "SELECT held_at FROM meetings WHERE held_at IS NOT NULL") == []
+        assert (await rows(app, "SELECT stage FROM cases"))[0]["stage"] == "first_conversation"
+        assert not await rows(app, "SELECT * FROM jobs WHERE kind = 'checkin'")
+
+        await service_of(app).db.write(lambda c: c.execute(  # the first conversation's time
+            "UPDATE meetings SET at = at - 2 * 86400 WHERE kind = 'first_conversation'"))
+        page = section((await client.get(case)).text, "meetings")
+        assert page.count("Record it was held") == 1
+        held = await post(client, f"{case}/meetings/held", {"meeting": "1"}, page=case)
+        assert held.status_code == 303
+        page = (await client.get(held.headers["location"])).text
+        assert "First conversation marked as held." in page
+        met = await rows(app, "SELECT kind, held_at IS NOT NULL AS held FROM meetings ORDER BY id")
+        assert met == [{"kind": "first_conversation", "held": 1}, {"kind": "meeting", "held": 0}]
+        assert (await rows(app, "SELECT stage FROM cases"))[0]["stage"] == "first_conversation"
+        assert not await rows(app, "SELECT * FROM jobs WHERE kind = 'checkin'")
+        # the meeting's own reminder is still there
+        assert await rows(app, "SELECT * FROM jobs WHERE kind = 'meeting_reminder'"
+                               " AND status = 'pending'")
+
+
+async def test_withdrawal_and_erasure_stop_the_clock_and_clear_the_dashboard(
+        settings: Settings) -> None:
+    """Bugs 3 and 8: a withdrawn case stayed in New contacts with its clock running; after
+    erasure the case page said "Status active" with a running clock; alerts for closed and
+    erased cases, and "new contact" alerts after a reply was recorded, stayed."""
+    async with console(settings) as (app, client):
+        ids = await staff(app)
+        first = await new_contact(app, "+447700900001", "Ann")
+        second = await new_contact(app, "+447700900002", "Ben")
+        third = await new_contact(app, "+447700900003", "Cat")
+        for case_id in (first, second, third):
+            await raise_alert(app, "new_contact", case_id)
+        await login(client, SUE)
+        await post(client, f"/console/cases/{first}/replied", page=f"/console/cases/{first}")
+        assert not await rows(app, "SELECT * FROM alerts WHERE case_id = ? AND kind ="
+                                   " 'new_contact' AND handled_at IS NULL", first)
+
+        await service_of(app).runtime.handle(Inbound("sms", "+447700900002", "w-1", "STOP"))
+        dash = (await client.get("/console/")).text
+        assert f">Case {second}<" not in dash.split('id="h-new"')[1].split("</section>")[0]
+        page = (await client.get(f"/console/cases/{second}")).text
+        assert "Reply clock: stopped (withdrawn)" in page and " left<" not in page
+
+        erased = await post(client, f"/console/cases/{third}/erase", {"confirm": "yes"},
+                            page=f"/console/cases/{third}")
+        assert erased.status_code == 303
+        page = (await client.get(f"/console/cases/{third}")).text
+        assert "<dd>erased" in page and "<dd>active" not in page and " left<" not in page
+        dash = (await client.get("/console/")).text
+        assert f">Case {third}<" not in dash  # neither its clock nor its alerts
+        await post(client, f"/console/cases/{second}/close", {"reason": "withdrew"},
+                   page=f"/console/cases/{second}")
+        dash = (await client.get("/console/")).text
+        assert f">Case {second}<" not in dash
+        assert f">Case {first}<" in dash and ids

@@ -76,7 +76,16 @@ async def replied(request: Request, v: Visitor) -> Response:
     got = await access_or_error(request, v)
     if isinstance(got, Response):
         return got
-    await request.app.state.service.runtime.act(got.case.person_id, "replied", {}, v.actor)
+    ts = to_ts(_now(request))
+
+    def unit(conn: sqlite3.Connection) -> None:
+        handled = casework.handle_new_contact_alerts(conn, got.case.id, ts, v.actor)
+        if handled:
+            records.audit(conn, v.actor, "alert_handled", ts, got.case.person_id, got.case.id,
+                          {"alerts": handled, "because": "replied"})
+
+    await request.app.state.service.runtime.act(got.case.person_id, "replied", {}, v.actor,
+                                                finish=unit)
     return back(got, "replied")
 
 
@@ -113,21 +122,31 @@ async def schedule_meeting(request: Request, v: Visitor) -> Response:
 
 @staff
 async def meeting_held(request: Request, v: Visitor) -> Response:
+    """One appointment (named by its id) took place; only once its time has come."""
     got = await access_or_error(request, v)
     if isinstance(got, Response):
         return got
+    raw = await form_value(request, "meeting", 12)
+    meeting_id = int(raw) if raw.isdecimal() else 0
     ts = to_ts(_now(request))
+    kind = await request.app.state.service.db.read(lambda c: c.execute(
+        "SELECT kind FROM meetings WHERE id = ? AND case_id = ? AND held_at IS NULL"
+        " AND at <= ?", (meeting_id, got.case.id, ts)).fetchone())
+    if kind is None:
+        return error(request, v, 400, "That appointment is not one that can be marked held:"
+                     " it is still to come, was already recorded, or is not on this case.",
+                     f"/console/cases/{got.case.id}#meetings")
 
     def unit(conn: sqlite3.Connection) -> None:
-        mid = casework.mark_meeting_held(conn, got.case.id, ts)
-        if mid is None:
-            raise NothingToDo("There is no planned meeting to mark as held.")
+        if casework.mark_meeting_held(conn, got.case.id, meeting_id, ts) is None:
+            raise NothingToDo("That appointment was already recorded as held.")
         records.audit(conn, v.actor, "meeting_held", ts, got.case.person_id, got.case.id,
-                      {"meeting": mid})
+                      {"meeting": meeting_id})
 
-    if (refused := await _act(request, v, got, "meeting_held", {}, unit)) is not None:
+    if (refused := await _act(request, v, got, "meeting_held", {"kind": kind["kind"]},
+                              unit)) is not None:
         return refused
-    return back(got, "meeting_held", "meetings")
+    return back(got, f"{kind['kind']}_held", "meetings")
 
 
 @staff
@@ -186,8 +205,9 @@ async def outcome_item(request: Request, v: Visitor) -> Response:
                       got.case.id, {"item": item_id})
         return item_id
 
-    await service.db.write(unit)
-    review_data: dict[str, object] = {"at": iso(review), "item": item["action"]} if review else {}
+    item_id = await service.db.write(unit)
+    review_data: dict[str, object] = {"at": iso(review), "item": item["action"],
+                                      "ref": item_id} if review else {}
     if review and (refused := await _act(request, v, got, "review_set", review_data)):
         return refused
     return back(got, "outcome_added", "outcome")
@@ -204,7 +224,8 @@ async def outcome_done(request: Request, v: Visitor) -> Response:
 
     def unit(conn: sqlite3.Connection) -> bool:
         done = casework.complete_outcome_item(conn, got.case.id, item_id, ts)
-        if done:
+        if done:  # its review reminder is no longer needed
+            casework.cancel_review(conn, got.case.person_id, item_id, ts)
             records.audit(conn, v.actor, "outcome_item_done", ts, got.case.person_id,
                           got.case.id, {"item": item_id})
         return done

@@ -162,10 +162,12 @@ def meeting_set(state: State, action: FacilitatorAction, now: datetime) -> Go:
 def meeting_held(state: State, action: FacilitatorAction, now: datetime) -> Go:
     """The meeting took place: after a meeting (not a first conversation) check-ins begin."""
     meeting = dict(state.answers.get("meeting") or {})
-    effects: list[Effect] = [CancelJobs(("meeting_reminder",)),
-                             Audit("meeting_held", {"by": action.actor})]
-    state = state.with_answer("meeting", {**meeting, "held": iso(now)})
-    if meeting.get("kind", "meeting") == "first_conversation":
+    kind = action.data.get("kind") or meeting.get("kind", "meeting")  # the one that was held
+    effects: list[Effect] = [Audit("meeting_held", {"by": action.actor})]
+    if meeting.get("kind", "meeting") == kind:  # the latest booked: its reminder is not needed
+        effects.insert(0, CancelJobs(("meeting_reminder",)))
+        state = state.with_answer("meeting", {**meeting, "held": iso(now)})
+    if kind == "first_conversation":
         return Go(STAY, state=state, effects=tuple(effects))
     effects.append(UpdateCase({"stage": "aftercare"}))
     days = state.answers.get("checkin_days") or checkin.DEFAULT_DAYS
@@ -196,6 +198,8 @@ def review_set(state: State, action: FacilitatorAction, now: datetime) -> Go:
     item = str(action.data.get("item") or "").strip()[:200]
     if not item:
         raise ValueError("review_set needs a short item text")
+    ref = action.data.get("ref")
+    ref = ref if isinstance(ref, int) and not isinstance(ref, bool) else None
     reviews = dict(state.answers.get("reviews") or {})
     review = str(len(reviews) + 1)
     reviews[review] = {"at": iso(at), "item": item}
@@ -203,7 +207,9 @@ def review_set(state: State, action: FacilitatorAction, now: datetime) -> Go:
         STAY,
         state=state.with_answer("reviews", reviews),
         effects=(
-            Schedule("review_due", at, key=f"review_{review}", data={"review": review}),
+            # `ref` (the console's outcome item id) lets the item's completion cancel it
+            Schedule("review_due", at, key=f"review_{review}",
+                     data={"review": review, **({"ref": ref} if ref else {})}),
             UpdateCase({"reviews": reviews}),
             Audit("review_set", {"review": review, "by": action.actor}),
         ),
