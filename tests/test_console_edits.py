@@ -275,3 +275,31 @@ async def test_withdrawal_and_erasure_stop_the_clock_and_clear_the_dashboard(
         dash = (await client.get("/console/")).text
         assert f">Case {second}<" not in dash
         assert f">Case {first}<" in dash and ids
+
+
+async def test_booking_the_meeting_keeps_the_first_conversations_reminder(
+        settings: Settings) -> None:
+    """Bug 2: booking the meeting cancelled the first conversation's reminder."""
+    async with console(settings, clock=MiddayClock()) as (app, client):
+        ids = await staff(app)
+        case_id = await new_contact(app)
+        await assign(client, case_id, ids["alice"], ids["bob"])
+        case = f"/console/cases/{case_id}"
+        await login(client, ALICE)
+        await post(client, f"{case}/replied", page=case)
+        await _book(client, case, "first_conversation", 3)
+        await _book(client, case, "meeting", 21)
+        sql = ("SELECT json_extract(data, '$.kind') AS kind FROM jobs WHERE"
+               " kind = 'meeting_reminder' AND status = 'pending' ORDER BY due_at")
+        assert await rows(app, sql) == [{"kind": "first_conversation"}, {"kind": "meeting"}]
+        await _book(client, case, "first_conversation", 4)  # moved: its own reminder follows
+        assert await rows(app, sql) == [{"kind": "first_conversation"}, {"kind": "meeting"}]
+        svc = service_of(app)
+        await svc.db.write(lambda c: c.execute(  # the first conversation's reminder is due
+            "UPDATE jobs SET due_at = ? WHERE kind = 'meeting_reminder' AND status = 'pending'"
+            " AND json_extract(data, '$.kind') = 'first_conversation'",
+            (svc.runtime.clock.now().timestamp() - 60,)))
+        before = len(await rows(app, "SELECT * FROM outbox"))
+        await svc.runtime.fire_due()
+        assert len(await rows(app, "SELECT * FROM outbox")) == before + 1  # it was said
+        assert await rows(app, sql) == [{"kind": "meeting"}]
