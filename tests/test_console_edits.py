@@ -4,17 +4,20 @@ edits (a stale save is refused with both versions; an expired session keeps the 
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from bot.config import Settings
 from bot.runtime import Inbound
+from bot.store import records
 from tests.console_kit import (
     MiddayClock,
     console,
     csrf_of,
     login,
+    message_in,
     new_contact,
     post,
     raise_alert,
@@ -303,3 +306,38 @@ async def test_booking_the_meeting_keeps_the_first_conversations_reminder(
         await svc.runtime.fire_due()
         assert len(await rows(app, "SELECT * FROM outbox")) == before + 1  # it was said
         assert await rows(app, sql) == [{"kind": "meeting"}]
+
+
+async def test_the_case_page_puts_the_conversation_first_in_words(settings: Settings) -> None:
+    """Deliverable 1: the thread newest first with the reply box beside it, stored answers in
+    words (no {'days': [2, 7, 30]}, True, None, go_ahead, in_person), admin forms collapsed
+    at the bottom, in-page navigation."""
+    async with console(settings) as (app, client):
+        await staff(app)
+        case_id = await new_contact(app)
+        svc = service_of(app)
+        person = await svc.db.read(lambda c: c.execute(
+            "SELECT person_id FROM cases WHERE id = ?", (case_id,)).fetchone()[0])
+        await message_in(app, case_id, "an older message")
+        await message_in(app, case_id, "the newest message")
+
+        def answers(c: sqlite3.Connection) -> None:
+            state, version = records.load_state(c, svc.cipher, person)
+            for key, value in (("checkin_plan", {"days": [2, 7, 30]}), ("voicemail", True),
+                               ("area", None), ("next_step", "go_ahead"),
+                               ("preferred_mode", "in_person")):
+                state = state.with_answer(key, value)
+            records.save_state(c, svc.cipher, person, state, version, 0.0)
+
+        await svc.db.write(answers)
+        await login(client, SUE)
+        page = (await client.get(f"/console/cases/{case_id}")).text
+        shown = re.sub(r"<[^>]*>", "|", page)  # the text, not attribute values
+        for raw in ("{&#39;days&#39;", "|True|", "|None|", "go_ahead", "in_person"):
+            assert raw not in shown, raw
+        assert "Days: 2, 7, 30" in page and "Go ahead" in page and "In person" in page
+        order = [page.index(x) for x in (
+            'id="conversation"', "the newest message", "an older message", 'id="reply"',
+            'id="h-person"', 'id="admin"', '<details id="assign"', '<details id="erasure"')]
+        assert order == sorted(order)
+        assert 'aria-label="On this page"' in page and 'href="#conversation"' in page

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.clock import to_ts
-from bot.console import drafts, notices, risk
+from bot.console import drafts, labels, notices, risk
 from bot.console.auth import Visitor, set_cookie, visitor
 from bot.i18n import language_name
 from bot.service import Service
@@ -55,6 +55,7 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+ENV.filters["words"] = labels.words
 ENV.globals.update(countdown=countdown, ago=risk.ago, language=language_name,
                    risk_category=risk.category, risk_warnings=risk.warnings,
                    safe_answers=risk.safe_answers)
