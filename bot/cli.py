@@ -69,6 +69,24 @@ def _telegram(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _stats(settings: Settings) -> int:
+    """Print the statistics; reads no sealed column, so it needs no data key."""
+    import json
+
+    from bot import stats
+    from bot.store.db import Database
+
+    async def run() -> dict[str, object]:
+        db = await Database(settings.database, settings.synchronous).open()
+        try:
+            return await db.read(stats.compute)
+        finally:
+            await db.close()
+
+    print(json.dumps(asyncio.run(run()), indent=2, sort_keys=True))
+    return 0
+
+
 def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.accounts import (
         AccountError,
@@ -111,6 +129,8 @@ def parser() -> argparse.ArgumentParser:
                      "the conversation (default: a new one, thrown away afterwards)")
     admin.add_commands(sub, db)
     backup.add_commands(sub, db)
+    sub.add_parser("stats", parents=[db], help="anonymised service statistics as JSON "
+                   "(counts only: nothing personal, they survive erasure)")
     tg = sub.add_parser("telegram", help="Telegram chores")
     tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
     tg_sub.add_parser("set-webhook", help="register RJBOT_PUBLIC_URL/webhooks/telegram with "
@@ -163,6 +183,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         return _facilitator(settings, args)
     if args.command in ("backup", "restore"):
         return backup.main(settings, args)
+    if args.command == "stats":
+        return _stats(settings)
     return admin.main(settings, args)
 
 

@@ -62,7 +62,8 @@ def _on_message(state: State, msg: Message, now: datetime) -> Outcome:
         RETURN_AFTER
     )
     state = replace(state, channel=msg.channel, last_seen=now.isoformat())
-    if state.case_open or state.status == "withdrawn":
+    if state.case_open or state.status == "withdrawn" or state.flow == "feedback":
+        # answering the feedback asked at closure is not a new contact
         return _on_text(state, msg, now, returning)
     # they have reached out: the 48-hour clock starts now, even if they only said "hello"
     state, opened = open_case(state, now)

@@ -21,7 +21,7 @@ from babel.support import NullTranslations, Translations
 from bot.types import Msg
 
 DEFAULT_LOCALE = "en_GB"
-LOCALES: tuple[str, ...] = ("en_GB", "pl", "cy", "ro")
+LOCALES: tuple[str, ...] = ("en_GB", "pl", "ne", "cy", "ro")
 # The word a person sends to switch to each language (bot/flows/settings.py understands it):
 # the first message offers every other shipped language by it, in capitals, untranslated.
 COMMAND_NAMES = {"en_GB": "ENGLISH", "pl": "POLSKI", "ro": "ROMANA", "ne": "NEPALI",

@@ -119,6 +119,17 @@ FLOWS: dict[str, tuple[str, list[str], str]] = {
     "romanian_typed_plain": ("'romana', typed without the breve, switches at a question; the "
                              "question is asked again in Romanian.",
                              ["hello", "1", "romana", "2"], "sms"),
+    "nepali_sms": ("A Nepali speaker switches with one word in Devanagari and goes all the way "
+                   "in Nepali (UCS-2: long texts arrive as steps).",
+                   ["नमस्ते", "नेपाली", *FULL, "1", "1", "2", "1", "1", "1"], "sms"),
+    "nepali_telegram": ("Nepali on Telegram, typed romanised: 'nepali', risk words in "
+                        "romanised Nepali, BANDA, then SURU.",
+                        ["namaste", "nepali", "1", "1", "1", "Sita", "2", "ma marna chahanchu",
+                         "5", "2", "2", "1", "banda", "::wait 30d", "suru"], "telegram"),
+    "nepali_menu_sms": ("Nepali through the language menu on SMS (bhasa, then 3); the "
+                        "commands as the texts name them: PARKHA, SURU, MANCHHE.",
+                        ["hello", "bhasa", "3", "1", "parkha", "hello?", "SURU", "MANCHHE"],
+                        "sms"),
     "not_safe_here": ("Not safe to message here: no more questions, the freephone number, and "
                       "the team still told.", ["hello", "3", "are you there?"], "sms"),
     "plain_words": ("The person chooses plain words: the plain texts, and their name.",

@@ -27,7 +27,7 @@ async def test_a_supervisor_downloads_the_persons_own_page(settings: Settings) -
         done = await post(client, "/console/referrals", form, page="/console/referrals/new")
         case = done.headers["location"].split("?")[0]
         case_id = int(case.rsplit("/", 1)[1])
-        await post(client, f"{case}/other-party", {"name": OTHER}, page=case)
+        await post(client, f"{case}/other-party", {"name": OTHER, "version": "0"}, page=case)
         svc = service_of(app)
         await svc.runtime.handle(Inbound("sms", "+447700900456", "SMx1", "hello there"))
         await post(client, "/console/logout")

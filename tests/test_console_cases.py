@@ -208,7 +208,7 @@ async def test_schedule_meeting_other_party_outcome_and_close(settings: Settings
         assert past.status_code == 400
         party = await post(client, f"{case}/other-party", {
             "name": "Pat Jones", "offender_manager": "OM Kim, 01622 000000",
-            "accepted": "yes", "risk_assessed": "no"})
+            "accepted": "yes", "risk_assessed": "no", "version": "0"})
         assert party.status_code == 303
         op = await rows(app, "SELECT * FROM other_parties")
         assert op[0]["accepted_responsibility"] == 1 and op[0]["risk_assessed"] == 0
@@ -227,9 +227,9 @@ async def test_schedule_meeting_other_party_outcome_and_close(settings: Settings
         assert closed.status_code == 303
         c = await rows(app, "SELECT stage, closed_at FROM cases WHERE id = ?", case_id)
         assert c[0]["stage"] == "closed" and c[0]["closed_at"] is not None
-        pending = await rows(app, "SELECT count(*) AS n FROM jobs WHERE status = 'pending'"
+        pending = await rows(app, "SELECT kind FROM jobs WHERE status = 'pending'"
                                   " AND person_id IS NOT NULL")  # the retention sweep stays
-        assert pending == [{"n": 0}]
+        assert pending == [{"kind": "feedback"}]  # only the feedback asked at closure
         stats = await service_of(app).db.read(retention.statistics)
         assert stats["cases_by_outcome"] == {"completed": 1}
         assert (await post(client, f"{case}/replied")).status_code == 409

@@ -49,7 +49,7 @@ async def test_case_fields_are_escaped_everywhere(settings: Settings) -> None:
             "place": evil("place")})).status_code == 303
         assert (await post(client, f"{case}/other-party", {
             "name": evil("op_name"), "offender_manager": evil("op_om"),
-            "notes": evil("op_notes")})).status_code == 303
+            "notes": evil("op_notes"), "version": "0"})).status_code == 303
         assert (await post(client, f"{case}/outcomes", {
             "action": evil("oi_action"), "who": evil("oi_who"),
             "check": evil("oi_check")})).status_code == 303

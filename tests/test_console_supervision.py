@@ -85,7 +85,7 @@ async def test_a_supervisor_erases_from_the_case_page(settings: Settings) -> Non
         await login(client, SUE)
         await post(client, f"{case}/meetings", {"kind": "meeting", "mode": "in_person",
                                                 "at": "2099-03-05T14:30", "place": WORDS[1]})
-        await post(client, f"{case}/other-party", {"name": WORDS[2]})
+        await post(client, f"{case}/other-party", {"name": WORDS[2], "version": "0"})
         await post(client, f"{case}/outcomes", {"action": f"Write to {WORDS[2]}", "who": "Pat"})
         page = await client.get(case)
         assert all(w in page.text for w in WORDS) and "Erase personal content" in page.text

@@ -17,6 +17,7 @@ from bot.console import (
     message,
     referrals,
     scripts,
+    stats_page,
     supervision,
     team,
 )
@@ -43,8 +44,10 @@ def routes() -> list[BaseRoute]:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="console-static"),
         Route("/referrals/new", referrals.form),
         Route("/audit", supervision.audit_page),
+        Route("/stats", stats_page.stats_page),
         Route("/accounts", team.accounts_page),
         Route("/accounts/{facilitator_id:int}/disable", team.disable, methods=post),
+        Route("/drafts/{draft_id:int}/discard", dashboard.discard_draft, methods=post),
         Route("/referrals", referrals.submit, methods=post),
         Route("/alerts/{alert_id:int}/handled", dashboard.handle_alert, methods=post),
         Route("/alerts/{alert_id:int}/resolve", alerts.resolve, methods=post),

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import iso, to_ts
-from bot.console import notices
+from bot.console import conflict, notices
 from bot.console.auth import Visitor
 from bot.console.case import CLOSE_REASONS, Access, access_or_error
 from bot.console.pages import error, form_value, redirect, staff
@@ -76,7 +76,16 @@ async def replied(request: Request, v: Visitor) -> Response:
     got = await access_or_error(request, v)
     if isinstance(got, Response):
         return got
-    await request.app.state.service.runtime.act(got.case.person_id, "replied", {}, v.actor)
+    ts = to_ts(_now(request))
+
+    def unit(conn: sqlite3.Connection) -> None:
+        handled = casework.handle_new_contact_alerts(conn, got.case.id, ts, v.actor)
+        if handled:
+            records.audit(conn, v.actor, "alert_handled", ts, got.case.person_id, got.case.id,
+                          {"alerts": handled, "because": "replied"})
+
+    await request.app.state.service.runtime.act(got.case.person_id, "replied", {}, v.actor,
+                                                finish=unit)
     return back(got, "replied")
 
 
@@ -113,26 +122,37 @@ async def schedule_meeting(request: Request, v: Visitor) -> Response:
 
 @staff
 async def meeting_held(request: Request, v: Visitor) -> Response:
+    """One appointment (named by its id) took place; only once its time has come."""
     got = await access_or_error(request, v)
     if isinstance(got, Response):
         return got
+    raw = await form_value(request, "meeting", 12)
+    meeting_id = int(raw) if raw.isdecimal() else 0
     ts = to_ts(_now(request))
+    kind = await request.app.state.service.db.read(lambda c: c.execute(
+        "SELECT kind FROM meetings WHERE id = ? AND case_id = ? AND held_at IS NULL"
+        " AND at <= ?", (meeting_id, got.case.id, ts)).fetchone())
+    if kind is None:
+        return error(request, v, 400, "That appointment is not one that can be marked held:"
+                     " it is still to come, was already recorded, or is not on this case.",
+                     f"/console/cases/{got.case.id}#meetings")
 
     def unit(conn: sqlite3.Connection) -> None:
-        mid = casework.mark_meeting_held(conn, got.case.id, ts)
-        if mid is None:
-            raise NothingToDo("There is no planned meeting to mark as held.")
+        if casework.mark_meeting_held(conn, got.case.id, meeting_id, ts) is None:
+            raise NothingToDo("That appointment was already recorded as held.")
         records.audit(conn, v.actor, "meeting_held", ts, got.case.person_id, got.case.id,
-                      {"meeting": mid})
+                      {"meeting": meeting_id})
 
-    if (refused := await _act(request, v, got, "meeting_held", {}, unit)) is not None:
+    if (refused := await _act(request, v, got, "meeting_held", {"kind": kind["kind"]},
+                              unit)) is not None:
         return refused
-    return back(got, "meeting_held", "meetings")
+    return back(got, f"{kind['kind']}_held", "meetings")
 
 
 @staff
 async def other_party(request: Request, v: Visitor) -> Response:
-    """The person who caused the harm, as far as the facilitators know them."""
+    """The person who caused the harm, as far as the facilitators know them. The form carries
+    the version it was read at: a save over a newer version is refused, showing both."""
     service: Service = request.app.state.service
     got = await access_or_error(request, v)
     if isinstance(got, Response):
@@ -142,15 +162,22 @@ async def other_party(request: Request, v: Visitor) -> Response:
                "notes": await form_value(request, "notes", 2000)}
     accepted = await form_value(request, "accepted") == "yes"
     assessed = await form_value(request, "risk_assessed") == "yes"
+    seen = await form_value(request, "version", 12)
     ts = to_ts(_now(request))
 
-    def unit(conn: sqlite3.Connection) -> None:
-        casework.save_other_party(conn, service.cipher, got.case.id, details, accepted,
-                                  assessed, v.actor, ts)
-        records.audit(conn, v.actor, "other_party_saved", ts, got.case.person_id, got.case.id,
-                      {"accepted_responsibility": accepted, "risk_assessed": assessed})
+    def unit(conn: sqlite3.Connection) -> int | None:
+        saved = casework.save_other_party(conn, service.cipher, got.case.id, details, accepted,
+                                          assessed, v.actor, ts,
+                                          int(seen) if seen.isdecimal() else -1)
+        if saved is not None:
+            records.audit(conn, v.actor, "other_party_saved", ts, got.case.person_id,
+                          got.case.id, {"accepted_responsibility": accepted,
+                                        "risk_assessed": assessed, "version": saved})
+        return saved
 
-    await service.db.write(unit)
+    if await service.db.write(unit) is None:
+        return await conflict.other_party(request, v, got, {
+            **details, "accepted_responsibility": accepted, "risk_assessed": assessed})
     return back(got, "other_party_saved", "other-party")
 
 
@@ -178,8 +205,9 @@ async def outcome_item(request: Request, v: Visitor) -> Response:
                       got.case.id, {"item": item_id})
         return item_id
 
-    await service.db.write(unit)
-    review_data: dict[str, object] = {"at": iso(review), "item": item["action"]} if review else {}
+    item_id = await service.db.write(unit)
+    review_data: dict[str, object] = {"at": iso(review), "item": item["action"],
+                                      "ref": item_id} if review else {}
     if review and (refused := await _act(request, v, got, "review_set", review_data)):
         return refused
     return back(got, "outcome_added", "outcome")
@@ -196,7 +224,8 @@ async def outcome_done(request: Request, v: Visitor) -> Response:
 
     def unit(conn: sqlite3.Connection) -> bool:
         done = casework.complete_outcome_item(conn, got.case.id, item_id, ts)
-        if done:
+        if done:  # its review reminder is no longer needed
+            casework.cancel_review(conn, got.case.person_id, item_id, ts)
             records.audit(conn, v.actor, "outcome_item_done", ts, got.case.person_id,
                           got.case.id, {"item": item_id})
         return done

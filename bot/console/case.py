@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import to_ts
+from bot.console import drafts as kept_forms
 from bot.console.auth import Visitor
 from bot.console.pages import error, render, staff
 from bot.flows import passphrase
@@ -105,6 +106,7 @@ class Shown:
     staff: list[Facilitator]
     case_letters: list[letters.QueueRow]
     relay: CaseRelay | None = None  # letters' hold and the meeting script (bot.relay.view)
+    kept: kept_forms.Draft | None = None  # a form kept when this user's session ended
 
 
 def _view(conn: sqlite3.Connection, service: Service, v: Visitor, case_id: int,
@@ -123,10 +125,13 @@ def _view(conn: sqlite3.Connection, service: Service, v: Visitor, case_id: int,
     else:
         records.audit(conn, v.actor, "case_viewed", now, got.case.person_id, case_id,
                       {"waiting": waiting} if waiting else None)
+    assert v.user is not None
+    kept = None if got.for_risk else kept_forms.pending(conn, service.cipher, v.user.id, now,
+                                                         case_id)
     return Shown(got, cf, alerts, facilitators.all_active(conn),
                  [] if got.for_risk else letters.for_case(conn, case_id),
                  None if got.for_risk else relay_view.for_case(
-                     conn, service.cipher, case_id, got.case.person_id))
+                     conn, service.cipher, case_id, got.case.person_id), kept)
 
 
 @staff
@@ -157,4 +162,5 @@ async def show_case(request: Request, v: Visitor, case_id: int, status: int = 20
                   risk_resolved=[a for a in risk if a.row.handled_at is not None],
                   waiting=[a for a in shown.alerts if a.row.kind == "message"],
                   safe=casefile.safe_contact(cf), problems=problems or {},
-                  drafts=drafts or {}, relay=shown.relay)
+                  drafts=drafts or {}, relay=shown.relay, kept=shown.kept,
+                  long_fields=kept_forms.LONG)

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import to_ts
+from bot.console import drafts, notices
 from bot.console.auth import Visitor
 from bot.console.pages import error, form_value, redirect, render, staff
 from bot.service import Service
@@ -28,6 +29,14 @@ ALERT_TITLES = {
 
 @staff
 async def dashboard(request: Request, v: Visitor) -> Response:
+    """The dashboard; just after signing in with a form kept from an ended session, that
+    form's case instead (once)."""
+    service: Service = request.app.state.service
+    assert v.user is not None
+    user_id, now = v.user.id, to_ts(service.runtime.clock.now())
+    case_id = await service.db.write(lambda c: drafts.offer(c, service.cipher, user_id, now))
+    if case_id is not None:
+        return redirect(f"/console/cases/{case_id}#resume")
     return await show_dashboard(request, v)
 
 
@@ -156,3 +165,15 @@ async def mark_seen(request: Request, v: Visitor) -> Response:
     if not await service.db.write(unit):
         return error(request, v, 403, "You cannot see that alert.")
     return redirect("/console/")
+
+
+@staff
+async def discard_draft(request: Request, v: Visitor) -> Response:
+    """The user does not want the form kept from their ended session."""
+    service: Service = request.app.state.service
+    assert v.user is not None
+    user_id, draft_id = v.user.id, int(request.path_params["draft_id"])
+    await service.db.write(lambda c: drafts.drop(c, user_id, draft_id))
+    case = await form_value(request, "case", 12)
+    path = f"/console/cases/{case}" if case.isdecimal() else "/console/"
+    return redirect(notices.url(path, "draft_discarded"))

@@ -22,7 +22,7 @@ NOTICES: dict[str, str] = {
     "appointment_moved": "Appointment moved. The reminder follows the new time.",
     "other_party_saved": "Other party saved.",
     "outcome_added": "Outcome item added.",
-    "outcome_done": "Outcome item marked done.",
+    "outcome_done": "Outcome item marked done. Its review reminder is cancelled.",
     "checkins_started": "Check-ins started.",
     "checkins_stopped": "Check-ins stopped.",
     "closed": "Case closed.",

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.clock import to_ts
-from bot.console import notices, risk
+from bot.console import drafts, labels, notices, risk
 from bot.console.auth import Visitor, set_cookie, visitor
 from bot.i18n import language_name
 from bot.service import Service
@@ -55,6 +55,7 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+ENV.filters["words"] = labels.words
 ENV.globals.update(countdown=countdown, ago=risk.ago, language=language_name,
                    risk_category=risk.category, risk_warnings=risk.warnings,
                    safe_answers=risk.safe_answers)
@@ -94,11 +95,16 @@ def staff(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         v = await visitor(request)
         if v.user is None:
-            if request.method == "POST":
-                return error(request, v, 403, "Your session has ended. Please sign in again.")
-            return redirect(LOGIN)
-        if request.method == "POST" and not v.csrf_ok(await form_value(request, "csrf")):
-            return error(request, v, 403, "This form has expired. Go back, reload and try again.")
+            if request.method != "POST":
+                return redirect(LOGIN)
+            if (kept := await drafts.keep(request, v.token)) is not None:
+                return render(request, None, "session_ended.html", status=401, case_id=kept)
+            return error(request, v, 403, "Your session has ended. Please sign in again.")
+        if request.method == "POST":
+            if not v.csrf_ok(await form_value(request, "csrf")):
+                return error(request, v, 403,
+                             "This form has expired. Go back, reload and try again.")
+            await drafts.dropped_on_save(request, v.user.id)
         return await handler(request, v)
 
     return endpoint

@@ -7,6 +7,7 @@ from bot.flows import (
     checkin,
     consent,
     facilitator,
+    feedback,
     first_contact,
     info,
     letters,
@@ -22,16 +23,17 @@ from bot.flows import (
     young,
 )
 from bot.flows.base import Flow
-from bot.flows.timers import TIMERS
+from bot.flows.timers import TIMERS as _TIMERS
 
 ACTIONS = {**timers.ACTIONS, **facilitator.ACTIONS}
+TIMERS = {**_TIMERS, "feedback": feedback.ask}
 
 FLOWS: dict[str, Flow] = {
     f.name: f
     for f in (first_contact.FLOW, triage.FLOW, info.FLOW, consent.FLOW, menu.FLOW,
               settings.FLOW, checkin.FLOW, passphrase.FLOW, letters.FLOW, letters_read.FLOW,
               asks.FLOW, privacy.FLOW, script.FLOW, young.FLOW,
-              other_side.FLOW)
+              other_side.FLOW, feedback.FLOW)
 }
 FIRST_FLOW = first_contact.FLOW.name
 

@@ -71,8 +71,16 @@ def close_case(state: State, action: FacilitatorAction, now: datetime) -> Go:
             # the outcome key (not the note) stays readable: anonymised statistics by outcome
             Audit("case_closed", {"by": action.actor,
                                   "outcome": str(action.data.get("outcome", ""))[:40]}),
+            *_feedback(state, now),
         ),
     )
+
+
+def _feedback(state: State, now: datetime) -> tuple[Schedule, ...]:
+    """At closure, ask for feedback in the person's safe time (bot/flows/feedback.py)."""
+    if state.status != "active" or state.answers.get("safe") == "no" or not state.flow:
+        return ()
+    return (Schedule("feedback", now, key="feedback"),)
 
 
 def referral_received(state: State, action: FacilitatorAction, now: datetime) -> Go:

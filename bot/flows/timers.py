@@ -103,7 +103,10 @@ def _meeting_msg(state: State, meeting: Mapping[str, Any], plain: str, with_plac
 
 def meeting_reminder(state: State, timer: Timer, now: datetime) -> Go:
     """The day before: remind the person what they chose. A stale reminder says nothing."""
-    meeting = state.answers.get("meeting")
+    booked = state.answers.get("appointments")
+    kind = str(timer.data.get("kind", ""))
+    meeting = booked.get(kind) if isinstance(booked, Mapping) and kind in booked else (
+        state.answers.get("meeting"))
     if not isinstance(meeting, Mapping) or meeting.get("at") != timer.data.get("at"):
         return Go(STAY, effects=(Audit("reminder_stale"),))
     reply = Reply(_meeting_msg(state, meeting, REMINDER, REMINDER_AT))
@@ -140,19 +143,23 @@ def meeting_set(state: State, action: FacilitatorAction, now: datetime) -> Go:
         raise ValueError("meeting_set needs kind first_conversation|meeting and a known mode")
     at = parse_time(data.get("at"))
     meeting = {"kind": kind, "mode": mode, "at": iso(at), "place": str(data.get("place") or "")}
-    before = state.answers.get("meeting")
+    # each kind of appointment keeps its own record and reminder: booking the meeting leaves
+    # the first conversation's reminder alone; a rebooking replaces its own (same key)
+    booked = dict(state.answers.get("appointments") or {})
+    before = booked.get(kind) or state.answers.get("meeting")
     moved = (isinstance(before, Mapping) and not before.get("held")
              and before.get("kind") == kind and before.get("at") != meeting["at"])
-    state = state.with_answer("meeting", meeting)
+    booked[kind] = meeting
+    state = state.with_answer("meeting", meeting).with_answer("appointments", booked)
     effects: list[Effect] = [
         UpdateCase({"meeting": meeting}),
         Audit("meeting_set", {"kind": kind, "mode": mode, "by": action.actor}),
     ]
     if at - REMIND_BEFORE > now:
-        effects.append(Schedule("meeting_reminder", at - REMIND_BEFORE, key="meeting_reminder",
+        effects.append(Schedule("meeting_reminder", at - REMIND_BEFORE,
+                                key=f"meeting_reminder_{kind}",
                                 data={"at": meeting["at"], "kind": kind}))
-    else:
-        effects.append(CancelJobs(("meeting_reminder",)))
+    # too late for a reminder: an earlier one for this kind finds the time changed, says nothing
     texts = (MOVED, MOVED_AT) if moved else (BOOKED, BOOKED_AT)
     reply = Reply(_meeting_msg(state, meeting, *texts), immediate=False)
     replies = (reply,) if at > now and state.status != "withdrawn" else ()
@@ -162,10 +169,17 @@ def meeting_set(state: State, action: FacilitatorAction, now: datetime) -> Go:
 def meeting_held(state: State, action: FacilitatorAction, now: datetime) -> Go:
     """The meeting took place: after a meeting (not a first conversation) check-ins begin."""
     meeting = dict(state.answers.get("meeting") or {})
-    effects: list[Effect] = [CancelJobs(("meeting_reminder",)),
-                             Audit("meeting_held", {"by": action.actor})]
-    state = state.with_answer("meeting", {**meeting, "held": iso(now)})
-    if meeting.get("kind", "meeting") == "first_conversation":
+    kind = action.data.get("kind") or meeting.get("kind", "meeting")  # the one that was held
+    effects: list[Effect] = [Audit("meeting_held", {"by": action.actor})]
+    # its reminder (the day before) is past, and expires at the meeting's time anyway; the
+    # other appointment's reminder stays
+    booked = dict(state.answers.get("appointments") or {})
+    if isinstance(booked.get(kind), Mapping):
+        booked[kind] = {**booked[kind], "held": iso(now)}
+        state = state.with_answer("appointments", booked)
+    if meeting.get("kind", "meeting") == kind:
+        state = state.with_answer("meeting", {**meeting, "held": iso(now)})
+    if kind == "first_conversation":
         return Go(STAY, state=state, effects=tuple(effects))
     effects.append(UpdateCase({"stage": "aftercare"}))
     days = state.answers.get("checkin_days") or checkin.DEFAULT_DAYS
@@ -196,6 +210,8 @@ def review_set(state: State, action: FacilitatorAction, now: datetime) -> Go:
     item = str(action.data.get("item") or "").strip()[:200]
     if not item:
         raise ValueError("review_set needs a short item text")
+    ref = action.data.get("ref")
+    ref = ref if isinstance(ref, int) and not isinstance(ref, bool) else None
     reviews = dict(state.answers.get("reviews") or {})
     review = str(len(reviews) + 1)
     reviews[review] = {"at": iso(at), "item": item}
@@ -203,7 +219,9 @@ def review_set(state: State, action: FacilitatorAction, now: datetime) -> Go:
         STAY,
         state=state.with_answer("reviews", reviews),
         effects=(
-            Schedule("review_due", at, key=f"review_{review}", data={"review": review}),
+            # `ref` (the console's outcome item id) lets the item's completion cancel it
+            Schedule("review_due", at, key=f"review_{review}",
+                     data={"review": review, **({"ref": ref} if ref else {})}),
             UpdateCase({"reviews": reviews}),
             Audit("review_set", {"review": review, "by": action.actor}),
         ),

@@ -60,6 +60,9 @@ SEALED: list[Sealed] = [
            "(SELECT s.person_id FROM scripts s WHERE s.id = script_id)", ("id", "script_id")),
     Sealed("script_requests", "body_enc", "script_request",
            "(SELECT s.person_id FROM scripts s WHERE s.id = script_id)", ("id", "script_id")),
+    # a console form kept when its author's session ended (bot.console.drafts)
+    Sealed("console_drafts", "fields_enc", "draft", CASE_PERSON,
+           ("id", "case_id", "facilitator_id")),
     # what was done about a risk alert (bot.store.casework.resolve_risk)
     Sealed("alerts", "note_enc", "alert", "person_id", per_row=True),
     # a staff member's on-call number or address (bot.oncall): rotated with the key, but

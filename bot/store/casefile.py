@@ -114,7 +114,8 @@ def load(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> CaseFile | N
         cf.other_party = _decrypted(cipher, other, "other_parties", "data_enc", {
             "accepted_responsibility": bool(other["accepted_responsibility"]),
             "risk_assessed": bool(other["risk_assessed"]),
-            "updated_by": other["updated_by"], "updated_at": other["updated_at"]})
+            "updated_by": other["updated_by"], "updated_at": other["updated_at"],
+            "version": other["version"]})
     cf.outcome_items = [
         _decrypted(cipher, r, "outcome_items", "item_enc", {
             "id": r["id"], "due_on": r["due_on"], "review_at": r["review_at"],

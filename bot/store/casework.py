@@ -78,17 +78,29 @@ def case(conn: sqlite3.Connection, case_id: int) -> CaseRow | None:
     return found[0] if found else None
 
 
+# a person who withdrew or was erased: no reply clock runs for them (their jobs are cancelled)
+STOPPED = "('withdrawn', 'erased')"
+# alerts still wanted on the dashboard: none for an erased person, and only risk alerts once
+# the case is closed (ALERT_CASE is the alert's case)
+_LIVE = (" AND NOT EXISTS (SELECT 1 FROM people p WHERE p.id = al.person_id AND"  # noqa: S608  # nosec B608
+         " p.status = 'erased') AND (al.kind = 'risk' OR coalesce((SELECT c.closed_at IS NULL"
+         " FROM cases c WHERE c.id = " + ALERT_CASE + "), 1))")
+# alerts that ask for the first reply to a new contact: dealt with once the reply is recorded
+NEW_CONTACT_ALERTS = ("new_contact", "referral", "reply_reminder", "reply_overdue")
+
+
 def new_contacts(conn: sqlite3.Connection, user_id: int | None) -> list[CaseRow]:
     """Open cases still waiting for the first reply: the oldest promise (or overdue) first."""
     vis, params = _visible(user_id)
-    return _cases(conn, f"c.closed_at IS NULL AND c.stage = 'new_contact' AND {vis}", params,
+    return _cases(conn, f"c.closed_at IS NULL AND c.stage = 'new_contact' AND {vis}"
+                  f" AND p.status NOT IN {STOPPED}", params,
                   "c.reply_due_at IS NULL, c.reply_due_at, c.id")
 
 
 def open_cases(conn: sqlite3.Connection, user_id: int | None) -> list[CaseRow]:
     vis, params = _visible(user_id)
-    return _cases(conn, f"c.closed_at IS NULL AND c.stage != 'new_contact' AND {vis}", params,
-                  "c.updated_at DESC, c.id")
+    return _cases(conn, f"c.closed_at IS NULL AND (c.stage != 'new_contact' OR p.status IN"
+                  f" {STOPPED}) AND {vis}", params, "c.updated_at DESC, c.id")
 
 
 def unassigned(conn: sqlite3.Connection) -> list[CaseRow]:
@@ -145,7 +157,7 @@ def _alerts(conn: sqlite3.Connection, where: str, params: list[Any]) -> list[Ale
 def open_alerts(conn: sqlite3.Connection, user_id: int | None) -> dict[str, list[AlertRow]]:
     """Unhandled alerts the user may see, grouped for the dashboard (newest first): their own
     cases' alerts, and every risk alert."""
-    where, params = "al.handled_at IS NULL", []
+    where, params = "al.handled_at IS NULL" + _LIVE, []
     if user_id is not None:
         where, params = where + _MINE_OR_RISK, [user_id]
     groups: dict[str, list[AlertRow]] = {name: [] for name in (*ALERT_GROUPS, "other")}
@@ -194,6 +206,17 @@ def mark_seen(conn: sqlite3.Connection, alert_id: int, by: str, now: float) -> l
     return sorted(r["id"] for r in rows)
 
 
+def handle_new_contact_alerts(conn: sqlite3.Connection, case_id: int, now: float,
+                              by: str) -> list[int]:
+    """The reply to a new contact was recorded: its 'reply needed' alerts are dealt with."""
+    kinds = ",".join("?" * len(NEW_CONTACT_ALERTS))
+    rows = conn.execute(
+        f"UPDATE alerts AS al SET handled_at = ?, handled_by = ? WHERE handled_at IS NULL"  # noqa: S608  # nosec B608
+        f" AND kind IN ({kinds}) AND {ALERT_CASE} = ? RETURNING id",
+        (now, by, *NEW_CONTACT_ALERTS, case_id)).fetchall()
+    return sorted(int(r["id"]) for r in rows)
+
+
 def handle_alert(conn: sqlite3.Connection, alert_id: int, now: float, by: str) -> bool:
     """Mark an alert dealt with; False if it already was."""
     cur = conn.execute("UPDATE alerts SET handled_at = ?, handled_by = ? WHERE id = ?"
@@ -237,29 +260,43 @@ def add_meeting(conn: sqlite3.Connection, cipher: Cipher, case_id: int, kind: st
     return row_id
 
 
-def mark_meeting_held(conn: sqlite3.Connection, case_id: int, now: float) -> int | None:
-    """The latest meeting not yet marked held, now held; its id (None if there is none)."""
-    row = conn.execute("SELECT id FROM meetings WHERE case_id = ? AND held_at IS NULL"
-                       " ORDER BY at DESC, id DESC LIMIT 1", (case_id,)).fetchone()
-    if row is None:
-        return None
-    conn.execute("UPDATE meetings SET held_at = ? WHERE id = ?", (now, row["id"]))
-    return int(row["id"])
+def mark_meeting_held(conn: sqlite3.Connection, case_id: int, meeting_id: int,
+                      now: float) -> str | None:
+    """This appointment, once its time has come, now held; its kind (None if it is not this
+    case's, was already held, or is still in the future)."""
+    row = conn.execute("UPDATE meetings SET held_at = ? WHERE id = ? AND case_id = ? AND"
+                       " held_at IS NULL AND at <= ? RETURNING kind",
+                       (now, meeting_id, case_id, now)).fetchone()
+    return str(row["kind"]) if row else None
+
+
+def other_party_version(conn: sqlite3.Connection, case_id: int) -> int:
+    """The version of the case's other-party record (0: none saved yet)."""
+    row = conn.execute("SELECT version FROM other_parties WHERE case_id = ?",
+                       (case_id,)).fetchone()
+    return int(row["version"]) if row else 0
 
 
 def save_other_party(conn: sqlite3.Connection, cipher: Cipher, case_id: int,
                      details: dict[str, str], accepted: bool, risk_assessed: bool, by: str,
-                     now: float) -> None:
+                     now: float, seen: int) -> int | None:
+    """Save the record if it is still at version `seen` (what the form was read at); the new
+    version, or None (nothing written) if someone saved another version since."""
+    current = other_party_version(conn, case_id)
+    if current != seen:
+        return None
     data = sealed.seal(cipher, json.dumps(details, ensure_ascii=False), "other_parties",
                        "data_enc", case_id=case_id)
     conn.execute(
         "INSERT INTO other_parties (case_id, data_enc, accepted_responsibility, risk_assessed,"
-        " updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id) DO UPDATE SET"
-        " data_enc = excluded.data_enc, accepted_responsibility ="
+        " updated_by, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id)"
+        " DO UPDATE SET data_enc = excluded.data_enc, accepted_responsibility ="
         " excluded.accepted_responsibility, risk_assessed = excluded.risk_assessed,"
-        " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-        (case_id, data, int(accepted), int(risk_assessed), by, now),
+        " updated_by = excluded.updated_by, updated_at = excluded.updated_at,"
+        " version = excluded.version",
+        (case_id, data, int(accepted), int(risk_assessed), by, now, current + 1),
     )
+    return current + 1
 
 
 def add_outcome_item(conn: sqlite3.Connection, cipher: Cipher, case_id: int,
@@ -282,6 +319,14 @@ def complete_outcome_item(conn: sqlite3.Connection, case_id: int, item_id: int,
     cur = conn.execute("UPDATE outcome_items SET done_at = ? WHERE id = ? AND case_id = ?"
                        " AND done_at IS NULL", (now, item_id, case_id))
     return cur.rowcount == 1
+
+
+def cancel_review(conn: sqlite3.Connection, person_id: int, item_id: int, now: float) -> int:
+    """Cancel the pending review reminder of a console outcome item (its job's `ref`)."""
+    return conn.execute(
+        "UPDATE jobs SET status = 'cancelled', done_at = ? WHERE person_id = ? AND"
+        " kind = 'review_due' AND status = 'pending' AND json_extract(data, '$.ref') = ?",
+        (now, person_id, item_id)).rowcount
 
 
 def close_case(conn: sqlite3.Connection, case_id: int, now: float) -> None:

@@ -383,6 +383,22 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE cases ADD COLUMN kind TEXT NOT NULL DEFAULT 'victim'
         CHECK (kind IN ('victim', 'other_party'));
     """,
+    # console (issue 16): the other party's record has a version, so a save made from an old
+    # copy is refused instead of overwriting; a form posted after its author's session ended
+    # is kept, sealed, until they sign in again (bot.console.drafts)
+    """
+    ALTER TABLE other_parties ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE console_drafts (
+        id INTEGER PRIMARY KEY,
+        facilitator_id INTEGER NOT NULL REFERENCES facilitators(id),
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        action TEXT NOT NULL,
+        fields_enc BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        offered INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX console_drafts_owner ON console_drafts(facilitator_id, created_at);
+    """,
 )
 
 

@@ -208,3 +208,42 @@ async def test_readable_at_200_percent_zoom(server: World, browser: Browser) -> 
     wide = await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert wide <= 0
+
+
+async def _no_axe_violations(page: Page) -> None:
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)
+    assert results.violations_count == 0, results.generate_snapshot()
+
+
+async def _add_supervisor(settings: Settings) -> None:
+    service = await Service.open(settings, SystemClock(), {})
+    try:
+        hashed = hash_password(PASSWORD)
+        await service.db.write(lambda c: facilitators.add(
+            c, "sue@example.org", "Sue Super", hashed, True, 0.0))
+    finally:
+        await service.close()
+
+
+async def test_every_page_fits_a_phone_and_has_no_axe_violations(
+        server: World, browser: Browser) -> None:
+    """Issue 16 deliverable 7: at 390 px no page scrolls sideways (the dashboard was 456 px,
+    the case page 520, the audit log 714), tables stack, and axe-core finds nothing."""
+    await _add_supervisor(server.settings)
+    page = await browser.new_page(viewport={"width": 390, "height": 844})
+    await sign_in(page, server.base, "sue@example.org")
+    for path in ("/console/", f"/console/cases/{server.case_id}", "/console/referrals/new",
+                 "/console/audit"):
+        await page.goto(f"{server.base}{path}")
+        wide = await page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, (path, wide)
+        await _no_axe_violations(page)
+    await page.goto(f"{server.base}/console/cases/{server.case_id}")
+    conversation = page.locator("#conversation")
+    assert await conversation.get_by_role("button", name="Preview message").count() == 1
+    assert not await page.locator("#erasure").evaluate("d => d.open")  # collapsed
+    await page.get_by_role("link", name="Admin").click()
+    await page.locator("#erasure summary").click()
+    assert await page.get_by_role("button", name="Erase personal content").is_visible()
