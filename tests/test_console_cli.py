@@ -28,6 +28,9 @@ async def test_facilitator_add_then_login_over_http(settings: Settings) -> None:
                  "--supervisor", "--password-stdin", stdin="a long enough secret\n")
     assert done.returncode == 0, done.stderr
     assert "a long enough secret" not in done.stderr + done.stdout
+    uri = done.stdout.strip()  # stdout holds only the second factor's provisioning URI
+    assert uri.startswith("otpauth://totp/RJ%20console:dana%40example.org?secret="), uri
+    assert "otpauth" not in done.stderr
     async with console(settings) as (_, client):
         assert (await login(client, "dana@example.org", "wrong password!")).status_code == 401
         response = await login(client, "dana@example.org", "a long enough secret")
