@@ -106,13 +106,16 @@ def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     try:
         password = read_password(sys.stdin if args.password_stdin else None)
-        asyncio.run(add_facilitator(settings, args.email, args.name, password, args.supervisor))
+        _, link = asyncio.run(add_facilitator(settings, args.email, args.name, password,
+                                              args.supervisor))
     except AccountError as exc:
         print(f"rjbot facilitator: {exc}", file=sys.stderr)
         return 2
     role = "supervisor" if args.supervisor else "facilitator"
-    print(f"rjbot: {role} account ready for {args.email} (database {settings.database})",
-          file=sys.stderr)
+    print(f"rjbot: {role} account ready for {args.email} (database {settings.database});"
+          " the first sign-in shows a QR code for an authenticator app, or add this to one"
+          " now (stdout):", file=sys.stderr)
+    print(link, flush=True)
     return 0
 
 

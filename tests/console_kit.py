@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import httpx
+import pyotp
 from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock, to_ts
@@ -17,7 +22,7 @@ from bot.config import Settings
 from bot.console.auth import hash_password
 from bot.runtime import Inbound
 from bot.service import Service
-from bot.store import facilitators, records
+from bot.store import facilitators, records, secondfactor
 from bot.web import create_app
 
 PASSWORD = "correct horse battery"
@@ -41,11 +46,79 @@ def service_of(app: Starlette) -> Service:
     return svc
 
 
-async def add_user(app: Starlette, email: str, name: str, supervisor: bool = False) -> int:
+def totp_secret(email: str) -> str:
+    """Each test account's TOTP secret, made from its email (tests only)."""
+    digest = hashlib.sha256(b"rjbot test totp " + email.strip().lower().encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
+def enrol(conn: sqlite3.Connection, svc: Service, facilitator_id: int, email: str) -> None:
+    """The account's second factor, set up as a first sign-in would leave it."""
+    secondfactor.set_secret(conn, svc.cipher, facilitator_id, totp_secret(email))
+    secondfactor.enrol(conn, facilitator_id, [], 0.0)
+
+
+async def add_user(app: Starlette, email: str, name: str, supervisor: bool = False,
+                   enrolled: bool = True) -> int:
     hashed = hash_password(PASSWORD)
     svc = service_of(app)
-    return await svc.db.write(
-        lambda c: facilitators.add(c, email, name, hashed, supervisor, 0.0))
+
+    def unit(c: sqlite3.Connection) -> int:
+        fid = facilitators.add(c, email, name, hashed, supervisor, 0.0)
+        if enrolled:
+            enrol(c, svc, fid, email)
+        return fid
+
+    return await svc.db.write(unit)
+
+
+_USED: dict[tuple[str, str], int] = {}  # the newest TOTP step each test account has used
+_LEARNT: dict[tuple[str, str], str] = {}  # secrets read from an enrolment page
+KEY = re.compile(r"Key: <code>([A-Z2-7 ]+)</code>")
+
+
+def _clock_and_place(client: httpx.AsyncClient) -> tuple[Callable[[], float], str]:
+    """The service's clock and database for an app over ASGI; real time for a real server."""
+    transport = client._transport
+    if isinstance(transport, httpx.ASGITransport) and isinstance(transport.app, Starlette):
+        svc = service_of(transport.app)
+        return (lambda: to_ts(svc.runtime.clock.now())), str(svc.settings.database)
+    return time.time, str(client.base_url)
+
+
+async def totp_code(client: httpx.AsyncClient, email: str) -> str:
+    """A code the service has not seen yet: a step within its skew, newer than the last one
+    used (a code is accepted once); waits for the next step when three were used."""
+    now_of, place = _clock_and_place(client)
+    return await unused_code(place, email, now_of)
+
+
+async def unused_code(place: str, email: str, now_of: Callable[[], float]) -> str:
+    """A fresh code for the account `email` of the service at `place` (its database or URL)."""
+    key = (place, email.strip().lower())
+    while True:
+        now = now_of()
+        current = int(now // 30)
+        step = max(current - 1, _USED.get(key, -10) + 1)
+        if step <= current + 1:
+            break
+        await asyncio.sleep((step - 1) * 30 - now + 0.05)
+    _USED[key] = step
+    return pyotp.TOTP(_LEARNT.get(key) or totp_secret(email)).at(step * 30)
+
+
+async def enter_code(client: httpx.AsyncClient, email: str, code: str | None = None
+                     ) -> httpx.Response:
+    """The second step; at a first sign-in the secret is read from the enrolment page."""
+    page = await client.get("/console/login/code")
+    enrolling = KEY.search(page.text)
+    if enrolling:
+        _LEARNT[(_clock_and_place(client)[1], email.strip().lower())] = \
+            enrolling.group(1).replace(" ", "")
+    if code is None:
+        code = await totp_code(client, email)
+    return await client.post("/console/login/code", data={
+        "csrf": csrf_of(page.text), "code": code})
 
 
 def csrf_of(html: str) -> str:
@@ -54,11 +127,21 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD
-                ) -> httpx.Response:
+async def password_step(client: httpx.AsyncClient, email: str, password: str = PASSWORD
+                        ) -> httpx.Response:
     page = await client.get("/console/login")
     return await client.post("/console/login", data={
         "csrf": csrf_of(page.text), "email": email, "password": password})
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD
+                ) -> httpx.Response:
+    """Both steps: the password, then a fresh code from the account's authenticator (303 to
+    the dashboard; 200, the recovery codes page, at an account's first sign-in)."""
+    response = await password_step(client, email, password)
+    if response.status_code != 303 or response.headers["location"] != "/console/login/code":
+        return response
+    return await enter_code(client, email)
 
 
 async def post(client: httpx.AsyncClient, url: str, data: dict[str, str] | None = None,

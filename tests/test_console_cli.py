@@ -28,10 +28,13 @@ async def test_facilitator_add_then_login_over_http(settings: Settings) -> None:
                  "--supervisor", "--password-stdin", stdin="a long enough secret\n")
     assert done.returncode == 0, done.stderr
     assert "a long enough secret" not in done.stderr + done.stdout
+    uri = done.stdout.strip()  # stdout holds only the second factor's provisioning URI
+    assert uri.startswith("otpauth://totp/RJ%20console:dana%40example.org?secret="), uri
+    assert "otpauth" not in done.stderr
     async with console(settings) as (_, client):
         assert (await login(client, "dana@example.org", "wrong password!")).status_code == 401
         response = await login(client, "dana@example.org", "a long enough secret")
-        assert response.status_code == 303
+        assert response.status_code == 200 and "Your recovery codes" in response.text
         page = await client.get("/console/")
         assert page.status_code == 200 and "Dana Lee (supervisor)" in page.text
         # a password reset (the account was shared, or the old password leaked) signs the
@@ -63,7 +66,7 @@ async def test_facilitator_disable_signs_out_and_blocks(settings: Settings) -> N
     assert weak.returncode == 2 and "too easy to guess" in weak.stderr
     async with console(settings) as (_, client):
         assert (await login(client, "leaver@example.org", "a long enough secret")
-                ).status_code == 303
+                ).status_code == 200  # first sign-in: enrolled, recovery codes shown
         off = rjbot(settings, "facilitator", "disable", "leaver@example.org", stdin="")
         assert off.returncode == 0 and "disabled" in off.stderr
         assert (await client.get("/console/")).status_code == 303

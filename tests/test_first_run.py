@@ -99,7 +99,8 @@ async def test_serve_shows_the_console_and_the_command_for_the_first_account(
         assert made.returncode == 0, made.stderr
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             assert (await client.get("/", follow_redirects=True)).url == url + "login"
-            assert (await login(client, argv[3], PASSWORD)).status_code == 303
+            assert (await login(client, argv[3], PASSWORD)).status_code == 200  # enrolled
+            assert made.stdout.startswith("otpauth://totp/")
             assert "(supervisor)" in (await client.get("/console/")).text
     finally:
         await stop(proc)

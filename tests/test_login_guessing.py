@@ -43,7 +43,8 @@ async def test_wrong_passwords_never_lock_out_the_right_one(settings: Settings) 
         started = time.monotonic()
         response = await login(client, SUE)  # the right person, another client
         assert response.status_code == 303 and response.headers["location"] == "/console/"
-        assert time.monotonic() - started < throttle.MAX_DELAY + 3
+        # the password and the code each wait at most MAX_DELAY (plus a loaded machine's time)
+        assert time.monotonic() - started < 2 * throttle.MAX_DELAY + 5
         assert (await client.get("/console/")).status_code == 200
 
 

@@ -9,9 +9,10 @@ from typing import TextIO
 
 from bot.clock import SystemClock, to_ts
 from bot.config import Settings
-from bot.console import passwords
+from bot.console import passwords, totp
 from bot.console.auth import hash_password
-from bot.store import facilitators, records
+from bot.service import cipher_for
+from bot.store import facilitators, records, secondfactor
 from bot.store.db import Database
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -33,8 +34,9 @@ def read_password(stdin: TextIO | None) -> str:
 
 
 async def add_facilitator(settings: Settings, email: str, name: str, password: str,
-                          supervisor: bool) -> int:
-    """Create the account (or reset its name, password and role); the change is audited."""
+                          supervisor: bool) -> tuple[int, str]:
+    """Create the account (or reset its name, password, role and second factor); audited.
+    Returns its id and the new second factor's otpauth:// URI."""
     email = email.strip().lower()
     if not EMAIL.match(email) or not name.strip():
         raise AccountError("give a valid email and a --name")
@@ -43,12 +45,15 @@ async def add_facilitator(settings: Settings, email: str, name: str, password: s
         raise AccountError(problem)
     hashed = hash_password(password)
     now = to_ts(SystemClock().now())
+    cipher = cipher_for(settings)
     async with Database(settings.database, settings.synchronous) as db:
-        def unit(conn: sqlite3.Connection) -> int:
+        def unit(conn: sqlite3.Connection) -> tuple[int, str]:
             fid = facilitators.add(conn, email, name, hashed, supervisor, now)
+            secret = totp.new_secret()
+            secondfactor.set_secret(conn, cipher, fid, secret)
             records.audit(conn, "cli", "facilitator_added", now,
                           detail={"facilitator": fid, "supervisor": supervisor})
-            return fid
+            return fid, totp.uri(secret, email)
 
         return await db.write(unit)
 

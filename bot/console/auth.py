@@ -163,7 +163,7 @@ async def login(service: Service, email: str, password: str, client: str) -> Log
         facilitators.purge_sessions(conn, now)
         if stored is not None and _hasher.check_needs_rehash(stored):
             facilitators.set_password_hash(conn, user.id, _hasher.hash(password))
-        records.audit(conn, user.email, "login", now)
+        # "login" is audited once the second factor is right too (bot.console.signin)
 
     await service.db.write(unit)
     return LoginResult(user, wait)

@@ -1,4 +1,5 @@
-"""The supervisors' Accounts page: every console account, and disabling a leaver's.
+"""The supervisors' Accounts page: every account; disabling a leaver's, resetting a
+colleague's second factor (sign-in code).
 
 Disabling ends every session of the account at once and blocks its sign-in; the account's
 history stays (audit rows name it). `rjbot facilitator add` with the same email enables it
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import to_ts
+from bot.console import signin
 from bot.console.auth import Visitor
 from bot.console.pages import error, form_value, redirect, render, staff
 from bot.console.supervision import not_supervisor
@@ -56,3 +58,33 @@ async def disable(request: Request, v: Visitor) -> Response:
     if not await service.db.write(unit):
         return error(request, v, 404, "There is no such active account.")
     return redirect("/console/accounts?done=Account+disabled.")
+
+
+@staff
+async def reset_second_factor(request: Request, v: Visitor) -> Response:
+    """A colleague lost their phone and recovery codes: a new secret, enrolled at their next
+    sign-in (after their password); their sessions end now. Audited."""
+    if (denied := await not_supervisor(request, v, "accounts")) is not None:
+        return denied
+    assert v.user is not None
+    target = int(request.path_params["facilitator_id"])
+    if target == v.user.id:
+        return error(request, v, 400, "Ask another supervisor to reset your own sign-in code.")
+    if await form_value(request, "confirm") != "yes":
+        return error(request, v, 400, "Tick the box to confirm. Nothing was changed.")
+    service: Service = request.app.state.service
+    now = to_ts(service.runtime.clock.now())
+
+    def unit(conn: sqlite3.Connection) -> bool:
+        found = facilitators.get(conn, target)
+        if found is None or not found.active:
+            return False
+        signin.new_secret_for(service, conn, target)
+        records.audit(conn, v.actor, "second_factor_reset", now,
+                      detail={"facilitator": target})
+        return True
+
+    if not await service.db.write(unit):
+        return error(request, v, 404, "There is no such active account.")
+    return redirect("/console/accounts?done=Sign-in+code+reset:+it+is+set+up+again+at+the"
+                    "+next+sign-in.")

@@ -68,6 +68,9 @@ SEALED: list[Sealed] = [
     # a staff member's on-call number or address (bot.oncall): rotated with the key, but
     # never part of a person's export or erasure
     Sealed("notices", "address_enc", "notice", "NULL", ("channel", "recipient")),
+    # a console account's TOTP secret (bot.store.secondfactor), bound to the account:
+    # rotated with the key, never part of a person's export or erasure
+    Sealed("facilitators", "totp_secret_enc", "totp", "NULL", ("id", "email")),
 ]
 
 BY_COLUMN = {(s.table, s.column): s for s in SEALED}

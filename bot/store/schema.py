@@ -399,6 +399,29 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX console_drafts_owner ON console_drafts(facilitator_id, created_at);
     """,
+    # second factor (issue 17): a sealed TOTP secret per account (bound to its row), the
+    # newest time step accepted (no code twice), hashed recovery codes, and the half-way
+    # state after a correct password (a challenge, not a session)
+    """
+    ALTER TABLE facilitators ADD COLUMN totp_secret_enc BLOB;
+    ALTER TABLE facilitators ADD COLUMN totp_enrolled_at REAL;
+    ALTER TABLE facilitators ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE recovery_codes (
+        id INTEGER PRIMARY KEY,
+        facilitator_id INTEGER NOT NULL REFERENCES facilitators(id),
+        code_hash BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        used_at REAL
+    );
+    CREATE INDEX recovery_codes_facilitator ON recovery_codes(facilitator_id);
+    CREATE TABLE console_challenges (
+        id_hash BLOB PRIMARY KEY,
+        facilitator_id INTEGER NOT NULL REFERENCES facilitators(id),
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        tries INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )
 
 

@@ -10,6 +10,7 @@ import asyncio
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 
 from bot.clock import SystemClock
@@ -26,6 +28,7 @@ from bot.console.auth import hash_password
 from bot.runtime import Inbound
 from bot.service import Service
 from bot.store import facilitators
+from tests import console_kit
 from tests.flowkit import OPEN_CASE
 
 pytestmark = pytest.mark.browser
@@ -34,6 +37,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
+NEW = "dev@example.org"
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -70,9 +74,14 @@ async def _seed(settings: Settings) -> tuple[int, int]:
         hashed = hash_password(PASSWORD)
         ids = []
         for email, name in (("alice@example.org", "Alice Adams"), ("bob@example.org", "Bob Brown"),
-                            ("carol@example.org", "Carol Cole")):
-            ids.append(await service.db.write(
-                lambda c, e=email, n=name: facilitators.add(c, e, n, hashed, False, 0.0)))
+                            ("carol@example.org", "Carol Cole"), (NEW, "Dev Nair")):
+            def unit(c: sqlite3.Connection, e: str = email, n: str = name) -> int:
+                fid = facilitators.add(c, e, n, hashed, False, 0.0)
+                if e != NEW:  # Dev has never signed in: the second factor is not set up yet
+                    console_kit.enrol(c, service, fid, e)
+                return fid
+
+            ids.append(await service.db.write(unit))
         for n, text in enumerate(OPEN_CASE):
             await service.runtime.handle(Inbound("sms", "+447700900123", f"seed-{n}", text))
         case_id, person_id = await service.db.read(
@@ -131,10 +140,14 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def sign_in(page: Page, base: str, email: str) -> None:
+    """The password, then a fresh code from the account's authenticator (tests.console_kit)."""
     await page.goto(f"{base}/console/")
     assert page.url.endswith("/console/login")
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"{base}/console/login/code")
+    await page.get_by_label("Code").fill(await console_kit.unused_code(base, email, time.time))
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(f"{base}/console/")
 
@@ -221,8 +234,11 @@ async def _add_supervisor(settings: Settings) -> None:
     service = await Service.open(settings, SystemClock(), {})
     try:
         hashed = hash_password(PASSWORD)
-        await service.db.write(lambda c: facilitators.add(
-            c, "sue@example.org", "Sue Super", hashed, True, 0.0))
+        def unit(c: sqlite3.Connection) -> None:
+            fid = facilitators.add(c, "sue@example.org", "Sue Super", hashed, True, 0.0)
+            console_kit.enrol(c, service, fid, "sue@example.org")
+
+        await service.db.write(unit)
     finally:
         await service.close()
 
@@ -247,3 +263,25 @@ async def test_every_page_fits_a_phone_and_has_no_axe_violations(
     await page.get_by_role("link", name="Admin").click()
     await page.locator("#erasure summary").click()
     assert await page.get_by_role("button", name="Erase personal content").is_visible()
+
+
+async def test_first_sign_in_sets_up_the_second_factor(server: World, browser: Browser) -> None:
+    """Dev's first sign-in: the QR code and key, the first code, the recovery codes; the
+    enrolment and recovery pages pass axe-core."""
+    page = await browser.new_page()
+    await page.goto(f"{server.base}/console/login")
+    await page.get_by_label("Email").fill(NEW)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url("**/console/login/code")
+    assert await page.locator("h1").inner_text() == "Set up your sign-in code"
+    assert await page.locator("figure.qr svg").count() == 1
+    await _no_axe_violations(page)
+    key = (await page.locator("figcaption code").inner_text()).replace(" ", "")
+    await page.get_by_label("6-digit code from the app").fill(pyotp.TOTP(key).now())
+    await page.get_by_role("button", name="Confirm and sign in").click()
+    await page.get_by_role("heading", name="Your recovery codes").wait_for()
+    assert await page.locator("ol.codes li").count() == 10
+    await _no_axe_violations(page)
+    await page.get_by_role("link", name="Continue to the dashboard").click()
+    await page.wait_for_url(f"{server.base}/console/")
