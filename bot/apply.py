@@ -11,6 +11,8 @@ from typing import Any
 from bot import i18n
 from bot.clock import to_ts
 from bot.crypto import Cipher
+from bot.engine import asked_id
+from bot.flows.base import tag
 from bot.oncall import risk
 from bot.oncall.plan import OFF, Plan
 from bot.privacy import sealed
@@ -107,7 +109,10 @@ def _enqueue(
         return
     channel = conn.execute("SELECT channel FROM addresses WHERE id = ?", (address_id,)).fetchone()
     text = i18n.render(reply.text, state.locale, timezone_of(state))
-    choices = tuple((c.payload, i18n.gettext(state.locale, c.label)) for c in reply.choices)
+    # a Telegram button carries the question it was shown with (a later tap on it is stale)
+    asked = asked_id(state) if channel["channel"] == "telegram" else ""
+    choices = tuple((tag(asked, c.payload), i18n.gettext(state.locale, c.label))
+                    for c in reply.choices)
     when = now if reply.immediate else deliver_at(state, now)
     row_id = outbox.enqueue(
         conn, cipher, person_id=target.person_id, address_id=address_id,

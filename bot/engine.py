@@ -6,10 +6,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.flows import ACTIONS, FIRST_FLOW, FLOWS, TIMERS, intents, menu
-from bot.flows.base import END, Answer, Go, Step
+from bot.flows.base import END, Answer, Go, Step, untag
 from bot.flows.case import open_case
 from bot.flows.common import (
     EDITED,
+    MOVED_ON,
     NOT_UNDERSTOOD,
     ONLY_TEXT,
     PASSED,
@@ -101,6 +102,11 @@ def _on_text(state: State, msg: Message, now: datetime, returning: bool) -> Outc
         return replace(out, effects=(*out.effects, *kept(msg.text))) if substantive(
             msg.text) else out
     current = _current(state)
+    if msg.payload is not None:
+        payload, asked = untag(msg.payload)
+        if asked is not None and asked != asked_id(state):  # a button of an earlier question
+            return Outcome(state, (Reply(MOVED_ON), *current.prompt(state)))
+        msg = replace(msg, payload=payload)
     answer = _match(current, msg, state.locale)
     if answer is None:
         if substantive(msg.text):  # it answers nothing asked, so a person reads it
@@ -146,6 +152,11 @@ def _on_signal(state: State, signal: ProviderSignal, now: datetime) -> Outcome:
     # photos, voice notes, stickers: nothing is downloaded; say so and tell the team
     replies = () if state.status == "withdrawn" else (Reply(ONLY_TEXT),)
     return Outcome(state, replies, (Alert("media"), Audit("media")))
+
+
+def asked_id(state: State) -> str:
+    """The question being asked now (`flow.step`), carried in Telegram buttons; '' for none."""
+    return f"{state.flow}.{_current(state).name}" if state.flow in FLOWS else ""
 
 
 def _current(state: State) -> Step:

@@ -4,7 +4,8 @@ It goes through the same runtime, store and outbox as real channels; only the ch
 console stand-in that renders exactly as the named channel, and the clock is virtual: it is
 stored with the database, so a later run continues from where the last one stopped.
 Directives: `::wait 25h` (fire due jobs in order), `::from ADDRESS`, `::edit TEXT` (a Telegram
-edit of an earlier message), `::signal opt_out|opt_in|media` (what the provider reports, e.g.
+edit of an earlier message), `::tap DATA` (a Telegram button pressed, e.g. `::tap
+first_contact.safe|yes`), `::signal opt_out|opt_in|media` (what the provider reports, e.g.
 Twilio's STOP), and `::act ACTION k=v ...`
 (a facilitator action on the current person's case, e.g. `::act meeting_set kind=meeting
 mode=phone at=2026-03-05T14:00:00Z`; values are JSON where they parse, so `days=[2,7]`; letter
@@ -99,11 +100,11 @@ class Simulation:
             rest = {k: v for k, v in alert.items() if k not in ("kind", "id", "message")}
             self.emit({"alert": alert["kind"], **rest})
 
-    async def say(self, text: str, edited: bool = False, signal: SignalKind | None = None
-                  ) -> None:
+    async def say(self, text: str, edited: bool = False, signal: SignalKind | None = None,
+                  payload: str | None = None) -> None:
         number = await self.service.db.write(_next_inbound_number)
         inbound = Inbound(self.channel, self.address, f"sim-{number}", text, edited=edited,
-                          signal=signal)
+                          signal=signal, payload=payload)
         await self.service.runtime.handle(inbound)
         await self.flush()
         await self.fire_now()
@@ -136,11 +137,14 @@ class Simulation:
             await self.act(*parse_action(arg))
         elif name == "edit" and arg.strip():  # the person changed an earlier message (Telegram)
             await self.say(arg.strip(), edited=True)
+        elif name == "tap" and arg.strip():  # a button pressed: its data, `flow.step|choice`
+            await self.say(arg.strip(), payload=arg.strip())
         elif name == "signal" and arg.strip() in SIGNALS:  # e.g. Twilio's STOP: opt_out
             await self.say("", signal=SIGNALS[arg.strip()])
         else:
             raise DirectiveError(
-                f"unknown directive {line.strip()!r}: use ::wait, ::from, ::act, ::edit TEXT"
+                f"unknown directive {line.strip()!r}: use ::wait, ::from, ::act, ::edit TEXT,"
+                " ::tap DATA"
                 f" or ::signal {'|'.join(SIGNALS)}"
             )
 

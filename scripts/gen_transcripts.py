@@ -209,6 +209,16 @@ FLOWS: dict[str, tuple[str, list[str], str]] = {
                              ["hello", "1", "1", "1", "Sam", "1", "2", "2", "2", "2", "menu",
                               "secret word", "river stones", "river stones", "menu", "7",
                               "I forgot it"], "telegram"),
+    "stale_button_telegram": ("An old Telegram button answers the question it was shown with, "
+                              "never the current one: a tap on an earlier question's button is "
+                              "met with 'That question has moved on' and the current question; "
+                              "a button of the current question answers it.",
+                              ["hello", "::tap first_contact.safe|discreet",
+                               "::tap first_contact.safe|no", "::tap first_contact.when|mornings",
+                               "::tap first_contact.when|evenings", "2"], "telegram"),
+    "stale_button_sms": ("The SMS counterpart of stale_button_telegram: no buttons, so a number "
+                         "always answers the question asked now.",
+                         ["hello", "1", "1", "1"], "sms"),
 }
 
 

@@ -58,9 +58,10 @@ async def test_first_message_gets_greeting_and_buttons(service: Service, channel
     assert len(sent) == 2
     assert all(s["chat_id"] == str(CHAT) for s in sent)
     assert "automated assistant" in sent[0]["text"] and "reply_markup" not in sent[0]
-    assert keyboard(fake.sent[1]) == [("Yes, keep them like that", "discreet"),
-                                      ("Yes, plain words are fine", "plain"),
-                                      ("No, it is not safe", "no")]
+    # each button carries the question it was shown with, so a later tap on it is known stale
+    assert keyboard(fake.sent[1]) == [("Yes, keep them like that", "first_contact.safe|discreet"),
+                                      ("Yes, plain words are fine", "first_contact.safe|plain"),
+                                      ("No, it is not safe", "first_contact.safe|no")]
 
 
 async def test_slash_start_from_a_new_chat_begins(service: Service, channel: TelegramChannel,
@@ -84,14 +85,43 @@ async def test_button_press_is_answered_routed_and_keyboard_removed(
 ) -> None:
     await deliver(service, channel, text_update(CHAT, "hello"))
     question = fake.sent[-1]
-    await deliver(service, channel, button_update(CHAT, "discreet", question))
+    await deliver(service, channel, button_update(CHAT, "first_contact.safe|discreet", question))
     assert fake.called("answerCallbackQuery")[0]["callback_query_id"].startswith("cq")
     edit = fake.called("editMessageReplyMarkup")[0]
     assert edit["chat_id"] == str(CHAT) and edit["message_id"] == str(question["message_id"])
     assert "reply_markup" not in edit or not edit["reply_markup"].get("inline_keyboard")
     # routed as the "discreet" choice: the next question, with its own buttons
     assert fake.sent[-1]["text"].startswith("Question 2 of 6")
-    assert keyboard(fake.sent[-1])[1] == ("Mornings, 9am to 12", "mornings")
+    assert keyboard(fake.sent[-1])[1] == ("Mornings, 9am to 12", "first_contact.when|mornings")
+
+
+async def test_an_old_button_answers_only_its_own_question(
+    service: Service, channel: TelegramChannel, fake: FakeBotAPI
+) -> None:
+    """A tap on the first question's 'No' after it was answered would, as a bare 'no', answer
+    the voicemail question: it is stale, so 'moved on' and the current question again."""
+    await deliver(service, channel, text_update(CHAT, "hello"))
+    first = fake.sent[-1]
+    await deliver(service, channel, button_update(CHAT, "first_contact.safe|discreet", first))
+    await deliver(service, channel, button_update(CHAT, "first_contact.when|mornings",
+                                                  fake.sent[-1]))
+    third = fake.sent[-1]
+    assert third["text"].startswith("Question 3 of 6")
+    await deliver(service, channel, button_update(CHAT, "first_contact.safe|no", first))
+    moved, again = fake.sent[-2:]
+    assert moved["text"] == "That question has moved on. Here is where we are now:"
+    assert "reply_markup" not in moved
+    assert again["text"] == third["text"] and keyboard(again) == keyboard(third)
+    await deliver(service, channel, button_update(CHAT, keyboard(again)[1][1], again))
+    assert fake.sent[-1]["text"].startswith("Question 4 of 6")
+
+
+async def test_a_button_from_before_question_ids_still_answers_the_current_question(
+    service: Service, channel: TelegramChannel, fake: FakeBotAPI
+) -> None:
+    await deliver(service, channel, text_update(CHAT, "hello"))
+    await deliver(service, channel, button_update(CHAT, "discreet", fake.sent[-1]))
+    assert fake.sent[-1]["text"].startswith("Question 2 of 6")
 
 
 async def test_media_gets_text_only_reply_and_alert(service: Service, channel: TelegramChannel,

@@ -47,7 +47,7 @@ async def serve_and_talk(tmp_path: Path) -> None:
         await fake.wait_for(lambda: any("reply_markup" in p for p in replies(fake)), 15)
         keyboard = next(p for p in replies(fake) if "reply_markup" in p)["reply_markup"]
         assert keyboard["inline_keyboard"][0] == [
-            {"text": "Yes, keep them like that", "callback_data": "discreet"}]
+            {"text": "Yes, keep them like that", "callback_data": "first_contact.safe|discreet"}]
         count = len(replies(fake))
 
         assert (await client.post(url, json=update, headers=good)).status_code == 200

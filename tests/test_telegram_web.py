@@ -60,7 +60,7 @@ async def test_webhook_update_gets_reply_with_buttons(settings: Settings,
         assert response.status_code == 200
         await fake.wait_for(lambda: len(replies_to(fake, CHAT)) >= 2)
         assert replies_to(fake, CHAT)[-1]["reply_markup"]["inline_keyboard"][0][0] == {
-            "text": "Yes, keep them like that", "callback_data": "discreet"}
+            "text": "Yes, keep them like that", "callback_data": "first_contact.safe|discreet"}
         assert (await post(client, update)).status_code == 200  # re-delivered
         await fake.wait_for(lambda: len(fake.called("getMe")) == 1)
         await app.state.telegram.app.update_queue.join()

@@ -13,6 +13,20 @@ STAY = ""  # Go target: keep the current step, ask nothing
 REASK = "."  # Go target: ask the current step's question again
 
 
+ASKED = "|"  # between the question id and the choice in a button's data (`flow.step|choice`)
+
+
+def tag(asked: str, payload: str) -> str:
+    """A button's data: the choice and the question it answers, so a stale tap is known."""
+    return f"{asked}{ASKED}{payload}" if asked else payload
+
+
+def untag(data: str) -> tuple[str, str | None]:
+    """(choice, question id or None when the button carried no question)."""
+    asked, sep, payload = data.rpartition(ASKED)
+    return (payload, asked) if sep else (data, None)
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the person said at a step: their text, and the choice it matched (if any)."""

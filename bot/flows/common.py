@@ -101,6 +101,8 @@ ONLY_TEXT = Msg(
 # a message that answers nothing asked is kept for a person; the reply says so truthfully
 PASSED = Msg(N_("Thank you. I have passed your message to our team. A person usually replies "
                 "within 48 hours."))
+# Translators: the person pressed a button of an earlier question; the current one follows.
+MOVED_ON = Msg(N_("That question has moved on. Here is where we are now:"))
 PASSED_PAUSED = Msg(N_("Thank you. I have passed your message to our team. Messages are still "
                        "paused: reply RESUME when you want to carry on."))
 EDITED = Msg(N_("I can only read new messages, not changes to earlier ones. "
