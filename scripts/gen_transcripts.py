@@ -133,15 +133,25 @@ FLOWS: dict[str, tuple[str, list[str], str]] = {
     "not_safe_here": ("Not safe to message here: no more questions, the freephone number, and "
                       "the team still told.", ["hello", "3", "are you there?"], "sms"),
     "plain_words": ("The person chooses plain words: the plain texts, and their name.",
-                    ["hello", "2", "1", "1", "Sam", "1", "1", "1", "1", "1", "1", "2", "2", "1",
-                     "1", "1", "1", "1", "1", "1", "1", "1", "1"], "sms"),
+                    ["hello", "2", "1", "1", "Sam", "1", "1", "1", "1", "1", "1", "3", "2", "2",
+                     "1", "1", "1", "1", "1", "1", "1", "1", "1", "1"], "sms"),
     "no_area_link": ("No link to the area: explained kindly, pointed elsewhere, case still made.",
                      ["hello", "1", "1", "1", "1", "2", "4", "2", "ok"], "sms"),
     "under_18": ("The person responsible is under 18: the Youth Justice route, recorded.",
                  ["hello", "1", "1", "1", "Alex", "1", "3", "1", "1", "2", "2", "2", "2"], "sms"),
-    "court_case_open": ("A court case still open: on hold, not a no.",
-                        ["hello", "1", "1", "1", "Alex", "1", "1", "1", "1", "1", "1", "7", "2",
-                         "2"], "sms"),
+    "court_case_open": ("A court case still open: on hold, not a no; asked roughly when it "
+                        "should end (1 to 3 months), the team is reminded then (a court_check "
+                        "alert, no message to the person).",
+                        ["hello", "1", "1", "1", "Alex", "1", "1", "1", "1", "1", "1", "2", "7",
+                         "2", "2", "::wait 89d", "::wait 2d"], "sms"),
+    "court_case_open_telegram": ("The same on Telegram, the case expected to end within a "
+                                 "month: the team is reminded after 30 days.",
+                                 ["hello", "1", "1", "1", "Alex", "1", "1", "1", "1", "1", "1",
+                                  "1", "7", "2", "2", "::wait 29d", "::wait 2d"], "telegram"),
+    "court_case_dont_know": ("A court case still open and the person does not know when it "
+                             "ends ('not sure'): the team looks again in about 6 months.",
+                             ["hello", "1", "1", "1", "Alex", "1", "1", "1", "1", "1", "1",
+                              "not sure", "7", "2", "2", "::wait 181d"], "sms"),
     "sensitive_domestic": ("Abuse by a partner or family: no offer of RJ, a senior facilitator; "
                            "RJ only if the person asks (MENU, then go ahead).",
                            ["hello", "1", "1", "1", "Alex", "1", "5", "1", "3", "3", "3", "2",

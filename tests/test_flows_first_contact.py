@@ -59,7 +59,8 @@ def test_sensitive_harm_is_flagged_senior_and_rj_is_never_offered(harm: str, fla
     [
         (["hello", "1", "1", "1", "A", "1", "1", "1", "1", "2", "2", "2"], "youth_justice",
          "under 18"),
-        (["hello", "1", "1", "1", "A", "1", "1", "1", "1", "1", "1", "7"], "on_hold", "on hold"),
+        (["hello", "1", "1", "1", "A", "1", "1", "1", "1", "1", "1", "2", "7"], "on_hold",
+         "on hold"),
         (["hello", "1", "1", "1", "A", "1", "4"], "out_of_area", "find a service near you"),
         (["hello", "3"], "no_messages", "0800 783 1583"),
     ],
@@ -95,7 +96,7 @@ def test_asking_for_a_person_early_opens_the_case_once_and_later_answers_update_
     assert "asked_for_person" in update.fields["flags"]  # type: ignore[attr-defined]
     assert Alert("person") in chat.last.effects  # type: ignore[union-attr]
     assert chat.state.step == "when"
-    chat.send("1", "1", "Sam", "1", "1", "1", "1", "1", "1", "4")
+    chat.send("1", "1", "Sam", "1", "1", "1", "1", "1", "1", "2", "4")
     assert not chat.kinds(OpenCase)
     update = chat.kinds(UpdateCase)[0]
     assert "senior" in update.fields["flags"]  # type: ignore[attr-defined]

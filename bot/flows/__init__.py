@@ -26,7 +26,7 @@ from bot.flows.base import Flow
 from bot.flows.timers import TIMERS as _TIMERS
 
 ACTIONS = {**timers.ACTIONS, **facilitator.ACTIONS}
-TIMERS = {**_TIMERS, "feedback": feedback.ask}
+TIMERS = {**_TIMERS, "feedback": feedback.ask, triage.COURT_CHECK: triage.court_check}
 
 FLOWS: dict[str, Flow] = {
     f.name: f

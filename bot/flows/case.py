@@ -19,7 +19,7 @@ SENSITIVE_HARMS = frozenset({"domestic", "sexual", "child_past"})
 # the answers a facilitator needs; copied to the case when it opens or when they change
 CASE_ANSWERS = (
     "safe_times", "voicemail", "name", "first_conversation", "place", "discreet", "area",
-    "known", "adult", "court_open", "harm", "young", "age", "trusted_adult",
+    "known", "adult", "court_open", "court_end", "harm", "young", "age", "trusted_adult",
     "kind",
 )
 

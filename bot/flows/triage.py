@@ -9,14 +9,14 @@ proposes RJ: the case is flagged for a senior facilitator and the person leads.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.flows import passphrase
 from bot.flows.base import Answer, Flow, Go, Step
 from bot.flows.case import flags_for, mark_finished, open_case, sensitive
 from bot.flows.common import DONT_KNOW, FINE, NO, SKIP, YES, N_plural, Words, counted
 from bot.i18n import N_
-from bot.types import Choice, Msg, Reply, State
+from bot.types import Alert, Audit, Choice, Msg, Reply, Schedule, State, Timer
 
 OPTIONAL = 4
 IDLE = "menu.idle"
@@ -96,6 +96,20 @@ OUT_OF_AREA = Words(
         "help you find a service near you: restorativejustice.org.uk"
     ),
 )
+COURT_END = Words(
+    N_("Roughly when do you think the legal case will end? A guess is fine: our team will look "
+       "at your case again then."),
+    plain=N_("Roughly when do you think the court case will end? A guess is fine: our team will "
+             "look at your case again then."),
+)
+WITHIN_MONTH = Choice("month", N_("Within a month"), N_("within a month|a month|month|soon"))
+MONTHS_3 = Choice("months_3", N_("In 1 to 3 months"), N_("1 to 3 months|1 to 3|1-3"))
+MONTHS_6 = Choice("months_6", N_("In 3 to 6 months"), N_("3 to 6 months|3 to 6|3-6"))
+LONGER = Choice("longer", N_("Longer"), N_("longer|more than 6 months|a long time"))
+# when the team is reminded to look at a case on hold for a court case (a team alert)
+COURT_CHECK = "court_check"
+COURT_CHECK_DAYS = {"month": 30, "months_3": 90, "months_6": 180}
+COURT_CHECK_OTHERWISE = 180  # longer, or they do not know: look again in about 6 months
 OFFER_INFO = Msg(N_("While you wait, would you like to read how it works? It is 6 short messages."))
 NOT_NOW = Choice("not_now", N_("Not now"), N_("not now|later|no|n"))
 
@@ -133,6 +147,22 @@ def finish(state: State, now: datetime) -> Go:
     # the secret word is offered once, before anything else; it then leads to after_promise
     then = after_promise(state) if passphrase.is_set(state) else "passphrase.offer"
     return Go(then, state=state, replies=replies, effects=effects)
+
+
+def _court_end(state: State, answer: Answer, now: datetime) -> Go:
+    """Remind the team when the court case should have ended (the person is not messaged)."""
+    expected = answer.choice or "dont_know"
+    due = now + timedelta(days=COURT_CHECK_DAYS.get(expected, COURT_CHECK_OTHERWISE))
+    job = Schedule(COURT_CHECK, due, key=COURT_CHECK, data={"expected": expected})
+    return Go("harm", effects=(job, Audit("court_check_set", {"expected": expected})))
+
+
+def court_check(state: State, timer: Timer, now: datetime) -> Go:
+    """The court case should have ended by now: the team looks at the case on hold again."""
+    if not state.case_open:
+        return Go("")
+    expected = str(timer.data.get("expected", ""))
+    return Go("", effects=(Alert(COURT_CHECK, {"expected": expected}),))
 
 
 def _then_finish(state: State, answer: Answer, now: datetime) -> Go:
@@ -180,7 +210,14 @@ FLOW = Flow(
             ),
             choices=(YES, NO, DONT_KNOW, SKIP),
             save="court_open",
-            then="harm",
+            then={"yes": "court_end", "*": "harm"},
+        ),
+        Step(
+            "court_end",
+            say=COURT_END,
+            choices=(WITHIN_MONTH, MONTHS_3, MONTHS_6, LONGER, DONT_KNOW),
+            save="court_end",
+            then=_court_end,
         ),
         Step(
             "harm",

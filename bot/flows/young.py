@@ -101,7 +101,7 @@ def is_young(state: State) -> bool:
 def _here(state: State) -> str:
     """Where to come back to; from the optional questions, their end (nothing about harm)."""
     if state.flow == "triage" and state.step in ("offer", "age", "known", "adult", "court",
-                                                  "harm"):
+                                                  "court_end", "harm"):
         return "triage.young_end"
     if state.flow in ("menu", "settings", "info", "privacy") and state.resume_at:
         return state.resume_at

@@ -63,6 +63,7 @@ def kind_of(name: str) -> Kind:
 register(Kind("reply_reminder", max_late=timedelta(hours=24)))
 register(Kind("reply_overdue"))
 register(Kind("review_due"))
+register(Kind("court_check"))  # a case on hold: the court case should have ended (a team alert)
 register(Kind("meeting_reminder", to_person=True, expires="at"))
 register(Kind("checkin", to_person=True))
 register(Kind("feedback", to_person=True))  # asked once a case closes (bot/flows/feedback.py)
