@@ -134,7 +134,7 @@ async def test_every_reply_arrives_exactly_once_through_30_percent_failures(
                     seed=11)
     people = [f"+4477009001{i:02d}" for i in range(20)]
     async with twilio_api.running(faults=faults, hang_seconds=2) as fake, \
-            started(service, fake, timeout=0.25):
+            started(service, fake, timeout=0.6):
         for n, number in enumerate(people):
             await service.runtime.handle(Inbound("sms", number, f"SMin{n}", "hello"))
             await service.runtime.handle(Inbound("sms", number, f"SMin{n}b", "1"))
