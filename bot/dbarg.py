@@ -54,7 +54,7 @@ def problem(settings: Settings, args: argparse.Namespace) -> str:
     if path.is_dir():
         return (f"{origin} {path} is a folder: give the database file, e.g. "
                 f"{path / 'rjbot.sqlite3'}").lstrip()
-    if args.command in EXISTING:
+    if args.command in EXISTING or getattr(args, "facilitator_command", "") == "disable":
         via = f" ({origin})" if origin else ""
         return "" if path.exists() else (f"there is no database at {path}{via}: give"
                                          " --db FILE, the database `rjbot serve` uses")

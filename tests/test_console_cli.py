@@ -74,3 +74,12 @@ async def test_facilitator_disable_signs_out_and_blocks(settings: Settings) -> N
                 ).status_code == 401
         missing = rjbot(settings, "facilitator", "disable", "nobody@example.org", stdin="")
         assert missing.returncode == 1 and "no account" in missing.stderr
+
+
+def test_facilitator_disable_on_a_missing_database_says_so_and_creates_nothing(
+        settings: Settings, tmp_path: Path) -> None:
+    typo = tmp_path / "rjbto.sqlite3"
+    off = rjbot(settings, "facilitator", "disable", "leaver@example.org", "--db", str(typo),
+                stdin="")
+    assert off.returncode != 0 and f"there is no database at {typo}" in off.stderr
+    assert not typo.exists()
