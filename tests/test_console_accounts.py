@@ -77,6 +77,10 @@ async def test_a_supervisor_disables_a_leaver_on_the_accounts_page(settings: Set
             done = await post(client, f"/console/accounts/{alice}/disable", {"confirm": "yes"},
                               page="/console/accounts")
             assert done.status_code == 303
+            notice = (await client.get(done.headers["location"])).text
+            assert 'id="done"' in notice and "Account disabled." in notice
+            forged = await client.get("/console/accounts?done=Call+07700+900000+now")
+            assert "07700" not in forged.text and 'class="notice"' not in forged.text
             assert (await leaver.get("/console/")).status_code == 303
             assert (await login(leaver, ALICE)).status_code == 401
             assert "disabled" in (await client.get("/console/accounts")).text

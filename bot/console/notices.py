@@ -44,6 +44,8 @@ NOTICES: dict[str, str] = {
     "assigned": "Facilitators saved.",
     "note_saved": "Saved to the case record.",
     "draft_discarded": "The unsaved text was discarded.",
+    "account_disabled": "Account disabled.",
+    "second_factor_reset": "Sign-in code reset: it is set up again at the next sign-in.",
 }
 
 

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clock import to_ts
-from bot.console import signin
+from bot.console import notices, signin
 from bot.console.auth import Visitor
 from bot.console.pages import error, form_value, redirect, render, staff
 from bot.console.supervision import not_supervisor
@@ -30,7 +30,7 @@ async def accounts_page(request: Request, v: Visitor) -> Response:
     service: Service = request.app.state.service
     everyone = await service.db.read(facilitators.everyone)
     return render(request, v, "accounts.html", accounts=everyone,
-                  done=request.query_params.get("done", "")[:100])
+                  done=notices.shown(request))
 
 
 @staff
@@ -57,7 +57,7 @@ async def disable(request: Request, v: Visitor) -> Response:
 
     if not await service.db.write(unit):
         return error(request, v, 404, "There is no such active account.")
-    return redirect("/console/accounts?done=Account+disabled.")
+    return redirect(notices.url("/console/accounts", "account_disabled"))
 
 
 @staff
@@ -86,5 +86,4 @@ async def reset_second_factor(request: Request, v: Visitor) -> Response:
 
     if not await service.db.write(unit):
         return error(request, v, 404, "There is no such active account.")
-    return redirect("/console/accounts?done=Sign-in+code+reset:+it+is+set+up+again+at+the"
-                    "+next+sign-in.")
+    return redirect(notices.url("/console/accounts", "second_factor_reset"))
