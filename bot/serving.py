@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 
 from bot.config import DEFAULT_DATABASE, Settings
+from bot.console import live
 from bot.service import Service
 from bot.store import facilitators
 from bot.web import create_app
@@ -53,9 +54,13 @@ def serve(settings: Settings) -> int:
                 accounts = len(await service.db.read(facilitators.all_active))
                 print(banner(settings, accounts), file=sys.stderr, flush=True)
 
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            live.stop(app)  # open event streams end first: uvicorn waits for open responses
+            await super().shutdown(sockets)
+
     server = Server(uvicorn.Config(app, host=settings.host, port=settings.port,
                                    log_level=(settings.log_level or "INFO").lower(),
-                                   access_log=False))
+                                   access_log=False, timeout_graceful_shutdown=10))
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0 if server.started else STARTUP_FAILURE

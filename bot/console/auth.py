@@ -88,8 +88,10 @@ def _serializer(key: bytes) -> URLSafeSerializer:
     return URLSafeSerializer(key.hex(), salt="rjbot-console-session")
 
 
-async def visitor(request: Request) -> Visitor:
-    """Who is asking: a live session, or an anonymous visitor (new token if none)."""
+async def visitor(request: Request, touch: bool = True) -> Visitor:
+    """Who is asking: a live session, or an anonymous visitor (new token if none). Without
+    `touch` the request does not count as activity (the console's live updates: an open tab
+    must not keep a session from idling out)."""
     service: Service = request.app.state.service
     key = await signing_key(request)
     token = ""
@@ -107,7 +109,7 @@ async def visitor(request: Request) -> Visitor:
     if found is None:
         return Visitor(token, None, key)
     user, seen = found
-    if now - seen > TOUCH_EVERY:
+    if touch and now - seen > TOUCH_EVERY:
         await service.db.write(lambda c: facilitators.touch_session(c, token, now))
     return Visitor(token, user, key)
 

@@ -18,6 +18,7 @@ from bot.console import drafts, labels, notices, risk
 from bot.console.auth import Visitor, set_cookie, visitor
 from bot.i18n import language_name
 from bot.service import Service
+from bot.store import pulse
 
 HERE = Path(__file__).resolve().parent
 LOGIN = "/console/login"
@@ -68,6 +69,7 @@ def render(request: Request, v: Visitor | None, template: str, status: int = 200
     now = to_ts(service.runtime.clock.now())
     context.setdefault("notice", notices.shown(request))
     context.setdefault("notice_at", notices.section(request))
+    context.setdefault("urgent", getattr(request.state, "urgent", 0))
     html = ENV.get_template(template).render(
         user=v.user if v else None, csrf=v.csrf if v else "", now=now,
         local=lambda ts: _local(ts, tz), tz=tz, path=request.url.path, **context,
@@ -100,6 +102,7 @@ def staff(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             if (kept := await drafts.keep(request, v.token)) is not None:
                 return render(request, None, "session_ended.html", status=401, case_id=kept)
             return error(request, v, 403, "Your session has ended. Please sign in again.")
+        await count_urgent(request, v)
         if request.method == "POST":
             if not v.csrf_ok(await form_value(request, "csrf")):
                 return error(request, v, 403,
@@ -108,6 +111,15 @@ def staff(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         return await handler(request, v)
 
     return endpoint
+
+
+async def count_urgent(request: Request, v: Visitor) -> None:
+    """The signed-in user's urgent items (bot.store.pulse.urgent), for the tab's title."""
+    service: Service = request.app.state.service
+    assert v.user is not None
+    scope = None if v.user.supervisor else v.user.id
+    now = to_ts(service.runtime.clock.now())
+    request.state.urgent = await service.db.read(lambda c: pulse.urgent(c, scope, now))
 
 
 async def form_value(request: Request, name: str, limit: int = 2000) -> str:
