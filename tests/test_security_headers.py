@@ -9,7 +9,8 @@ import pytest
 from bot.config import Settings
 from tests.console_kit import console
 
-PATHS = ["/healthz", "/", "/console/login", "/console/static/console.css", "/console/",
+PATHS = ["/healthz", "/", "/console/login", "/console/static/console.css",
+         "/console/static/live.js", "/console/live/dashboard/events", "/console/",
          "/console/nope", "/webhooks/twilio/sms"]
 
 

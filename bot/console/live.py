@@ -34,7 +34,7 @@ from bot.console.pages import HEADERS, count_urgent
 from bot.service import Service
 from bot.store import facilitators, pulse
 
-POLL = 1.0  # seconds between looks at the database
+POLL = 0.5  # seconds between looks at the database (a page updates within 2 s)
 RECHECK = 30.0  # the user's state is recomputed at least this often (reply clocks run out)
 HEARTBEAT = 15.0  # a comment line when nothing else was sent: finds closed connections
 RETRY_MS = 5000  # how long the browser waits before reconnecting a dropped stream
