@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.mo", "data",
-    ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "*.sqlite3*")
+    ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "*.sqlite3*", "node_modules")
 
 
 def copy_checkout(dst: Path) -> Path:

@@ -19,6 +19,7 @@ from bot.runtime import Inbound
 from bot.service import Service
 from bot.store import records
 from tests.browser import test_console_browser as console_browser
+from tests.browser.axe_kit import no_axe_violations
 from tests.browser.test_console_browser import World, _db_rows, sign_in
 
 # the same fixtures as the console's browser tests: a seeded `rjbot serve`, and chromium
@@ -26,7 +27,7 @@ server = console_browser.server
 browser = console_browser.browser
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page
+    from playwright.async_api import Browser
 
 pytestmark = pytest.mark.browser
 ADDRESS = "+447700900123"
@@ -55,12 +56,6 @@ async def _person_writes(world: World) -> None:
         await service.close()
 
 
-async def _no_axe_violations(page: Page) -> None:
-    from axe_playwright_python.async_playwright import Axe
-
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_snapshot()
-
 
 async def test_risk_banner_inbox_and_resolving_with_a_note(server: World, browser: Browser,
                                                           tmp_path: Path) -> None:
@@ -68,7 +63,7 @@ async def test_risk_banner_inbox_and_resolving_with_a_note(server: World, browse
     context = await browser.new_context()
     page = await context.new_page()
     await sign_in(page, server.base, "carol@example.org")  # on duty, not on this case
-    await _no_axe_violations(page)  # the dashboard, with the risk alert's note form
+    await no_axe_violations(page)  # the dashboard, with the risk alert's note form
     risks = page.locator("section", has=page.get_by_role("heading", name="Risk alerts"))
     await risks.get_by_role("link", name=f"Case {server.case_id}").click()
     await page.wait_for_url(f"**/console/cases/{server.case_id}")
@@ -76,7 +71,7 @@ async def test_risk_banner_inbox_and_resolving_with_a_note(server: World, browse
     assert await banner.count() == 1
     assert DANGER in await banner.inner_text()
     assert await page.get_by_text(WAITING).count() == 0  # not hers to read
-    await _no_axe_violations(page)
+    await no_axe_violations(page)
     await page.set_viewport_size({"width": 640, "height": 800})  # 200% zoom of 1280 px
     assert await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
@@ -88,7 +83,7 @@ async def test_risk_banner_inbox_and_resolving_with_a_note(server: World, browse
     await page.goto(f"{server.base}/console/cases/{server.case_id}")
     inbox = page.locator("#waiting")
     assert WAITING in await inbox.inner_text()
-    await _no_axe_violations(page)
+    await no_axe_violations(page)
     await page.screenshot(path=str(tmp_path / "risk.png"), full_page=True)
     shutil.copy(tmp_path / "risk.png", Path(os.environ.get("RJBOT_SCREENSHOT_DIR", tmp_path))
                 / "console-risk.png")
@@ -100,7 +95,7 @@ async def test_risk_banner_inbox_and_resolving_with_a_note(server: World, browse
     await banner.get_by_label("What was done").fill("   ")  # passes `required`, not the server
     await banner.get_by_role("button", name="Mark handled").click()
     await page.get_by_text("Write a short note of what was done").wait_for()
-    await _no_axe_violations(page)  # the refused form, with its error
+    await no_axe_violations(page)  # the refused form, with its error
     await page.get_by_role("alert").get_by_label("What was done").fill(NOTE)
     await page.get_by_role("alert").get_by_role("button", name="Mark handled").click()
     await page.get_by_text("Risk alert resolved.").wait_for()

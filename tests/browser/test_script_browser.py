@@ -13,9 +13,9 @@ import pytest
 
 from bot.clock import VirtualClock, from_ts
 from tests.browser import test_console_browser as console_browser
+from tests.browser.axe_kit import no_axe_violations
 from tests.browser.test_console_browser import World, _db_rows, sign_in
 from tests.browser.test_letters_browser import Victim
-from tests.browser.test_risk_browser import _no_axe_violations
 
 server = console_browser.server
 browser = console_browser.browser
@@ -71,4 +71,4 @@ async def test_the_script_from_the_case_page_to_the_person_and_back(server: Worl
     assert "phone number" in await page.content()
     assert await _db_rows(server.settings, "SELECT id FROM scripts WHERE side = 'other'") == []
     await page.goto(case)
-    await _no_axe_violations(page)
+    await no_axe_violations(page)
