@@ -42,10 +42,23 @@ CASE_HEIGHT_MAX = 10000
 LETTER = "I am sooo" + "o" * 70 + " sorry. " + THEIRS
 
 
+# GET routes that are not pages a person opens: what the live updates fetch into a page
+# (its sections, checked here that they are no whole document) and their event streams
+PARTS = {"/live/dashboard": "/", "/cases/{case_id:int}/live": "/cases/{case_id:int}"}
+STREAMS = {"/live/dashboard/events", "/cases/{case_id:int}/live/events"}
+
+
+def _fill(route: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        route = route.replace(name, value)
+    return route
+
+
 def console_get_routes() -> set[str]:
-    """Every page address of the console (GET routes, less static files and the catch-all)."""
+    """Every page address of the console (GET routes, less static files, the catch-all, the
+    live sections and streams)."""
     return {r.path for r in routes() if isinstance(r, Route) and "GET" in (r.methods or ())
-            and r.path != "/{path:path}"}
+            and r.path != "/{path:path}"} - set(PARTS) - STREAMS
 
 
 def page_templates() -> set[str]:
@@ -157,6 +170,13 @@ async def test_every_console_page_fits_a_phone_with_no_axe_violations(
     await phone.visit(page, base, "/letters/1/print", "letter_print.html",
                       "/letters/{letter_id:int}/print")
     await phone.visit(page, base, "/cases/99999", "error.html", "", status=404)
+    for part, whole in PARTS.items():  # the same page again, for its live sections
+        if part in {r.path for r in routes() if isinstance(r, Route)}:
+            at = {"{case_id:int}": str(server.case_id)}
+            got = await page.request.get(f"{base}/console" + _fill(part, at))
+            await page.goto(f"{base}/console" + _fill(whole, at))
+            heading = await page.locator("h1").inner_text()
+            assert got.status == 200 and f">{heading}</h1>" in await got.text(), part
 
     await page.goto(f"{base}/console{case}")
     await page.get_by_label(re.compile("^Message to the person")).fill("See you on Tuesday.")
