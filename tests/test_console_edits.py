@@ -82,7 +82,7 @@ async def test_the_version_table_says_approved_after_approval(settings: Settings
         await post(client, f"/console/cases/{case_id}/letters",
                    {"text": "I am sorry for what I did."}, page=f"/console/cases/{case_id}")
         await post(client, "/console/letters/1/edit",
-                   {"text": "I am sorry for what I did to you.", "reason": "Typo."},
+                   {"version": "1", "text": "I am sorry for what I did to you.", "reason": "Typo."},
                    page="/console/letters/1")
         table = section((await client.get("/console/letters/1")).text, "versions")
         assert "Replaced by version 2" in table and "Waiting for approval" in table

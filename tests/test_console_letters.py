@@ -79,7 +79,7 @@ async def test_victim_letter_blocked_with_own_phone_until_an_accepted_edit(
         assert (await letter_row(app, 1))["status"] == "pending_review"
 
         edited = await post(client, "/console/letters/1/edit", {
-            "text": "I want you to know how it felt.",
+            "version": "1", "text": "I want you to know how it felt.",
             "reason": "We never pass on phone numbers."}, page="/console/letters/1")
         assert edited.status_code == 303
         assert (await letter_row(app, 1))["status"] == "edit_proposed"
@@ -134,7 +134,7 @@ async def test_four_eyes_then_announced_and_read_only_on_request(settings: Setti
         await post(client, "/console/logout")
         await login(client, ALICE)
         fixed = await post(client, "/console/letters/1/edit", {
-            "text": "I am sorry for what I did to you.", "reason": "Typo."},
+            "version": "1", "text": "I am sorry for what I did to you.", "reason": "Typo."},
             page="/console/letters/1")
         assert fixed.status_code == 303
         await post(client, "/console/logout")
@@ -197,7 +197,7 @@ async def test_letter_text_is_never_in_the_database_file(settings: Settings,
         await Person(app).say("letter", "Unmistakable-letter-words here.", "1", "1")
         await login(client, ALICE)
         await post(client, "/console/letters/1/edit", {
-            "text": "Unmistakable-edit-words.", "reason": "Reason-words-secret."},
+            "version": "1", "text": "Unmistakable-edit-words.", "reason": "Reason-words-secret."},
             page="/console/letters/1")
         svc = service_of(app)
         versions = await svc.db.read(lambda c: letters.versions(c, svc.cipher, 1))
@@ -251,7 +251,7 @@ async def test_a_corrected_typed_in_letter_needs_someone_else_again(settings: Se
         await post(client, "/console/logout")
         await login(client, BOB)
         fixed = await post(client, "/console/letters/1/edit",
-                           {"text": "I am sorry.", "reason": "Spelling."},
+                           {"version": "1", "text": "I am sorry.", "reason": "Spelling."},
                            page="/console/letters/1")
         assert fixed.status_code == 303
         own = await post(client, "/console/letters/1/approve", {"version": "2"},

@@ -21,9 +21,11 @@ from bot.service import Service
 from bot.store.facilitators import token_hash
 
 KEEP_FOR = 12 * 3600.0
-ACTION = re.compile(r"/console/cases/([0-9]{1,12})/[a-z0-9/-]{1,60}")
+# a case form, or new wording for a letter (kept on the letter's case)
+ACTION = re.compile(
+    r"/console/(?:cases/([0-9]{1,12})/[a-z0-9/-]{1,60}|letters/([0-9]{1,12})/edit)")
 MAX_FIELDS, MAX_CHARS = 20, 5000
-LONG = ("text", "notes", "note", "what", "check", "action")  # shown as a textarea
+LONG = ("text", "notes", "note", "what", "check", "action", "reason")  # shown as a textarea
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,17 @@ async def keep(request: Request, token: str) -> int | None:
               if isinstance(val, str) and k not in ("csrf", "draft")}
     if found is None or not token or not any(val.strip() for val in fields.values()):
         return None
-    case_id, now = int(found.group(1)), to_ts(service.runtime.clock.now())
+    now = to_ts(service.runtime.clock.now())
 
     def unit(conn: sqlite3.Connection) -> int | None:
         owner = _owner(conn, token)
-        if owner is None or conn.execute("SELECT 1 FROM cases WHERE id = ?",
-                                         (case_id,)).fetchone() is None:
+        row = (conn.execute("SELECT id FROM cases WHERE id = ?", (int(found.group(1)),))
+               if found.group(1) else
+               conn.execute("SELECT case_id FROM letters WHERE id = ? AND case_id IS NOT NULL",
+                            (int(found.group(2)),))).fetchone()
+        if owner is None or row is None:
             return None
+        case_id = int(row[0])
         row_id = sealed.next_id(conn, "console_drafts")
         blob = sealed.seal(service.cipher, json.dumps(fields, ensure_ascii=False),
                            "console_drafts", "fields_enc", id=row_id, case_id=case_id,

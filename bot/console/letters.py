@@ -133,14 +133,18 @@ async def approve(request: Request, v: Visitor) -> Response:
 
 
 async def _guarded(request: Request, v: Visitor, letter_id: int, notice: str,
-                   work: Any) -> Response:
-    """Check access before running the work (a coroutine that is closed if access fails)."""
+                   work: Any, mine: dict[str, str] | None = None) -> Response:
+    """Check access before running the work (a coroutine that is closed if access fails).
+    New wording over a newer version is refused showing both, with `mine` kept in a form."""
     got = await _load(request, v, "letter_action")
     if isinstance(got, Response):
         work.close()
         return got
     try:
         await work
+    except desk.StaleWording as exc:
+        return render(request, v, "conflict_letter.html", status=409, letter=got["letter"],
+                      theirs=exc.newest, mine=mine or {}, status_names=STATUS)
     except desk.LetterError as exc:
         return error(request, v, 409, f"That could not be done: {exc}.")
     return redirect(notices.url(f"/console/letters/{letter_id}", notice))
@@ -152,9 +156,12 @@ async def edit(request: Request, v: Visitor) -> Response:
     letter_id = int(request.path_params["letter_id"])
     text = await form_value(request, "text", desk.MAX_LETTER + 1)
     reason = await form_value(request, "reason", desk.MAX_REASON + 1)
+    seen = await form_value(request, "version", 12)
+    version = int(seen) if seen.isdecimal() else 0  # no version read: it cannot be current
     work = desk.propose_edit(service.runtime, service.cipher, letter_id, text, reason,
-                             _who(v))
-    return await _guarded(request, v, letter_id, "letter_reworded", work)
+                             _who(v), seen=version)
+    return await _guarded(request, v, letter_id, "letter_reworded", work,
+                          {"text": text, "reason": reason})
 
 
 @staff

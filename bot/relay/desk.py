@@ -37,6 +37,15 @@ class LetterError(ValueError):
         self.blocked = blocked  # kinds of contact detail that stopped an approval
 
 
+class StaleWording(LetterError):
+    """New wording typed over an older version: someone changed the letter after it was read.
+    `newest` is the version now shown; nothing was saved."""
+
+    def __init__(self, newest: letters.Version) -> None:
+        super().__init__(f"The wording was changed (version {newest.number}) after you opened it")
+        self.newest = newest
+
+
 @dataclass(frozen=True)
 class Staff:
     actor: str  # who, as the audit log names them
@@ -191,8 +200,12 @@ async def approve(runtime: Runtime, cipher: Cipher, letter_id: int, who: Staff,
 
 
 def _edit(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, text: str, reason: str,
-          who: Staff, ts: float, data: dict[str, object] | None = None) -> letters.Letter:
+          who: Staff, ts: float, data: dict[str, object] | None = None,
+          seen: int | None = None) -> letters.Letter:
     letter = _letter(conn, letter_id)
+    newest = letters.versions(conn, cipher, letter.id)[-1]
+    if seen is not None and seen != newest.number:  # read before someone else's change
+        raise StaleWording(newest)
     if letter.status != "pending_review":
         raise LetterError("Only a letter waiting for review can be changed")
     if letter.direction == "to_other" and conn.execute(
@@ -214,19 +227,29 @@ def _edit(conn: sqlite3.Connection, cipher: Cipher, letter_id: int, text: str, r
 
 
 async def propose_edit(runtime: Runtime, cipher: Cipher, letter_id: int, text: str, reason: str,
-                       who: Staff) -> None:
+                       who: Staff, seen: int | None = None) -> None:
     """New wording with a reason. The author of a letter to the other party must accept it; a
-    typed-in letter is corrected directly (and whoever changed it cannot approve it)."""
+    typed-in letter is corrected directly (and whoever changed it cannot approve it). `seen`
+    is the newest version the editor read (the console always sends it): if there is a newer
+    one, StaleWording, and nothing is saved (the refusal is audited)."""
     body = _clean(text, MAX_LETTER, "new wording")
     why = _clean(reason, MAX_REASON, "reason")
     ts = to_ts(runtime.clock.now())
     found = await runtime.db.read(lambda c: _letter(c, letter_id))
-    if found.direction == "to_victim":
-        await runtime.db.write(lambda c: _edit(c, cipher, letter_id, body, why, who, ts))
-        return
-    data: dict[str, object] = {"letter": letter_id}  # prepare adds the new version's number
-    await runtime.act(found.person_id, "letter_edit_proposed", data, who.actor,
-                      prepare=lambda c: _edit(c, cipher, letter_id, body, why, who, ts, data))
+    try:
+        if found.direction == "to_victim":
+            await runtime.db.write(lambda c: _edit(c, cipher, letter_id, body, why, who, ts,
+                                                   seen=seen))
+            return
+        data: dict[str, object] = {"letter": letter_id}  # prepare adds the version's number
+        await runtime.act(found.person_id, "letter_edit_proposed", data, who.actor,
+                          prepare=lambda c: _edit(c, cipher, letter_id, body, why, who, ts,
+                                                  data, seen))
+    except StaleWording as exc:  # refused in its own transaction, which rolled back: audit
+        newest = exc.newest.number
+        await runtime.db.write(lambda c: _audit(c, who, "stale_save_refused", found, ts,
+                                                record="letter", version=newest, seen=seen))
+        raise
 
 
 async def mark_delivered(runtime: Runtime, letter_id: int, on: str, who: Staff) -> None:

@@ -55,8 +55,10 @@ async def desk_act(service: Service, person_id: int, action: str,
             await desk.approve(runtime, cipher, letter, who, data.get("confirm") is True,
                                      seen if isinstance(seen, int) else None)
         elif action == "letter_edit":
+            seen = data.get("version")
             await desk.propose_edit(runtime, cipher, letter, str(data.get("text", "")),
-                                          str(data.get("reason", "")), who)
+                                    str(data.get("reason", "")), who,
+                                    seen if isinstance(seen, int) else None)
         else:
             await desk.mark_delivered(runtime, letter, str(data.get("on", "")), who)
     except LetterArgsError:

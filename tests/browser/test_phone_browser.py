@@ -195,6 +195,21 @@ async def test_every_console_page_fits_a_phone_with_no_axe_violations(
     await page.get_by_role("heading", name=re.compile("^Saved by")).wait_for()
     await phone.check(page, "conflict.html")
 
+    await page.goto(f"{base}/console{case}")  # two tabs, one letter's wording
+    await page.get_by_label("Letter from the other party").fill("I am sorry for what I did.")
+    await page.get_by_role("button", name="Save letter for approval").click()
+    await page.wait_for_url("**/console/letters/2**")
+    await page.goto(f"{base}/console/letters/2")
+    await other.goto(f"{base}/console/letters/2")
+    for tab, words in ((other, "I am sorry for it all."), (page, "I am so sorry.")):
+        await tab.get_by_label("New wording").fill(words)
+        await tab.get_by_label(re.compile("^Reason")).fill("Her words.")
+        await tab.get_by_role("button", name="Save corrected wording").click()
+        if tab is other:
+            await other.get_by_text("New wording saved.").wait_for()
+    await page.get_by_role("heading", name=re.compile("changed this letter first")).wait_for()
+    await phone.check(page, "conflict_letter.html")
+
     await page.goto(f"{base}/console{case}")
     await page.get_by_label(re.compile("^Message to the person")).fill("Typed, then away.")
     await _expire_sessions(server)
