@@ -15,8 +15,8 @@ from bot.clock import SystemClock
 from bot.runtime import Inbound
 from bot.service import Service
 from tests.browser import test_console_browser as console_browser
+from tests.browser.axe_kit import no_axe_violations
 from tests.browser.test_console_browser import World, sign_in
-from tests.browser.test_risk_browser import _no_axe_violations
 
 server = console_browser.server
 browser = console_browser.browser
@@ -67,7 +67,7 @@ async def test_a_risk_alert_appears_on_an_open_dashboard(server: World, browser:
     assert await note.evaluate("n => n === document.activeElement")  # focus not taken
     assert "Updated at" in await page.locator("#live-status").inner_text()
     assert await page.locator("#live-status").get_attribute("role") == "status"
-    await _no_axe_violations(page)
+    await no_axe_violations(page)
 
 
 async def test_a_new_message_appears_on_an_open_case_page(server: World, browser: Browser) -> None:
@@ -89,7 +89,7 @@ async def test_a_new_message_appears_on_an_open_case_page(server: World, browser
     assert await page.locator("#timeline li", has_text=text).count() == 1
     assert await reply.input_value() == "Thank you, I will ring you"
     assert await reply.evaluate("n => n === document.activeElement")
-    await _no_axe_violations(page)
+    await no_axe_violations(page)
 
     # risk words on the open case page: the banner comes in, the title counts it
     await _person_writes(server, "live-4", "I want to kill myself")
@@ -97,4 +97,4 @@ async def test_a_new_message_appears_on_an_open_case_page(server: World, browser
     await page.wait_for_function("document.title.startsWith('(1) ')", timeout=LIVE_WITHIN_MS)
     assert await reply.input_value() == "Thank you, I will ring you"
     await _stayed(page)
-    await _no_axe_violations(page)
+    await no_axe_violations(page)
