@@ -149,7 +149,7 @@ def _effect(
     elif isinstance(effect, Schedule):
         _schedule(conn, target, state, effect, now, applied)
     elif isinstance(effect, CancelJobs):
-        jobs.cancel(conn, pid, ts, effect.kinds)
+        jobs.cancel(conn, pid, ts, effect.kinds, effect.key)
         if not effect.kinds:
             outbox.cancel_scheduled(conn, pid)
     elif isinstance(effect, RecordConsent):

@@ -118,9 +118,11 @@ class Schedule:
 
 @dataclass(frozen=True)
 class CancelJobs:
-    """Cancel pending jobs for this person: all of them, or only these kinds."""
+    """Cancel pending jobs for this person: all of them, or only these kinds (and, with
+    `key`, only the job of that key: one appointment's reminder)."""
 
     kinds: tuple[str, ...] = ()
+    key: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from bot.console import (
     actions,
     alerts,
+    appointments,
     case,
     dashboard,
     letters,
@@ -69,6 +70,8 @@ def routes() -> list[BaseRoute]:
         Route(CASE + "/message", message.send, methods=post),
         Route(CASE + "/meetings", actions.schedule_meeting, methods=post),
         Route(CASE + "/meetings/held", actions.meeting_held, methods=post),
+        Route(CASE + "/meetings/missed", appointments.missed, methods=post),
+        Route(CASE + "/meetings/moved", appointments.moved, methods=post),
         Route(CASE + "/other-party", actions.other_party, methods=post),
         Route(CASE + "/outcomes", actions.outcome_item, methods=post),
         Route(CASE + "/outcomes/{item_id:int}/done", actions.outcome_done, methods=post),

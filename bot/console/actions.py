@@ -131,7 +131,7 @@ async def meeting_held(request: Request, v: Visitor) -> Response:
     ts = to_ts(_now(request))
     kind = await request.app.state.service.db.read(lambda c: c.execute(
         "SELECT kind FROM meetings WHERE id = ? AND case_id = ? AND held_at IS NULL"
-        " AND at <= ?", (meeting_id, got.case.id, ts)).fetchone())
+        " AND missed_at IS NULL AND at <= ?", (meeting_id, got.case.id, ts)).fetchone())
     if kind is None:
         return error(request, v, 400, "That appointment is not one that can be marked held:"
                      " it is still to come, was already recorded, or is not on this case.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.flows import (
+    appointments,
     asks,
     checkin,
     consent,
@@ -25,7 +26,7 @@ from bot.flows import (
 from bot.flows.base import Flow
 from bot.flows.timers import TIMERS as _TIMERS
 
-ACTIONS = {**timers.ACTIONS, **facilitator.ACTIONS}
+ACTIONS = {**timers.ACTIONS, **appointments.ACTIONS, **facilitator.ACTIONS}
 TIMERS = {**_TIMERS, "feedback": feedback.ask, triage.COURT_CHECK: triage.court_check}
 
 FLOWS: dict[str, Flow] = {

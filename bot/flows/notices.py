@@ -58,7 +58,8 @@ def letter_delivered(state: State, action: FacilitatorAction, now: datetime) -> 
 
 def _meeting_ahead(state: State, now: datetime) -> Mapping[str, Any] | None:
     meeting = state.answers.get("meeting")
-    if not isinstance(meeting, Mapping) or meeting.get("held") or not meeting.get("at"):
+    if (not isinstance(meeting, Mapping) or meeting.get("held") or meeting.get("missed")
+            or not meeting.get("at")):
         return None
     return meeting if parse_time(meeting["at"]) > now else None
 

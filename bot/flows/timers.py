@@ -148,7 +148,8 @@ def meeting_set(state: State, action: FacilitatorAction, now: datetime) -> Go:
     booked = dict(state.answers.get("appointments") or {})
     before = booked.get(kind) or state.answers.get("meeting")
     moved = (isinstance(before, Mapping) and not before.get("held")
-             and before.get("kind") == kind and before.get("at") != meeting["at"])
+             and not before.get("missed") and before.get("kind") == kind
+             and before.get("at") != meeting["at"])
     booked[kind] = meeting
     state = state.with_answer("meeting", meeting).with_answer("appointments", booked)
     effects: list[Effect] = [

@@ -50,6 +50,8 @@ SEALED: list[Sealed] = [
     Sealed("cases", "data_enc", "case", "person_id", PERSON_ROW),
     Sealed("referrals", "data_enc", "referral", "person_id", PERSON_ROW),
     Sealed("meetings", "place_enc", "meeting", CASE_PERSON, ("id", "case_id")),
+    # why an appointment did not happen, as the facilitator recorded it
+    Sealed("meetings", "missed_reason_enc", "meeting_missed", CASE_PERSON, ("id", "case_id")),
     Sealed("other_parties", "data_enc", "other_party", CASE_PERSON, ("case_id",)),
     Sealed("outcome_items", "item_enc", "outcome", CASE_PERSON, ("id", "case_id")),
     Sealed("letter_versions", "body_enc", "letter", LETTER_PERSON, ("id", "letter_id")),

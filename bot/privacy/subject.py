@@ -127,9 +127,13 @@ def _case_work(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict
                                   (person_id,))],
         "meetings": [
             {"case": r["case_id"], "kind": r["kind"], "mode": r["mode"], "at": r["at"],
-             "held_at": r["held_at"],
+             "held_at": r["held_at"], "missed_at": r["missed_at"],
+             "moved_from": r["moved_from"],
              "place": sealed.open_in(cipher, r["place_enc"], "meetings", "place_enc", r)
-             if r["place_enc"] else None}
+             if r["place_enc"] else None,
+             "missed_reason": sealed.open_in(cipher, r["missed_reason_enc"], "meetings",
+                                             "missed_reason_enc", r)
+             if r["missed_reason_enc"] else None}
             for r in conn.execute("SELECT * FROM meetings WHERE case_id IN"
                                   " (SELECT id FROM cases WHERE person_id = ?)"
                                   " ORDER BY at", (person_id,))],

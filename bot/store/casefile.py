@@ -25,6 +25,7 @@ class Entry:
     kind: str  # message_in, message_out, job, meeting, audit
     text: str
     status: str = ""
+    detail: str = ""  # a meeting's mode
 
 
 @dataclass
@@ -103,12 +104,7 @@ def load(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> CaseFile | N
     cf.consents = [dict(r) for r in conn.execute(
         "SELECT version, scopes, channel, agreed_at, withdrawn_at FROM consents"
         " WHERE person_id = ? ORDER BY agreed_at, id", (pid,))]
-    cf.meetings = [
-        {**dict(r), "place_enc": None,
-         "place": _text(cipher, r, "meetings", "place_enc") if r["place_enc"] else ""}
-        for r in conn.execute("SELECT * FROM meetings WHERE case_id = ? ORDER BY at, id",
-                              (case_id,))
-    ]
+    cf.meetings = _meetings(conn, cipher, case_id)
     other = conn.execute("SELECT * FROM other_parties WHERE case_id = ?", (case_id,)).fetchone()
     if other is not None:
         cf.other_party = _decrypted(cipher, other, "other_parties", "data_enc", {
@@ -136,6 +132,21 @@ def load(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> CaseFile | N
     return cf
 
 
+def _meetings(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> list[dict[str, Any]]:
+    """The case's appointments, soonest first; `latest`: the newest of its kind (the one the
+    conversation and its reminder follow)."""
+    rows = conn.execute("SELECT * FROM meetings WHERE case_id = ? ORDER BY at, id",
+                        (case_id,)).fetchall()
+    newest = {r["kind"]: r["id"] for r in sorted(rows, key=lambda r: r["id"])}
+    return [
+        {**dict(r), "place_enc": None, "missed_reason_enc": None,
+         "place": _text(cipher, r, "meetings", "place_enc") if r["place_enc"] else "",
+         "missed_reason": _text(cipher, r, "meetings", "missed_reason_enc")
+         if r["missed_reason_enc"] else "", "latest": newest[r["kind"]] == r["id"]}
+        for r in rows
+    ]
+
+
 def _timeline(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
               cf: CaseFile) -> list[Entry]:
     """Messages both ways (with delivery status), jobs and meetings, oldest first."""
@@ -152,8 +163,9 @@ def _timeline(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
         entries.append(Entry(r["created_at"], f"message_{r['direction']}",
                              _text(cipher, r, "messages", "body_enc"), status))
     entries.extend(Entry(j["due_at"], "job", j["kind"], j["status"]) for j in cf.jobs)
-    entries.extend(Entry(m["at"], "meeting", f"{m['kind']} ({m['mode']})",
-                         "held" if m["held_at"] else "planned") for m in cf.meetings)
+    entries.extend(Entry(m["at"], "meeting", m["kind"],
+                         "held" if m["held_at"] else "did not happen" if m["missed_at"]
+                         else "planned", m["mode"]) for m in cf.meetings)
     return sorted(entries, key=lambda e: e.at)
 
 

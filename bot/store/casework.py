@@ -265,7 +265,7 @@ def mark_meeting_held(conn: sqlite3.Connection, case_id: int, meeting_id: int,
     """This appointment, once its time has come, now held; its kind (None if it is not this
     case's, was already held, or is still in the future)."""
     row = conn.execute("UPDATE meetings SET held_at = ? WHERE id = ? AND case_id = ? AND"
-                       " held_at IS NULL AND at <= ? RETURNING kind",
+                       " held_at IS NULL AND missed_at IS NULL AND at <= ? RETURNING kind",
                        (now, meeting_id, case_id, now)).fetchone()
     return str(row["kind"]) if row else None
 

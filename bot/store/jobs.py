@@ -38,7 +38,8 @@ def schedule(
 
 
 def cancel(
-    conn: sqlite3.Connection, person_id: int, now: float, kinds: tuple[str, ...] = ()
+    conn: sqlite3.Connection, person_id: int, now: float, kinds: tuple[str, ...] = (),
+    key: str = "",
 ) -> int:
     sql = "UPDATE jobs SET status = 'cancelled', done_at = ? WHERE person_id = ?"
     sql += " AND status = 'pending'"
@@ -46,6 +47,9 @@ def cancel(
     if kinds:
         sql += f" AND kind IN ({','.join('?' * len(kinds))})"
         params.extend(kinds)
+    if key:
+        sql += " AND key = ?"
+        params.append(key)
     return conn.execute(sql, params).rowcount
 
 

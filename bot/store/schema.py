@@ -422,6 +422,15 @@ MIGRATIONS: tuple[str, ...] = (
         tries INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # appointments (issue 16): each one may be recorded as not having happened (with an
+    # optional reason, sealed to its row) or moved to a new time (the time it was booked at
+    # kept beside it)
+    """
+    ALTER TABLE meetings ADD COLUMN missed_at REAL;
+    ALTER TABLE meetings ADD COLUMN missed_reason_enc BLOB;
+    ALTER TABLE meetings ADD COLUMN moved_at REAL;
+    ALTER TABLE meetings ADD COLUMN moved_from REAL;
+    """,
 )
 
 
