@@ -35,7 +35,7 @@ def urgent(conn: sqlite3.Connection, user_id: int | None, now: float) -> int:
     overdue = conn.execute(
         "SELECT count(*) FROM cases c JOIN people p ON p.id = c.person_id"  # noqa: S608  # nosec B608
         f" WHERE c.closed_at IS NULL AND c.stage = 'new_contact' AND p.status NOT IN {STOPPED}"
-        f" AND c.reply_due_at <= ? AND {vis}", [now, *params]).fetchone()[0]
+        f" AND c.reply_due_at < ? AND {vis}", [now, *params]).fetchone()[0]
     return int(risk) + int(overdue)
 
 

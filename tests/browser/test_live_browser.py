@@ -38,6 +38,14 @@ async def _person_writes(world: World, key: str, text: str) -> None:
         await service.close()
 
 
+async def _sessions_end(world: World) -> None:
+    service = await Service.open(world.settings, SystemClock(), {})
+    try:
+        await service.db.write(lambda c: c.execute("DELETE FROM console_sessions"))
+    finally:
+        await service.close()
+
+
 async def _stayed(page: Page) -> None:
     """The page was not reloaded: a mark left on the window is still there."""
     assert await page.evaluate("window.liveMark") == 1
@@ -65,9 +73,13 @@ async def test_a_risk_alert_appears_on_an_open_dashboard(server: World, browser:
     assert await page.title() == "(2) Dashboard · RJ console"
     assert await note.input_value() == "Ringing her now"
     assert await note.evaluate("n => n === document.activeElement")  # focus not taken
-    assert "Updated at" in await page.locator("#live-status").inner_text()
+    said = await page.locator("#live-status").inner_text()
+    assert "Updated at" in said and "Urgent items: 2." in said, said
     assert await page.locator("#live-status").get_attribute("role") == "status"
     await no_axe_violations(page)
+    for part in ("/console/live/dashboard", f"/console/cases/{server.case_id}/live"):
+        await page.goto(server.base + part)  # the sections' routes are whole pages too
+        await no_axe_violations(page)
 
 
 async def test_a_new_message_appears_on_an_open_case_page(server: World, browser: Browser) -> None:
@@ -98,3 +110,10 @@ async def test_a_new_message_appears_on_an_open_case_page(server: World, browser
     assert await reply.input_value() == "Thank you, I will ring you"
     await _stayed(page)
     await no_axe_violations(page)
+
+    # the session ends (idle timeout, or signed out elsewhere): the page says so, stays, and
+    # keeps the reply being typed (sent, it is kept through the sign-in)
+    await _sessions_end(server)
+    await page.get_by_text("your session has ended").wait_for(timeout=LIVE_WITHIN_MS)
+    await _stayed(page)
+    assert await reply.input_value() == "Thank you, I will ring you"

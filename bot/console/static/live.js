@@ -16,9 +16,12 @@
     const bare = document.title.replace(/^\(\d+\) /, "");
     document.title = (urgent > 0 ? `(${urgent}) ` : "") + bare;
   };
+  // a field the facilitator changed; a text box with words in it (a refused note comes back
+  // with the words in it) counts too, as the fresh copy would come back empty
   const changed = (f) => {
     if (f.type === "checkbox" || f.type === "radio") return f.checked !== f.defaultChecked;
     if (f.tagName === "SELECT") return [...f.options].some((o) => o.selected !== o.defaultSelected);
+    if (f.tagName === "TEXTAREA" && f.value.trim() !== "") return true;
     return f.type !== "hidden" && f.value !== f.defaultValue;
   };
   // the facilitator is working in `el`: it holds the focus or a field they changed
@@ -66,7 +69,8 @@
       }
       document.title = doc.title;
       const at = new Date().toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
-      say(`Updated at ${at}: new activity on this page.`);
+      const urgent = /^\((\d+)\) /.exec(doc.title);
+      say(`Updated at ${at}. Urgent items: ${urgent ? urgent[1] : "none"}.`);
     } catch (err) {
       say("Live updates could not load. Reload the page to see what is new.");
     } finally {
