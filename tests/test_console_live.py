@@ -134,6 +134,7 @@ async def test_the_dashboard_stream_sends_a_change_after_a_new_alert(settings: S
         page = (await client.get("/console/")).text
         assert 'data-live-events="/console/live/dashboard/events"' in page
         assert '<script src="/console/static/live.js" defer></script>' in page
+        assert "<script" not in (await client.get("/console/referrals/new")).text  # not live
         async with stream(app, client, "/console/live/dashboard/events") as s:
             assert s.status == 200
             assert s.headers["content-type"].startswith("text/event-stream")
