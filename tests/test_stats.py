@@ -14,9 +14,11 @@ from bot import stats
 from bot.config import Settings
 from bot.privacy import subject
 from bot.simulate import simulate
+from bot.store import records
 from bot.store.db import Database
 from tests.console_kit import add_user, console, login
 
+MORNING = "2026-03-04T09:00:00+00:00"
 ROOT = Path(__file__).resolve().parent.parent
 NAME, WORDS = "Quentin", "It helped me to be heard"
 ONE = ["hello", "1", "1", "1", NAME, "1", "1", "2", "2", "2", "::wait 2h", "::act replied",
@@ -25,6 +27,10 @@ TWO = ["hello", "1", "1", "1", "Kim", "1", "1", "2", "2", "2", "withdraw"]
 
 
 async def conversations(settings: Settings) -> None:
+    # a fixed morning: closed after 2 hours of virtual time, the feedback question must fall in
+    # the day (at 19:45 real time it fell after 21:00 and waited for the morning; CI failed)
+    async with Database(settings.database) as db:
+        await db.write(lambda c: records.set_meta(c, "virtual_clock", MORNING))
     await simulate(settings, "sms", "+447700900301", ONE, io.StringIO())
     await simulate(settings, "telegram", "555", TWO, io.StringIO())
 
