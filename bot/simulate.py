@@ -19,7 +19,7 @@ import re
 import shlex
 import sqlite3
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from bot.apply import Applied
@@ -30,7 +30,7 @@ from bot.flows import ACTIONS
 from bot.relay.simulate import DESK_ONLY, LETTER_ACTIONS, desk_act
 from bot.runtime import Inbound, SignalKind
 from bot.service import Service
-from bot.store import jobs, outbox, records
+from bot.store import jobs, notes, outbox, records
 from bot.types import ChannelName
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -154,7 +154,7 @@ class Simulation:
         found = await self.service.db.read(
             lambda c: records.find_address(c, cipher, channel, address)
         )
-        known = [a for a in (*ACTIONS, *LETTER_ACTIONS) if a not in DESK_ONLY]
+        known = [a for a in (*ACTIONS, *LETTER_ACTIONS, "case_note") if a not in DESK_ONLY]
         if action not in known:
             raise DirectiveError(f"unknown action {action!r}: use one of {', '.join(known)}")
         if found is None:
@@ -162,6 +162,8 @@ class Simulation:
         try:
             if action in LETTER_ACTIONS:
                 self.emit(await desk_act(self.service, found[0], action, data))
+            elif action == "case_note":
+                self.emit(await note_act(self.service, found[0], data))
             else:
                 await self.service.runtime.act(found[0], action, data, actor="simulate")
         except ValueError as exc:
@@ -183,6 +185,34 @@ class Simulation:
             elif line.strip():
                 await self.say(line)
             await self.save_clock()
+
+
+async def note_act(service: Service, person_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """`::act case_note how=phone what="..." [with="..."] [agreed="..."] [at=ISO] by=alice`:
+    a note on the person's newest case, through the console's rules (bot.store.notes)."""
+    now = to_ts(service.runtime.clock.now())
+    fields = {k: str(data.get(k, "")) for k in notes.LIMITS}
+    how, by = str(data.get("how", "note")), str(data.get("by") or "simulate")
+
+    def unit(conn: sqlite3.Connection) -> int:
+        case = conn.execute("SELECT c.id, c.created_at, p.status FROM cases c JOIN people p"
+                            " ON p.id = c.person_id WHERE c.person_id = ?"
+                            " ORDER BY c.id DESC LIMIT 1", (person_id,)).fetchone()
+        if case is None or case["status"] == "erased":
+            raise notes.NoteError("no case to add a note to (none, or erased)")
+        at = _utc(str(data["at"])) if data.get("at") else now
+        kept = notes.check(how, fields, at, now, case["created_at"])
+        return notes.add(conn, service.cipher, case["id"], how, kept, at, by, now)
+
+    try:
+        return {"note_action": "case_note", "note": await service.db.write(unit)}
+    except (notes.NoteError, ValueError) as exc:
+        return {"note_action": "case_note", "refused": str(exc)}
+
+
+def _utc(text: str) -> float:
+    parsed = datetime.fromisoformat(text)
+    return to_ts(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
 
 
 def _next_inbound_number(conn: sqlite3.Connection) -> int:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,6 +14,7 @@ from starlette.responses import Response
 from bot.clock import to_ts
 from bot.console import drafts as kept_forms
 from bot.console.auth import Visitor
+from bot.console.labels import HOW_LABELS
 from bot.console.pages import error, render, staff
 from bot.flows import passphrase
 from bot.relay import view as relay_view
@@ -134,6 +138,11 @@ def _view(conn: sqlite3.Connection, service: Service, v: Visitor, case_id: int,
                      conn, service.cipher, case_id, got.case.person_id), kept)
 
 
+def local_input(moment: datetime, tz: str) -> str:
+    """A time as a datetime-local field shows it, in the service's timezone."""
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+
+
 @staff
 async def case_page(request: Request, v: Visitor) -> Response:
     return await show_case(request, v, int(request.path_params["case_id"]))
@@ -141,9 +150,11 @@ async def case_page(request: Request, v: Visitor) -> Response:
 
 async def show_case(request: Request, v: Visitor, case_id: int, status: int = 200,
                     problems: dict[int, str] | None = None,
-                    drafts: dict[int, str] | None = None) -> Response:
+                    drafts: dict[int, str] | None = None,
+                    note: dict[str, Any] | None = None) -> Response:
     """Decrypt and show one case; the view itself goes into the audit log. `problems` and
-    `drafts` (by alert id) put a refused note back in its form with the reason."""
+    `drafts` (by alert id) put a refused note back in its form with the reason; `note`, a
+    refused case note (its `error` and `typed` fields)."""
     service: Service = request.app.state.service
     now = to_ts(service.runtime.clock.now())
     shown = await service.db.write(lambda c: _view(c, service, v, case_id, now))
@@ -163,4 +174,5 @@ async def show_case(request: Request, v: Visitor, case_id: int, status: int = 20
                   waiting=[a for a in shown.alerts if a.row.kind == "message"],
                   safe=casefile.safe_contact(cf), problems=problems or {},
                   drafts=drafts or {}, relay=shown.relay, kept=shown.kept,
-                  long_fields=kept_forms.LONG)
+                  long_fields=kept_forms.LONG, note=note or {}, how_labels=HOW_LABELS,
+                  note_at=local_input(service.runtime.clock.now(), service.settings.timezone))

@@ -7,6 +7,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+# how a contact in the case notes happened (bot.store.notes.HOW)
+HOW_LABELS = {"phone": "Phone call", "video": "Video call", "visit": "Visit in person",
+              "message": "Message sent another way", "note": "Note"}
 CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+|[a-z]+")
 WORDS = {
     "in_person": "In person",

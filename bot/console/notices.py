@@ -43,6 +43,7 @@ NOTICES: dict[str, str] = {
     "referral_saved": "Referral saved.",
     "assigned": "Facilitators saved.",
     "note_saved": "Saved to the case record.",
+    "note_added": "Added to the case notes and the conversation.",
     "draft_discarded": "The unsaved text was discarded.",
     "account_disabled": "Account disabled.",
     "second_factor_reset": "Sign-in code reset: it is set up again at the next sign-in.",

@@ -111,6 +111,8 @@ SECTIONS: tuple[tuple[str, Callable[[Row], str]], ...] = (
     ("Your case", _case),
     ("Meetings", _simple("meetings", ("When", "What", "How", "Where"),
                          ("at", "kind", "mode", "place"), "No meetings.")),
+    ("Notes our team made", _simple("notes", ("When", "How", "With", "What", "Agreed"),
+                                    ("at", "how", "with", "what", "agreed"), "No notes.")),
     ("What was agreed", _simple("outcome_items", ("What", "By"), ("item", "due_on"),
                                 "Nothing yet.")),
     ("How you were referred to us", _simple("referrals", ("When", "By", "Details"),

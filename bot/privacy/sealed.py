@@ -62,6 +62,8 @@ SEALED: list[Sealed] = [
            "(SELECT s.person_id FROM scripts s WHERE s.id = script_id)", ("id", "script_id")),
     Sealed("script_requests", "body_enc", "script_request",
            "(SELECT s.person_id FROM scripts s WHERE s.id = script_id)", ("id", "script_id")),
+    # a facilitator's note or contact log entry on a case (bot.store.notes)
+    Sealed("case_notes", "body_enc", "case_note", CASE_PERSON, ("id", "case_id")),
     # a console form kept when its author's session ended (bot.console.drafts)
     Sealed("console_drafts", "fields_enc", "draft", CASE_PERSON,
            ("id", "case_id", "facilitator_id")),

@@ -12,7 +12,7 @@ from bot.crypto import Cipher
 from bot.flows import passphrase
 from bot.privacy import sealed
 from bot.privacy.sealed import SEALED
-from bot.store import letters, records, scripts
+from bot.store import letters, notes, records, scripts
 
 CHANNELS = ("sms", "telegram", "whatsapp")
 PHONE_CHANNELS = ("sms", "whatsapp")  # addressed by phone number, stored in E.164
@@ -143,6 +143,12 @@ def _case_work(conn: sqlite3.Connection, cipher: Cipher, person_id: int) -> dict
             for r in conn.execute("SELECT * FROM outcome_items WHERE case_id IN"
                                   " (SELECT id FROM cases WHERE person_id = ?)"
                                   " ORDER BY id", (person_id,))],
+        # the case notes and contact log: what our team recorded about them (bot.store.notes)
+        "notes": [
+            {"case": n.case_id, "at": n.happened_at, "how": n.how, "by": "our team",
+             "with": n.fields.get("with", ""), "what": n.fields.get("what", ""),
+             "agreed": n.fields.get("agreed", "")}
+            for n in notes.of_person(conn, cipher, person_id)],
     }
 
 

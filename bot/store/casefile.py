@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.crypto import Cipher
 from bot.privacy import sealed
-from bot.store import casework, records
+from bot.store import casework, notes, records
 from bot.store.casework import AlertRow
 
 
@@ -22,10 +22,12 @@ class Entry:
     """One line of the case timeline."""
 
     at: float
-    kind: str  # message_in, message_out, job, meeting, audit
+    kind: str  # message_in, message_out, job, meeting, note
     text: str
     status: str = ""
-    detail: str = ""  # a meeting's mode
+    detail: str = ""  # a meeting's mode; how a note's contact happened
+    author: str = ""  # who wrote a note: the facilitator's name (or the actor recorded)
+    note: dict[str, str] | None = None  # a note's fields: with, what, agreed
 
 
 @dataclass
@@ -166,7 +168,16 @@ def _timeline(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
     entries.extend(Entry(m["at"], "meeting", m["kind"],
                          "held" if m["held_at"] else "did not happen" if m["missed_at"]
                          else "planned", m["mode"]) for m in cf.meetings)
+    entries.extend(_notes(conn, cipher, cf.case["id"]))
     return sorted(entries, key=lambda e: e.at)
+
+
+def _notes(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> list[Entry]:
+    """The case's notes and contact log, each with its author's name."""
+    names = {r["email"]: r["name"] for r in conn.execute("SELECT email, name FROM facilitators")}
+    return [Entry(n.happened_at, "note", n.fields.get("what", ""), detail=n.how,
+                  author=names.get(n.created_by, n.created_by), note=n.fields)
+            for n in notes.of_case(conn, cipher, case_id)]
 
 
 # the answers that say how (and whether) the person may be contacted

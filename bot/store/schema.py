@@ -431,6 +431,21 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE meetings ADD COLUMN moved_at REAL;
     ALTER TABLE meetings ADD COLUMN moved_from REAL;
     """,
+    # case notes and the contact log (issue 16): a call, a video call, a visit, a message sent
+    # another way, or a note, as a facilitator recorded it; what was said and agreed is sealed
+    # to its row, the kind and the times are plain (the thread's order, the anonymised counts)
+    """
+    CREATE TABLE case_notes (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        how TEXT NOT NULL CHECK (how IN ('phone', 'video', 'visit', 'message', 'note')),
+        happened_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL,
+        body_enc BLOB NOT NULL
+    );
+    CREATE INDEX case_notes_case ON case_notes(case_id, happened_at);
+    """,
 )
 
 
