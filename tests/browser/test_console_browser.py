@@ -178,7 +178,7 @@ async def test_take_a_new_contact_reply_and_schedule_a_meeting(
     await page.get_by_text("Reply recorded").wait_for()
 
     await page.get_by_label("Kind of appointment").select_option("meeting")
-    await page.get_by_label("Video").check()
+    await page.get_by_label("Video", exact=True).check()
     await page.get_by_label("Date and time").fill("2099-06-01T14:30")
     await page.get_by_role("button", name="Schedule", exact=True).click()
     await page.get_by_text("Meeting scheduled.").wait_for()
