@@ -15,9 +15,19 @@ import pytest
 from bot.clock import iso
 from bot.config import Settings
 from bot.simulate import DirectiveError, simulate
+from bot.store import records
+from bot.store.db import Database
 
 FIRST = ("hello", "1", "1", "1", "Robin", "1", "2", "2", "::act replied")
 ADDRESS = "+447700900777"
+
+
+@pytest.fixture(autouse=True)
+async def morning(settings: Settings) -> None:
+    """The virtual clock starts on a fixed morning: reminders and notices are placed in the
+    person's safe time, so a run started in the evening would place them otherwise."""
+    async with Database(settings.database) as db:
+        await db.write(lambda c: records.set_meta(c, "virtual_clock", "2026-03-04T09:00:00+00:00"))
 
 
 async def run(settings: Settings, *lines: str) -> list[dict[str, Any]]:
