@@ -79,6 +79,10 @@ def apply_outcome(
     if not _opted_out(conn, target.person_id):
         for reply in outcome.replies:
             _enqueue(conn, cipher, target, state, reply, now, applied)
+    elif outcome.replies and target.message_id and not applied.alerts:
+        # STOP on SMS: no answer can reach them, so their words go to the team to read
+        _alert(conn, cipher, target, Alert("message", {"cannot_text": True}), case_id, now,
+               applied, oncall)
     if before.status == "paused" and state.status == "active":
         at = to_ts(deliver_at(state, now))
         outbox.release_held(conn, target.person_id, at)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.apply import Applied
@@ -183,6 +183,9 @@ def check_answered(before: tuple[str, int, str], text: str, outbox_ids: list[int
     st.lists(st.one_of(events, letter_answers), max_size=10).map(
         lambda rest: [*AFTER_INTAKE, ("letter", "in"), *rest]),
 ))
+# found by this test (December 2026): after a carrier STOP, a second "hello" had no reply that
+# could reach them and raised nothing; the team now reads it ("message", cannot_text)
+@example([("signal", "opt_out"), ("sms", "rEsUmE"), ("sms", "hello"), ("sms", "hello")])
 def test_random_conversations_through_the_runtime_keep_the_rules(
     script: list[tuple[str, Any]]
 ) -> None:
