@@ -18,11 +18,11 @@ import json
 import re
 import shlex
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from bot.apply import Applied
+from bot.apply import Applied, open_case_id
 from bot.channels.console import ConsoleChannel
 from bot.clock import SystemClock, VirtualClock, from_ts, iso, to_ts
 from bot.config import Settings
@@ -30,7 +30,7 @@ from bot.flows import ACTIONS
 from bot.relay.simulate import DESK_ONLY, LETTER_ACTIONS, desk_act
 from bot.runtime import Inbound, SignalKind
 from bot.service import Service
-from bot.store import jobs, notes, outbox, records
+from bot.store import casework, jobs, notes, outbox, records
 from bot.types import ChannelName
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -165,7 +165,10 @@ class Simulation:
             elif action == "case_note":
                 self.emit(await note_act(self.service, found[0], data))
             else:
-                await self.service.runtime.act(found[0], action, data, actor="simulate")
+                finish = _closing(found[0], to_ts(self.clock.now())) if (
+                    action == "close_case") else None
+                await self.service.runtime.act(found[0], action, data, actor="simulate",
+                                               finish=finish)
         except ValueError as exc:
             raise DirectiveError(f"::act {action}: {exc}") from None
         await self.flush()
@@ -208,6 +211,14 @@ async def note_act(service: Service, person_id: int, data: dict[str, Any]) -> di
         return {"note_action": "case_note", "note": await service.db.write(unit)}
     except (notes.NoteError, ValueError) as exc:
         return {"note_action": "case_note", "refused": str(exc)}
+
+
+def _closing(person_id: int, now: float) -> Callable[[sqlite3.Connection], None]:
+    """As the console's Close does: the case is marked closed in the same transaction."""
+    def finish(conn: sqlite3.Connection) -> None:
+        if (case_id := open_case_id(conn, person_id)) is not None:
+            casework.close_case(conn, case_id, now)
+    return finish
 
 
 def _utc(text: str) -> float:

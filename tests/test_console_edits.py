@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from bot.clock import to_ts
 from bot.config import Settings
 from bot.runtime import Inbound
-from bot.store import records
+from bot.store import casework, records
 from tests.console_kit import (
     MiddayClock,
     console,
@@ -341,3 +342,25 @@ async def test_the_case_page_puts_the_conversation_first_in_words(settings: Sett
             'id="h-person"', 'id="admin"', '<details id="assign"', '<details id="erasure"')]
         assert order == sorted(order)
         assert 'aria-label="On this page"' in page and 'href="#conversation"' in page
+
+
+async def test_words_sent_after_the_closing_reach_the_dashboard(settings: Settings) -> None:
+    """Bug 8 hid every non-risk alert of a closed case, so a feedback comment sent after the
+    closing (its alert has no open case) reached nobody; what came before stays hidden."""
+    async with console(settings) as (app, client):
+        await staff(app)
+        case_id = await new_contact(app)
+        before = await raise_alert(app, "message", case_id)
+        await login(client, SUE)
+        closed = await post(client, f"/console/cases/{case_id}/close",
+                            {"reason": "completed"}, page=f"/console/cases/{case_id}")
+        assert closed.status_code == 303
+        svc = service_of(app)
+        person = (await rows(app, "SELECT person_id FROM cases WHERE id = ?", case_id))[0]
+        later = to_ts(svc.runtime.clock.now()) + 60
+        after = await svc.db.write(lambda c: int(c.execute(
+            "INSERT INTO alerts (kind, person_id, case_id, data, created_at)"
+            " VALUES ('message', ?, NULL, '{}', ?)", (person["person_id"], later)).lastrowid))
+        found = await svc.db.read(lambda c: casework.open_alerts(c, None))
+        ids = [a.id for group in found.values() for a in group]
+        assert after in ids and before not in ids

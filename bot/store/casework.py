@@ -80,11 +80,12 @@ def case(conn: sqlite3.Connection, case_id: int) -> CaseRow | None:
 
 # a person who withdrew or was erased: no reply clock runs for them (their jobs are cancelled)
 STOPPED = "('withdrawn', 'erased')"
-# alerts still wanted on the dashboard: none for an erased person, and only risk alerts once
-# the case is closed (ALERT_CASE is the alert's case)
+# alerts still wanted on the dashboard: none for an erased person, and once the case is closed
+# only risk alerts and what came after the closing (a feedback comment, words to read); the
+# rest was about the case's work (ALERT_CASE is the alert's case)
 _LIVE = (" AND NOT EXISTS (SELECT 1 FROM people p WHERE p.id = al.person_id AND"  # noqa: S608  # nosec B608
          " p.status = 'erased') AND (al.kind = 'risk' OR coalesce((SELECT c.closed_at IS NULL"
-         " FROM cases c WHERE c.id = " + ALERT_CASE + "), 1))")
+         " OR al.created_at > c.closed_at FROM cases c WHERE c.id = " + ALERT_CASE + "), 1))")
 # alerts that ask for the first reply to a new contact: dealt with once the reply is recorded
 NEW_CONTACT_ALERTS = ("new_contact", "referral", "reply_reminder", "reply_overdue")
 
