@@ -15,6 +15,7 @@ from bot.oncall.plan import Plan
 from bot.runtime import Runtime
 from bot.scheduler import windows
 from bot.sender import Sender
+from bot.store import search
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Service:
         db = await Database(settings.database, settings.synchronous).open()
         try:
             await db.write(lambda c: keycheck.open_with(c, cipher))
+            await db.write(lambda c: search.backfill(c, cipher))  # once per data key
         except DataKeyError:
             await db.close()
             raise

@@ -76,6 +76,23 @@ def close_case(state: State, action: FacilitatorAction, now: datetime) -> Go:
     )
 
 
+def reopen_case(state: State, action: FacilitatorAction, now: datetime) -> Go:
+    """A closed case is taken up again. Nothing is sent and nothing restarts by itself: no
+    48-hour clock, no new-contact alert, no reminders (the facilitator books what is needed);
+    the feedback survey asked for at closure is no longer sent. Stage: 'reopened'."""
+    if state.case_open:
+        raise ValueError("the person already has an open case")
+    return Go(
+        STAY,
+        state=replace(state, case_open=True),
+        effects=(
+            CancelJobs(kinds=("feedback",)),
+            UpdateCase({"stage": "reopened"}),
+            Audit("case_reopened", {"by": action.actor}),
+        ),
+    )
+
+
 def _feedback(state: State, now: datetime) -> tuple[Schedule, ...]:
     """At closure, ask for feedback in the person's safe time (bot/flows/feedback.py)."""
     if state.status != "active" or state.answers.get("safe") == "no" or not state.flow:
@@ -156,5 +173,6 @@ ACTIONS: dict[str, ActionHandler] = {
     "script_ready": script.ready,
     "letter_delivered": notices.letter_delivered,
     "close_case": close_case,
+    "reopen": reopen_case,
     "referral_received": referral_received,
 }

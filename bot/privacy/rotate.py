@@ -12,6 +12,7 @@ import sqlite3
 from bot import keycheck
 from bot.crypto import Cipher
 from bot.privacy.sealed import SEALED, Sealed
+from bot.store import search
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ async def rotate(db: Database, cipher: Cipher) -> int:
             if last == after:
                 break
             after = last
+    await db.write(lambda c: search.backfill(c, cipher))  # name hashes under the new key
     await db.write(lambda c: keycheck.seal(c, cipher))  # the start-up check: new key now
     log.info("key rotation re-sealed %d values", total)
     return total

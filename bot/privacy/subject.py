@@ -12,7 +12,7 @@ from bot.crypto import Cipher
 from bot.flows import passphrase
 from bot.privacy import sealed
 from bot.privacy.sealed import SEALED
-from bot.store import letters, notes, records, scripts
+from bot.store import letters, name_index, notes, records, scripts
 
 CHANNELS = ("sms", "telegram", "whatsapp")
 PHONE_CHANNELS = ("sms", "whatsapp")  # addressed by phone number, stored in E.164
@@ -224,6 +224,7 @@ def erase(conn: sqlite3.Connection, person_id: int, now: float, actor: str) -> N
         conn.execute(f"UPDATE {s.table} SET {s.column} = X'' WHERE {s.person} = ?",  # noqa: S608  # nosec B608
                      (person_id,))
     conn.execute("DELETE FROM conversations WHERE person_id = ?", (person_id,))
+    name_index.forget(conn, person_id)  # the keyed hashes of their name's words
     # a random hash: the address can no longer be found, and a new contact starts afresh; the
     # row (channel, times) stays for the anonymised counts, its address_enc is blank above
     for (address_id,) in conn.execute("SELECT id FROM addresses WHERE person_id = ?",

@@ -13,6 +13,7 @@ from typing import Any
 from bot.crypto import Cipher
 from bot.privacy import sealed
 from bot.store import audit as audit_log
+from bot.store import name_index
 from bot.types import State
 
 STATE_FIELDS = {f.name for f in fields(State)}
@@ -132,6 +133,7 @@ def save_state(
         "UPDATE people SET status = ?, locale = ? WHERE id = ?",
         (state.status, state.locale, person_id),
     )
+    name_index.index_name(conn, cipher, person_id, state.answers.get("name"))
 
 
 def log_message(

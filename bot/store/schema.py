@@ -446,6 +446,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX case_notes_case ON case_notes(case_id, happened_at);
     """,
+    # search (issue 16): keyed hashes of the words of the name a person gave (bot.store.search),
+    # so the console finds a case by name without decrypting every conversation
+    """
+    CREATE TABLE search_tokens (
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        kind TEXT NOT NULL,
+        token_hash BLOB NOT NULL,
+        PRIMARY KEY (kind, token_hash, person_id)
+    );
+    CREATE INDEX search_tokens_person ON search_tokens(person_id);
+    """,
 )
 
 

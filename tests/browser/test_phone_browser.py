@@ -156,7 +156,9 @@ async def test_every_console_page_fits_a_phone_with_no_axe_violations(
             ("/audit", "audit.html", "/audit"),
             ("/stats", "stats.html", "/stats"),
             ("/accounts", "accounts.html", "/accounts"),
-            ("/letters/1", "letter.html", "/letters/{letter_id:int}")):
+            ("/letters/1", "letter.html", "/letters/{letter_id:int}"),
+            ("/search?q=07700+900321", "search.html", "/search"),
+            ("/cases?status=all", "cases.html", "/cases")):
         await phone.visit(page, base, url, template, route)
     await page.goto(f"{base}/console{case}")
     case_height = int(await page.evaluate("document.scrollingElement.scrollHeight"))
