@@ -165,10 +165,11 @@ class Simulation:
             elif action == "case_note":
                 self.emit(await note_act(self.service, found[0], data))
             else:
-                finish = _closing(found[0], to_ts(self.clock.now())) if (
-                    action == "close_case") else None
+                ts = to_ts(self.clock.now())
+                finish = _closing(found[0], ts) if action == "close_case" else None
+                prepare = _reopening(found[0], ts) if action == "reopen" else None
                 await self.service.runtime.act(found[0], action, data, actor="simulate",
-                                               finish=finish)
+                                               prepare=prepare, finish=finish)
         except ValueError as exc:
             raise DirectiveError(f"::act {action}: {exc}") from None
         await self.flush()
@@ -219,6 +220,16 @@ def _closing(person_id: int, now: float) -> Callable[[sqlite3.Connection], None]
         if (case_id := open_case_id(conn, person_id)) is not None:
             casework.close_case(conn, case_id, now)
     return finish
+
+
+def _reopening(person_id: int, now: float) -> Callable[[sqlite3.Connection], None]:
+    """As the console's Reopen does (bot.console.reopen): the newest closed case is marked
+    open before the step, unless the person has an open case (the step then refuses)."""
+    def prepare(conn: sqlite3.Connection) -> None:
+        if open_case_id(conn, person_id) is None:
+            conn.execute("UPDATE cases SET closed_at = NULL, updated_at = ? WHERE id ="
+                         " (SELECT max(id) FROM cases WHERE person_id = ?)", (now, person_id))
+    return prepare
 
 
 def _utc(text: str) -> float:
