@@ -126,9 +126,16 @@ def _enqueue(
         held=not reply.immediate and state.status == "paused",
     )
     records.log_message(
-        conn, cipher, target.person_id, "out", channel["channel"], text, to_ts(now), row_id
+        conn, cipher, target.person_id, "out", channel["channel"], text, to_ts(now), row_id,
+        reply.author, _account(conn, target.actor) if reply.author == "facilitator" else None,
     )
     applied.outbox_ids.append(row_id)
+
+
+def _account(conn: sqlite3.Connection, actor: str) -> int | None:
+    """The console account of the facilitator acting (None: not an account, e.g. simulate)."""
+    row = conn.execute("SELECT id FROM facilitators WHERE email = ?", (actor,)).fetchone()
+    return int(row["id"]) if row else None
 
 
 def _effect(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 ChannelName = Literal["sms", "telegram", "whatsapp", "console"]
+Author = Literal["bot", "facilitator", "passed_on"]
 JSONValue = Any  # values inside answers/params must survive json.dumps
 
 
@@ -37,6 +38,9 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     # an answer to the person's own message or a risk reply: not held for safe times
     immediate: bool = True
+    # whose words these are, for the case page: the bot's, the acting facilitator's own, or
+    # a letter's or script's passed on
+    author: Author = "bot"
 
 
 # ---- events (inputs to the engine) ----

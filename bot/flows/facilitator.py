@@ -51,7 +51,7 @@ def send_message(state: State, action: FacilitatorAction, now: datetime) -> Go:
         return Go(STAY)
     return Go(
         STAY,
-        replies=(Reply(Msg(VERBATIM, {"text": text}), immediate=False),),
+        replies=(Reply(Msg(VERBATIM, {"text": text}), immediate=False, author="facilitator"),),
         effects=(Audit("message_sent", {"by": action.actor, "length": len(text)}),),
     )
 

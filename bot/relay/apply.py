@@ -43,7 +43,7 @@ def split(text: str, channel: str) -> list[str]:
 def _show(enqueue: Enqueue, text: str, channel: str) -> int:
     parts = split(text.strip(), channel)
     for part in parts:
-        enqueue(Reply(Msg(VERBATIM, {"text": part})))
+        enqueue(Reply(Msg(VERBATIM, {"text": part}), author="passed_on"))
     return len(parts)
 
 

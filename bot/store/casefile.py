@@ -13,21 +13,11 @@ from typing import Any
 
 from bot.crypto import Cipher
 from bot.privacy import sealed
-from bot.store import casework, notes, records
+from bot.store import casework, notes, records, thread
 from bot.store.casework import AlertRow
+from bot.store.thread import Entry
 
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of the case timeline."""
-
-    at: float
-    kind: str  # message_in, message_out, job, meeting, note
-    text: str
-    status: str = ""
-    detail: str = ""  # a meeting's mode; how a note's contact happened
-    author: str = ""  # who wrote a note: the facilitator's name (or the actor recorded)
-    note: dict[str, str] | None = None  # a note's fields: with, what, agreed
+__all__ = ["CaseAlert", "CaseFile", "Entry", "load"]
 
 
 @dataclass
@@ -64,13 +54,8 @@ def _case_data(cipher: Cipher, row: sqlite3.Row) -> dict[str, Any]:
     return case
 
 
-ERASED = "(erased)"
-
-
-def _text(cipher: Cipher, row: sealed.Row, table: str, column: str) -> str:
-    """Decrypted text; an erased value (empty) shows as such instead of failing the page."""
-    blob = row[column]
-    return sealed.open_in(cipher, blob, table, column, row) if blob else ERASED
+ERASED = thread.ERASED
+_text = thread.text_of
 
 
 class _Erased(dict[str, Any]):
@@ -151,19 +136,9 @@ def _meetings(conn: sqlite3.Connection, cipher: Cipher, case_id: int) -> list[di
 
 def _timeline(conn: sqlite3.Connection, cipher: Cipher, person_id: int,
               cf: CaseFile) -> list[Entry]:
-    """Messages both ways (with delivery status), jobs and meetings, oldest first."""
-    entries: list[Entry] = []
-    for r in conn.execute(
-        "SELECT m.id, m.person_id, m.direction, m.channel, m.body_enc, m.created_at,"
-        " o.status AS delivery,"
-        " o.not_before FROM messages m LEFT JOIN outbox o ON o.id = m.outbox_id"
-        " WHERE m.person_id = ? ORDER BY m.id", (person_id,)
-    ):
-        status = r["delivery"] or ""
-        if status == "pending" and r["not_before"] and r["not_before"] > r["created_at"]:
-            status = "waiting for safe time"
-        entries.append(Entry(r["created_at"], f"message_{r['direction']}",
-                             _text(cipher, r, "messages", "body_enc"), status))
+    """Messages both ways (with delivery status, writer and choices), jobs, meetings and
+    notes, oldest first."""
+    entries = thread.messages(conn, cipher, person_id)
     entries.extend(Entry(j["due_at"], "job", j["kind"], j["status"]) for j in cf.jobs)
     entries.extend(Entry(m["at"], "meeting", m["kind"],
                          "held" if m["held_at"] else "did not happen" if m["missed_at"]

@@ -138,15 +138,17 @@ def save_state(
 
 def log_message(
     conn: sqlite3.Connection, cipher: Cipher, person_id: int, direction: str, channel: str,
-    body: str, now: float, outbox_id: int | None = None,
+    body: str, now: float, outbox_id: int | None = None, author: str | None = None,
+    sent_by: int | None = None,
 ) -> int:
+    """`author` and `sent_by` (a facilitator's account) say who wrote a message to the person."""
     message_id = sealed.next_id(conn, "messages")
     conn.execute(
         "INSERT INTO messages (id, person_id, direction, channel, body_enc, created_at,"
-        " outbox_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " outbox_id, author, sent_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (message_id, person_id, direction, channel,
          sealed.seal(cipher, body, "messages", "body_enc", id=message_id, person_id=person_id),
-         now, outbox_id),
+         now, outbox_id, author, sent_by),
     )
     return message_id
 

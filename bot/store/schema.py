@@ -457,6 +457,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX search_tokens_person ON search_tokens(person_id);
     """,
+    # who wrote each message to a person (issue 16, the case page's thread): `author` is
+    # 'bot' (text the engine wrote), 'facilitator' (a facilitator's own words, `sent_by` their
+    # account when known) or 'passed_on' (a letter's or script's own words); NULL on messages
+    # from before, which the thread shows as from the team
+    """
+    ALTER TABLE messages ADD COLUMN author TEXT;
+    ALTER TABLE messages ADD COLUMN sent_by INTEGER REFERENCES facilitators(id);
+    """,
 )
 
 
