@@ -49,6 +49,8 @@ class Settings:
     smtp_from: str = ""
     trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For we believe
     log_level: str = ""  # RJBOT_LOG_LEVEL; unset: INFO for serve, WARNING for the others
+    metrics_host: str = "127.0.0.1"  # GET /metrics listens here, on its own port
+    metrics_port: int = 0  # RJBOT_METRICS_PORT; 0: no metrics server
 
     @property
     def key_file(self) -> Path:
@@ -138,6 +140,8 @@ class Settings:
             oncall_sms=sms, oncall_email=email, smtp_url=smtp_url, smtp_from=smtp_from,
             trusted_proxies=parse_proxies(e.get("RJBOT_TRUSTED_PROXIES", "")),
             log_level=_log_level(e.get("RJBOT_LOG_LEVEL", "")),
+            metrics_host=e.get("RJBOT_METRICS_HOST", "").strip() or "127.0.0.1",
+            metrics_port=_positive(e, "RJBOT_METRICS_PORT", 0),
         ).checked()
 
     def checked(self) -> Settings:
@@ -148,6 +152,11 @@ class Settings:
             raise ValueError("RJBOT_ONCALL_EMAIL needs RJBOT_SMTP_URL")
         if self.smtp_url and not self.smtp_from:
             raise ValueError("RJBOT_SMTP_URL needs RJBOT_SMTP_FROM (the sender address)")
+        if self.metrics_port > 65535:
+            raise ValueError("RJBOT_METRICS_PORT must be a port number (1 to 65535)")
+        if self.metrics_port == self.port:
+            raise ValueError("RJBOT_METRICS_PORT must differ from RJBOT_PORT: /metrics is"
+                             " never served on the console's port")
         return self
 
 

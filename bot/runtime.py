@@ -40,6 +40,7 @@ from bot.types import (
 
 log = logging.getLogger(__name__)
 Observer = Callable[[Applied], None]
+Counted = Callable[[str, str], None]  # (channel, result): what became of one inbound message
 AfterSystem = Callable[[datetime], Awaitable[object]]
 SignalKind = Literal["opt_out", "opt_in", "help", "media"]
 LinkResult = Literal["linked", "invalid", "duplicate"]
@@ -79,11 +80,30 @@ class Runtime:
         self.clock = clock
         self.oncall = OFF  # who hears of a risk alert outside the console (Service.open)
         self._observers: list[Observer] = []
+        self._counted: list[Counted] = []
         # async work after a system job committed (provider calls cannot sit in a transaction)
         self.after_system: dict[str, AfterSystem] = {}
 
     def subscribe(self, observer: Observer) -> None:
         self._observers.append(observer)
+
+    def on_inbound(self, counted: Counted) -> None:
+        self._counted.append(counted)
+
+    async def _write_counted(self, channel: str, unit: Callable[[sqlite3.Connection], Any],
+                             result: Callable[[Any], str]) -> Any:
+        """Run an inbound message's unit; its result (or `error`) is counted, never its text."""
+        try:
+            done = await self.db.write(unit)
+        except Exception:
+            self._tell(channel, "error")
+            raise
+        self._tell(channel, result(done))
+        return done
+
+    def _tell(self, channel: str, result: str) -> None:
+        for counted in self._counted:
+            counted(channel, result)
 
     def _notify(self, applied: Applied | None) -> None:
         if applied is None:
@@ -111,7 +131,8 @@ class Runtime:
             target = Target(person_id, address_id, inbound.channel, actor="person")
             return self._step(conn, target, event, now, logged=_logged(inbound))
 
-        applied = await self.db.write(unit)
+        applied: Applied | None = await self._write_counted(
+            inbound.channel, unit, lambda a: "duplicate" if a is None else "applied")
         log.info("inbound %s %s", inbound.channel, "duplicate" if applied is None else "applied")
         self._notify(applied)
         return applied
@@ -138,7 +159,9 @@ class Runtime:
             return apply_outcome(conn, self.cipher, target, state, version, danger.outcome, now,
                                  self.oncall)
 
-        applied = await self.db.write(unit)
+        applied: Applied | None = await self._write_counted(
+            inbound.channel, unit,
+            lambda a: "elsewhere_ignored" if a is None else "elsewhere_risk")
         log.info("inbound %s elsewhere: %s", inbound.channel,
                  "risk alert" if applied is not None else "nothing kept")
         self._notify(applied)
@@ -165,7 +188,9 @@ class Runtime:
             return apply_outcome(conn, self.cipher, target, state, version, outcome, now,
                                  self.oncall)
 
-        result = await self.db.write(unit)
+        result: Applied | LinkResult = await self._write_counted(
+            inbound.channel, unit,
+            lambda r: r if r == "duplicate" else "link_invalid" if r == "invalid" else "linked")
         log.info("link %s %s", inbound.channel, result if isinstance(result, str) else "linked")
         if isinstance(result, str):
             return result

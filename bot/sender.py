@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bot.channels.base import Channel, Failed, Outgoing, Retry, SendResult, Sent
+from bot.channels.base import Channel, Failed, Outgoing, Retry, SendResult, Sent, result_name
 from bot.channels.rate import RateLimiter
 from bot.clock import Clock, to_ts
 from bot.crypto import Cipher
@@ -27,6 +27,7 @@ from bot.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 AlertCallback = Callable[[dict[str, Any]], None]
+ResultCallback = Callable[[str, str], None]  # (channel, result) of one row's send, once stored
 KNOWN_IDS = 10_000  # provider ids linked to rows that a channel is told of at start-up
 
 
@@ -52,9 +53,13 @@ class Sender:
         self.scheduled_slots = max(1, min(concurrency, scheduled_slots))
         self._wake = asyncio.Event()
         self._alert_callbacks: list[AlertCallback] = []
+        self._result_callbacks: list[ResultCallback] = []
 
     def on_alert(self, callback: AlertCallback) -> None:
         self._alert_callbacks.append(callback)
+
+    def on_result(self, callback: ResultCallback) -> None:
+        self._result_callbacks.append(callback)
 
     def alert(self, alert: dict[str, Any]) -> None:
         """Tell whoever listens (the console) about a committed alert."""
@@ -202,6 +207,9 @@ class Sender:
                 attempt += 1
         for alert in alerts:
             self.alert(alert)
+        for row, result in results:
+            for callback in self._result_callbacks:
+                callback(row.channel, result_name(result, row.attempts < self.max_attempts))
 
     async def _send_in_order(self, rows: list[OutboxRow]) -> list[tuple[OutboxRow, SendResult]]:
         """One person's rows, one after another; after a failure the rest wait their turn."""

@@ -25,6 +25,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.console import mount as console_mount
 from bot.headers import SecurityHeaders
+from bot.metrics import Metrics
+from bot.metrics.access import AccessLog
 from bot.oncall import serve as oncall
 from bot.privacy import provider_copies, retention
 from bot.scheduler.runner import Runner
@@ -55,11 +57,14 @@ async def home(request: Request) -> RedirectResponse:
 
 
 class App(Starlette):
-    """The app with security headers outermost: on error pages (500) too."""
+    """The app with security headers on error pages (500) too, and the access log outside
+    them (it logs the status the client got)."""
 
     def build_middleware_stack(self) -> ASGIApp:
         https = self.state.service_settings.public_url.startswith("https://")
-        return SecurityHeaders(super().build_middleware_stack(), https)
+        metrics: Metrics = self.state.metrics
+        return AccessLog(SecurityHeaders(super().build_middleware_stack(), https), self.routes,
+                         metrics.request)
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
@@ -71,6 +76,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             (log.info if text == "on" else log.warning)("channel %s: %s", name, text)
         service = await Service.open(settings, clock or SystemClock(), channels)
         app.state.service = service
+        app.state.metrics.attach(service)
         app.state.channels = status
         telegram = await _start_telegram(settings, service, status)
         app.state.telegram = telegram
@@ -98,6 +104,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             for provider in (twilio, whatsapp):
                 if provider is not None:
                     await provider.stop()
+            app.state.metrics.detach()
             await service.close()
 
     routes = [Route("/", home), Route("/healthz", healthz), console_mount()]
@@ -109,6 +116,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     middleware=[Middleware(BodyLimit, limit=settings.max_body_bytes)])
     app.state.telegram_secret = settings.telegram_webhook_secret
     app.state.service_settings = settings
+    app.state.metrics = Metrics()  # served on its own port by `rjbot serve` (bot.serving)
     app.state.twilio = app.state.whatsapp = None
     return app
 

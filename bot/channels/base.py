@@ -60,6 +60,17 @@ class Failed:
 SendResult = Sent | Retry | Failed
 
 
+def result_name(result: SendResult, may_retry: bool) -> str:
+    """What the sender makes of a send, as the outbound metric's `result` label."""
+    if isinstance(result, Sent):
+        return "sent"
+    if isinstance(result, Retry) and may_retry:
+        return "retry"
+    if isinstance(result, Failed) and (result.opted_out or result.undeliverable):
+        return "opted_out" if result.opted_out else "undeliverable"
+    return "failed"
+
+
 class Channel(Protocol):
     name: ChannelName
 
