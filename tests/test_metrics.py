@@ -212,3 +212,18 @@ async def test_each_app_has_its_own_registry(settings: Settings) -> None:
     assert b"rjbot_database_readable 0.0" in text
     other, _ = await second.state.metrics.exposition()
     assert b'result="applied"' not in other
+
+
+def test_metrics_settings() -> None:
+    assert Settings.from_env({}).metrics_port == 0  # off unless asked for
+    got = Settings.from_env({"RJBOT_METRICS_PORT": "9108"})
+    assert (got.metrics_host, got.metrics_port) == ("127.0.0.1", 9108)
+    assert Settings.from_env({"RJBOT_METRICS_PORT": "9108",
+                              "RJBOT_METRICS_HOST": "::1"}).metrics_host == "::1"
+    for bad, said in (({"RJBOT_METRICS_PORT": "8080"}, "must differ from RJBOT_PORT"),
+                      ({"RJBOT_PORT": "9000", "RJBOT_METRICS_PORT": "9000"}, "must differ"),
+                      ({"RJBOT_METRICS_PORT": "65536"}, "port number"),
+                      ({"RJBOT_METRICS_PORT": "-1"}, "whole number above zero"),
+                      ({"RJBOT_METRICS_PORT": "metrics"}, "whole number above zero")):
+        with pytest.raises(ValueError, match=said):
+            Settings.from_env(bad)
