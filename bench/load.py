@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import socket
 import sys
 import tempfile
@@ -124,6 +125,23 @@ async def process(args: list[str], env: dict[str, str], port: int, health: str,
                     await proc.wait()
 
 
+@contextlib.asynccontextmanager
+async def pyspy(pid: int, path: str) -> AsyncIterator[None]:
+    """py-spy attached to `pid` while the block runs (nothing when `path` is empty); SIGINT
+    makes it write the raw stacks to `path` before it exits."""
+    if not path:
+        yield
+        return
+    spy = await asyncio.create_subprocess_exec(
+        "py-spy", "record", "-r", "100", "--format", "raw", "-o", path, "--pid", str(pid),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        await spy.wait()
+
+
 async def wait_ready(proc: asyncio.subprocess.Process, port: int, health: str) -> None:
     pool = Pool("127.0.0.1", port, 1)
     try:
@@ -187,9 +205,19 @@ class Bench:
         if os.environ.get("BENCH_NO_UVLOOP"):  # py-spy cannot see into uvloop's callbacks
             self.serve = [sys.executable, "-c", "import sys; sys.modules['uvloop'] = None; "
                           "from bot.cli import main; sys.exit(main(['serve']))"]
-        if os.environ.get("BENCH_PYSPY"):  # profile the server: py-spy raw stacks to this file
-            self.serve = ["py-spy", "record", "-r", "100", "--format", "raw", "-o",
-                          os.environ["BENCH_PYSPY"], "--", *self.serve]
+        self.starts = 0  # server starts so far (BENCH_PYSPY: one profile file each)
+
+    @contextlib.asynccontextmanager
+    async def server(self, env: dict[str, str]) -> AsyncIterator[
+            tuple[asyncio.subprocess.Process, float]]:
+        """`rjbot serve` on a fresh start; under BENCH_PYSPY=PATH py-spy records its raw
+        stacks to PATH.1, PATH.2 (the server starts twice: one profile per start)."""
+        self.starts += 1
+        async with process(self.serve, env, self.port, "/healthz",
+                           self.tmp / "serve.log") as (proc, took):
+            profile = os.environ.get("BENCH_PYSPY")
+            async with pyspy(proc.pid, f"{profile}.{self.starts}" if profile else ""):
+                yield proc, took
 
     def crowd(self, pool: Pool, hook: loadgen.Webhook) -> loadgen.Crowd:
         crowd = loadgen.Crowd(pool, hook, self.replies, self.first)
@@ -215,8 +243,7 @@ class Bench:
     async def saturation_and_pace(self, env: dict[str, str]) -> None:
         """Phases (a) and (b), per channel, on a freshly started server."""
         cfg = self.cfg
-        async with process(self.serve, env, self.port, "/healthz",
-                           self.tmp / "serve.log") as (proc, took):
+        async with self.server(env) as (proc, took):
             self.result["startup_seconds"] = took
             await asyncio.sleep(1.0)
             self.result["idle_rss_mb"] = rss_mb(proc.pid)
@@ -236,8 +263,7 @@ class Bench:
     async def pace_while_checkins_drain(self, env: dict[str, str], due: list[str]) -> None:
         """Phase (c): restart with the check-ins due; every channel at once, sharing the rate."""
         cfg, n = self.cfg, len(self.hooks)
-        async with process(self.serve, env, self.port, "/healthz",
-                           self.tmp / "serve.log") as (proc, took):
+        async with self.server(env) as (proc, took):
             self.result["startup_seconds_with_due_checkins"] = took
             pool = Pool("127.0.0.1", self.port, 100)
             drained = checkins.Drain(self.replies, due)

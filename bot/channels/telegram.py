@@ -133,7 +133,11 @@ class TelegramChannel:
 
     async def start(self) -> None:
         """Inside our loop: initialise (getMe), menu, start; poll when there is no webhook."""
-        await self.app.initialize()
+        try:
+            await self.app.initialize()
+        except BaseException:  # getMe failed: the app is not "initialized", so its shutdown
+            await self.app.bot.request.shutdown()  # would not close our HTTP session
+            raise
         try:
             await register_commands(self.app.bot)
         except TelegramError as exc:

@@ -13,6 +13,7 @@ from typing import Any
 from telegram import Bot, BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
+from bot.channels.telegram_http import AiohttpRequest
 from bot.config import Settings
 from bot.i18n import DEFAULT_LOCALE, LOCALES, N_, MissingCatalog, gettext
 
@@ -70,10 +71,9 @@ def build_application(settings: Settings) -> App:
         # the Bot API allows about 30 messages a second overall (TELEGRAM_SEND_RATE)
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_send_rate))
         .concurrent_updates(ChatOrder())
-        # a few connections, waited for: httpx checks every pooled connection on every
-        # request, so a big pool costs CPU on each send (the Bot API allows ~30 a second)
-        .connection_pool_size(8)
-        .pool_timeout(10.0)
+        # Bot API calls over keep-alive aiohttp connections, waited for when all are busy
+        # (bot.channels.telegram_http: httpx cost more than the rest of a send)
+        .request(AiohttpRequest(connection_pool_size=8, pool_timeout=10.0))
     )
     if settings.telegram_api_base:
         builder = builder.base_url(settings.telegram_api_base)
