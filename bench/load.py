@@ -23,8 +23,6 @@ import contextlib
 import json
 import os
 import platform
-import signal
-import socket
 import sys
 import tempfile
 import time
@@ -39,44 +37,17 @@ sys.path.insert(0, str(ROOT))
 from bench import checkins, loadgen  # noqa: E402
 from bench.fake_providers import ACCOUNT, TOKEN, FakeProviders  # noqa: E402
 from bench.httpkit import Pool  # noqa: E402
+from bench.peers import run as peers  # noqa: E402
+from bench.procs import cpu_seconds, free_port, measured, process, pyspy, rss_mb  # noqa: E402
 from bot.crypto import new_key_text  # noqa: E402
 
 SECRET = "bench-webhook-secret"
 TWILIO_TOKEN = "bench-twilio-auth-token"
 PUBLIC_URL = "https://rj.example.org"
-FULL = {"bare_s": 5, "sat_people": 200, "sat_s": 10, "pace_people": 2000, "rate": 200,
-        "pace_s": 20, "checkins": 10_000}
-QUICK = {"bare_s": 2, "sat_people": 200, "sat_s": 4, "pace_people": 2000, "rate": 200,
-         "pace_s": 5, "checkins": 2000}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads) so far."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def measured(pid: int, phase: Any) -> dict[str, Any]:
-    """Run a phase; add the server's CPU use (cores busy on average) during it."""
-    cpu, start = cpu_seconds(pid), time.monotonic()
-    result: dict[str, Any] = await phase
-    result["server_cpu"] = round((cpu_seconds(pid) - cpu) / (time.monotonic() - start), 2)
-    return result
+FULL = {"bare_s": 5, "sat_people": 200, "sat_s": 10, "pace_people": 2000, "pace_s": 20,
+        "checkins": 10_000}
+QUICK = {"bare_s": 2, "sat_people": 200, "sat_s": 4, "pace_people": 2000, "pace_s": 5,
+         "checkins": 2000}
 
 
 def midday_timezone() -> str:
@@ -102,61 +73,6 @@ def server_env(db: Path, key: str, port: int, fake_port: int) -> dict[str, str]:
                     "TWILIO_API_BASE": f"http://127.0.0.1:{fake_port}",
                     "TWILIO_SEND_RATE": "100000"})
     return env
-
-
-@contextlib.asynccontextmanager
-async def process(args: list[str], env: dict[str, str], port: int, health: str,
-                  log: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, float]]:
-    """A server subprocess; yields it and the seconds from spawn until `health` answered."""
-    with log.open("a") as out:
-        started = time.monotonic()
-        proc = await asyncio.create_subprocess_exec(*args, cwd=ROOT, env=env, stdout=out,
-                                                    stderr=out)
-        try:
-            await wait_ready(proc, port, health)
-            yield proc, round(time.monotonic() - started, 3)
-        finally:
-            if proc.returncode is None:
-                proc.terminate()
-                try:
-                    await asyncio.wait_for(proc.wait(), 20)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
-
-
-@contextlib.asynccontextmanager
-async def pyspy(pid: int, path: str) -> AsyncIterator[None]:
-    """py-spy attached to `pid` while the block runs (nothing when `path` is empty); SIGINT
-    makes it write the raw stacks to `path` before it exits."""
-    if not path:
-        yield
-        return
-    spy = await asyncio.create_subprocess_exec(
-        "py-spy", "record", "-r", "100", "--format", "raw", "-o", path, "--pid", str(pid),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    try:
-        yield
-    finally:
-        spy.send_signal(signal.SIGINT)
-        await spy.wait()
-
-
-async def wait_ready(proc: asyncio.subprocess.Process, port: int, health: str) -> None:
-    pool = Pool("127.0.0.1", port, 1)
-    try:
-        async with asyncio.timeout(60):
-            while True:
-                if proc.returncode is not None:
-                    raise RuntimeError(f"server exited with {proc.returncode}")
-                with contextlib.suppress(OSError, asyncio.IncompleteReadError, IndexError):
-                    status, _ = await pool.request("POST" if health != "/healthz" else "GET",
-                                                   health, b"", {})
-                    if status < 500:
-                        return
-                await asyncio.sleep(0.02)
-    finally:
-        await pool.close()
 
 
 async def bare_ceiling(cfg: dict[str, Any], hooks: list[loadgen.Webhook],
@@ -205,6 +121,7 @@ class Bench:
         if os.environ.get("BENCH_NO_UVLOOP"):  # py-spy cannot see into uvloop's callbacks
             self.serve = [sys.executable, "-c", "import sys; sys.modules['uvloop'] = None; "
                           "from bot.cli import main; sys.exit(main(['serve']))"]
+        self.rate = 0.0  # phases (b) and (c): half the lower saturation rate of this run
         self.starts = 0  # server starts so far (BENCH_PYSPY: one profile file each)
 
     @contextlib.asynccontextmanager
@@ -228,6 +145,10 @@ class Bench:
         fakes = await FakeProviders(self.replies.on_send).start()
         try:
             self.result["bare_ceiling"] = await bare_ceiling(self.cfg, self.hooks, self.tmp)
+            self.result["peers"] = await peers.measure(
+                self.cfg, self.hooks, self.replies, fakes.port, TWILIO_TOKEN, self.tmp,
+                self.first)
+            self.first += 10_000_000
             env = server_env(self.db, self.key, self.port, fakes.port)
             await self.saturation_and_pace(env)
             due = await asyncio.to_thread(checkins.insert_due, self.db, self.key,
@@ -238,10 +159,12 @@ class Bench:
         finally:
             await fakes.stop()
         self.result["phases"] = self.phases
+        self.result["ratios"] = ratios(self.result)
         return self.result
 
     async def saturation_and_pace(self, env: dict[str, str]) -> None:
-        """Phases (a) and (b), per channel, on a freshly started server."""
+        """Phase (a) on every channel, then (b) on each at half the lower saturation rate
+        (the machine is shared: a fixed rate would mean something else on every run)."""
         cfg = self.cfg
         async with self.server(env) as (proc, took):
             self.result["startup_seconds"] = took
@@ -254,9 +177,13 @@ class Bench:
                 bare = self.result["bare_ceiling"][hook.channel]["requests_per_s"]
                 sat["ratio_to_bare"] = round(sat["inbound_per_s"] / bare, 3)
                 self.phases[hook.channel]["a_saturation"] = sat
+            self.rate = max(1.0, round(min(self.phases[h.channel]["a_saturation"][
+                "inbound_per_s"] for h in self.hooks) / 2, 1))
+            self.result["pace_rate_per_s"] = self.rate
+            for hook in self.hooks:
                 self.phases[hook.channel]["b_human_pace"] = await measured(
                     proc.pid, loadgen.paced(self.crowd(pool, hook), cfg["pace_people"],
-                                            cfg["rate"], cfg["pace_s"]))
+                                            self.rate, cfg["pace_s"]))
             await pool.close()
             self.result["rss_mb_after_load"] = rss_mb(proc.pid)
 
@@ -270,7 +197,7 @@ class Bench:
             crowds = [self.crowd(pool, hook) for hook in self.hooks]
             cpu, started = cpu_seconds(proc.pid), time.monotonic()
             paced = await asyncio.gather(*(loadgen.paced(
-                crowd, cfg["pace_people"] // n, cfg["rate"] / n, cfg["pace_s"])
+                crowd, cfg["pace_people"] // n, self.rate / n, cfg["pace_s"])
                 for crowd in crowds))
             self.result["server_cpu_phase_c"] = round(
                 (cpu_seconds(proc.pid) - cpu) / (time.monotonic() - started), 2)
@@ -279,6 +206,23 @@ class Bench:
             self.result["checkins_during_phase_c"] = drained.summary()
             self.result["checkins_drained"] = await drained.wait(60)
             await pool.close()
+
+
+def ratios(result: dict[str, Any]) -> dict[str, float]:
+    """The targets' ratios, all from this one run: channels, the bare ceiling, the peers."""
+    def rate(phases: dict[str, Any], name: str) -> float | None:
+        found = phases.get(name, {}).get("a_saturation", phases.get(name, {}))
+        return found.get("inbound_per_s") if found else None
+
+    phases, found = result["phases"], result["peers"]
+    pairs = {"telegram_to_sms": (rate(phases, "telegram"), rate(phases, "sms")),
+             "sms_to_bare": (rate(phases, "sms"),
+                             result["bare_ceiling"].get("sms", {}).get("requests_per_s")),
+             "telegram_to_ptb_conversation_handler": (
+                 rate(phases, "telegram"), rate(found, "ptb_conversation_handler")),
+             "sms_to_twiml_sqlite": (rate(phases, "sms"), rate(found, "twiml_sqlite")),
+             "sms_to_twiml_memory": (rate(phases, "sms"), rate(found, "twiml_memory"))}
+    return {name: round(a / b, 3) for name, (a, b) in pairs.items() if a and b}
 
 
 async def run(cfg: dict[str, Any], channels: list[str]) -> dict[str, Any]:

@@ -55,6 +55,7 @@ class Webhook:
     sign: Sign | None = None  # Twilio: signature of (public url + path, form)
     public_url: str = ""
     to_number: str = "+447700900000"
+    twiml: bool = False  # the replies come back in the webhook's answer (a TwiML peer)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def address(self, n: int) -> str:
@@ -134,18 +135,24 @@ class Crowd:
         body, headers = self.hook.request(person.address, text)
         expected = person.replies + self.per_turn[person.turn]
         sent_at = time.monotonic()
-        status, _ = await self.pool.request("POST", self.hook.path, body, headers)
+        status, answer = await self.pool.request("POST", self.hook.path, body, headers)
         if status != 200:
             self.refused[status] += 1
             await asyncio.sleep(0.05)
             return person  # the provider would retry; we just try the same turn again
         self.acked += 1
-        try:
-            answered = await asyncio.wait_for(self.replies.until(person.address, expected),
-                                              self.timeout)
-        except TimeoutError:
-            self.unanswered += 1
-            return self.newcomer()
+        if self.hook.twiml:  # answered in the response itself: as many <Message>s as expected
+            answered = time.monotonic()
+            if answer.count(b"<Message>") != self.per_turn[person.turn]:
+                self.unanswered += 1
+                return self.newcomer()
+        else:
+            try:
+                answered = await asyncio.wait_for(
+                    self.replies.until(person.address, expected), self.timeout)
+            except TimeoutError:
+                self.unanswered += 1
+                return self.newcomer()
         self.latencies_ms.append((answered - sent_at) * 1000)
         person.turn, person.replies = person.turn + 1, expected
         return person if person.turn < len(SCRIPT) else self.newcomer()
