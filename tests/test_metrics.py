@@ -15,10 +15,12 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
+from starlette.routing import Route
 
 from bot.clock import VirtualClock, to_ts
 from bot.config import Settings
-from bot.metrics.access import UNMATCHED
+from bot.metrics import Metrics
+from bot.metrics.access import UNMATCHED, AccessLog
 from bot.web import create_app
 from tests.console_kit import console, new_contact, service_of
 from tests.fakes import telegram_api, twilio_api
@@ -227,3 +229,22 @@ def test_metrics_settings() -> None:
                       ({"RJBOT_METRICS_PORT": "metrics"}, "whole number above zero")):
         with pytest.raises(ValueError, match=said):
             Settings.from_env(bad)
+
+
+async def test_a_failing_request_is_logged_as_the_500_it_became(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(request: object) -> None:
+        raise RuntimeError("a bug")
+
+    inner = Starlette(routes=[Route("/cases/{case_id:int}/broken", broken)])
+    metrics = Metrics()
+    app = AccessLog(inner, inner.routes, metrics.request)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    with caplog.at_level(logging.INFO, logger="rjbot.access"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.get("/cases/41/broken?q=x")).status_code == 500
+    lines = [r.getMessage() for r in caplog.records if r.name == "rjbot.access"]
+    assert len(lines) == 1 and lines[0].startswith("GET /cases/{case_id}/broken 500 ")
+    text, _ = await metrics.exposition()
+    assert (b'rjbot_http_request_duration_seconds_count{method="GET",'
+            b'route="/cases/{case_id}/broken",status="500"} 1.0') in text
