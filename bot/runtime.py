@@ -83,6 +83,7 @@ class Runtime:
         self._counted: list[Counted] = []
         # async work after a system job committed (provider calls cannot sit in a transaction)
         self.after_system: dict[str, AfterSystem] = {}
+        self.inbound_in_flight = 0  # people's messages being applied now (the sweep yields)
 
     def subscribe(self, observer: Observer) -> None:
         self._observers.append(observer)
@@ -93,11 +94,14 @@ class Runtime:
     async def _write_counted(self, channel: str, unit: Callable[[sqlite3.Connection], Any],
                              result: Callable[[Any], str]) -> Any:
         """Run an inbound message's unit; its result (or `error`) is counted, never its text."""
+        self.inbound_in_flight += 1
         try:
             done = await self.db.write(unit)
         except Exception:
             self._tell(channel, "error")
             raise
+        finally:
+            self.inbound_in_flight -= 1
         self._tell(channel, result(done))
         return done
 
@@ -243,12 +247,15 @@ class Runtime:
                     log.exception("follow-up of system job %s failed", kind)
         return applied
 
-    async def fire_due(self) -> int:
-        """Fire every job due now, oldest first (the sweep, and `::wait` in simulation)."""
+    async def fire_due(self, pace: Callable[[], Awaitable[object]] | None = None) -> int:
+        """Fire every job due now, oldest first (the sweep, and `::wait` in simulation);
+        `pace` is awaited before each job (the sweep's: leave time for people's messages)."""
         now = to_ts(self.clock.now())
         fired = 0
         while due := await self.db.read(lambda c: jobs.due(c, now)):
             for job_id, _ in due:
+                if pace is not None:
+                    await pace()
                 if await self.fire_job(job_id) is not None:
                     fired += 1
         return fired

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from bot import crisis
 from bot.bodylimit import BodyLimit
 from bot.channels import telegram_routes, twilio_routes
 from bot.channels.base import Channel
@@ -75,6 +76,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         for name, text in status.items():
             (log.info if text == "on" else log.warning)("channel %s: %s", name, text)
         service = await Service.open(settings, clock or SystemClock(), channels)
+        await asyncio.to_thread(crisis.warm)  # before the first message, not during it
         app.state.service = service
         app.state.metrics.attach(service)
         app.state.channels = status
