@@ -7,6 +7,7 @@ tell a whole household what the message says: such numbers are refused before se
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -44,6 +45,7 @@ def e164(raw: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=1024)  # pure; parsing took a fifth of each Twilio send (kept in memory only)
 def sms_address(raw: str) -> str:
     """The E.164 number to text, or NotForSms if it is not a phone that takes an SMS."""
     try:

@@ -18,6 +18,8 @@ from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+FORM = "application/x-www-form-urlencoded"
+
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
@@ -69,8 +71,9 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(
             total=None, connect=_given(pool_timeout, self._pool),
             sock_connect=_given(connect_timeout, self._connect), sock_read=read)
+        data, headers = _body(request_data, files)
         try:
-            async with self._session.request(method, url, data=_body(request_data, files),
+            async with self._session.request(method, url, data=data, headers=headers,
                                              timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # asyncio.TimeoutError is this one (3.11)
@@ -80,17 +83,17 @@ class AiohttpRequest(BaseRequest):
 
 
 def _body(request_data: RequestData | None,
-          files: UploadFileDict | None) -> dict[str, str] | aiohttp.FormData | None:
-    """Form fields as PTB encodes them; with files, a multipart form."""
+          files: UploadFileDict | None) -> tuple[str | aiohttp.FormData | None, dict[str, str]]:
+    """The fields as PTB encodes them, and the headers: url-encoded here (handing aiohttp a
+    dict builds a multipart writer and a random boundary on every call); with files, a
+    multipart form."""
     if request_data is None:
-        return None
-    fields = request_data.json_parameters
+        return None, {}
     if not files:
-        return fields
+        return request_data.url_encoded_parameters(), {"Content-Type": FORM}
     form = aiohttp.FormData()
-    for name, value in fields.items():
+    for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (filename, content, mime) in files.items():
         form.add_field(name, content, filename=filename, content_type=mime)
-    return form
-
+    return form, {}

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
+
+FORM = "application/x-www-form-urlencoded"
 
 
 def basic_auth(user: str, password: str) -> str:
@@ -37,7 +40,11 @@ class TwilioHttp(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio ships n
         headers = dict(headers or {})
         if auth is not None:
             headers["Authorization"] = basic_auth(*auth)
-        kwargs: dict[str, Any] = {"params": params, "data": data, "headers": headers,
+        body: str | None = None
+        if data:  # encoded here: aiohttp's FormData would build a multipart writer each time
+            body = urlencode(data, doseq=True)
+            headers["Content-Type"] = FORM
+        kwargs: dict[str, Any] = {"params": params, "data": body, "headers": headers,
                                   "allow_redirects": allow_redirects}
         if timeout is not None:
             kwargs["timeout"] = aiohttp.ClientTimeout(total=timeout)
