@@ -122,7 +122,7 @@ async def test_viewing_a_case_is_audited_and_shows_its_choices(settings: Setting
         await assign(client, case_id, ids["alice"], ids["bob"])
         await login(client, ALICE)
         page = (await client.get(f"/console/cases/{case_id}")).text
-        assert "First conversation by</dt><dd>phone" in page
+        assert "First conversation by</dt><dd>Phone call" in page
         assert "hello" in page  # their first message, decrypted, in the timeline
         assert "reply reminder" in page  # the 24-hour reminder job
         views = await rows(app, "SELECT actor, case_id FROM audit WHERE action = 'case_viewed'")

@@ -271,7 +271,7 @@ async def test_withdrawal_and_erasure_stop_the_clock_and_clear_the_dashboard(
                             page=f"/console/cases/{third}")
         assert erased.status_code == 303
         page = (await client.get(f"/console/cases/{third}")).text
-        assert "<dd>erased" in page and "<dd>active" not in page and " left<" not in page
+        assert "<dd>Erased" in page and "<dd>Active" not in page and " left<" not in page
         dash = (await client.get("/console/")).text
         assert f">Case {third}<" not in dash  # neither its clock nor its alerts
         await post(client, f"/console/cases/{second}/close", {"reason": "withdrew"},

@@ -172,13 +172,13 @@ async def test_a_forgotten_secret_word_is_cleared_only_with_csrf_and_confirmatio
         case = "/console/cases/1"
         await login(client, SUE)
         page = (await client.get(case)).text
-        assert "<dd>set</dd>" in page and "pbkdf2" not in page and "Clear the secret word" in page
+        assert "<dd>Set</dd>" in page and "pbkdf2" not in page and "Clear the secret word" in page
         assert (await client.post(f"{case}/passphrase-reset", data={"confirm": "yes"})
                 ).status_code == 403
         assert (await post(client, f"{case}/passphrase-reset", {}, page=case)).status_code == 400
-        assert "<dd>set</dd>" in (await client.get(case)).text
+        assert "<dd>Set</dd>" in (await client.get(case)).text
         done = await post(client, f"{case}/passphrase-reset", {"confirm": "yes"}, page=case)
         assert done.status_code == 303
-        assert "<dd>not set</dd>" in (await client.get(case)).text
+        assert "<dd>Not set</dd>" in (await client.get(case)).text
         resets = await rows(app, "SELECT actor FROM audit WHERE action = 'passphrase_reset'")
         assert resets == [{"actor": SUE}]

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from bot.clock import to_ts
 from bot.console import drafts as kept_forms
 from bot.console.auth import Visitor
-from bot.console.labels import HOW_LABELS
+from bot.console.labels import HOW_LABELS, WORKING
 from bot.console.pages import error, render, staff
 from bot.flows import passphrase
 from bot.relay import view as relay_view
@@ -162,7 +162,7 @@ async def show_case(request: Request, v: Visitor, case_id: int, status: int = 20
         return await denied(request, v, shown, case_id)
     access, cf = shown.access, shown.cf
     others = {k: val for k, val in cf.answers.items()
-              if k not in SHOWN_ANSWERS and k not in passphrase.HIDDEN}
+              if k not in SHOWN_ANSWERS and k not in passphrase.HIDDEN and k not in WORKING}
     risk = [a for a in shown.alerts if a.row.kind == "risk"]
     return render(request, v, "case_risk.html" if access.for_risk else "case.html",
                   status=status, case=access.case, assigned=access.assigned, cf=cf,

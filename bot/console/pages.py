@@ -57,6 +57,7 @@ ENV = Environment(
     lstrip_blocks=True,
 )
 ENV.filters["words"] = labels.words
+ENV.globals.update(answer=labels.answer, answer_key=labels.answer_key, scopes=labels.SCOPES)
 ENV.globals.update(countdown=countdown, ago=risk.ago, language=language_name,
                    risk_category=risk.category, risk_warnings=risk.warnings,
                    safe_answers=risk.safe_answers)
