@@ -16,6 +16,7 @@ from bot.crypto import Cipher, new_key_text
 from bot.privacy import report, rotate, subject
 from bot.service import cipher_for
 from bot.store import audit, records
+from bot.store.backends import open_database
 from bot.store.db import Database
 
 UNFINISHED = 75  # rotate-key kept the old key: run it again after the service restarts
@@ -69,7 +70,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, cipher: Cipher, args: argparse.Namespace) -> int:
-    async with Database(settings.database, settings.synchronous) as db:
+    async with open_database(settings.database_target, settings.synchronous) as db:
         if args.command == "audit":
             verdict = await db.read(audit.verify)
             status = "ok" if verdict.ok else f"BROKEN: {verdict.problem}"

@@ -27,10 +27,10 @@ def _serve(settings: Settings) -> int:
 async def _check_key(settings: Settings) -> None:
     from bot import keycheck
     from bot.service import cipher_for
-    from bot.store.db import Database
+    from bot.store.backends import open_database
 
     cipher = cipher_for(settings)
-    db = await Database(settings.database, settings.synchronous).open()
+    db = await open_database(settings.database_target, settings.synchronous).open()
     try:
         await db.write(lambda c: keycheck.check(c, cipher))
     finally:
@@ -74,10 +74,10 @@ def _stats(settings: Settings) -> int:
     import json
 
     from bot import stats
-    from bot.store.db import Database
+    from bot.store.backends import open_database
 
     async def run() -> dict[str, object]:
-        db = await Database(settings.database, settings.synchronous).open()
+        db = await open_database(settings.database_target, settings.synchronous).open()
         try:
             return await db.read(stats.compute)
         finally:
@@ -102,7 +102,7 @@ def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
             print(f"rjbot facilitator: {exc}", file=sys.stderr)
             return 1
         print(f"rjbot: {args.email} is disabled: signed out everywhere, cannot sign in"
-              f" (database {settings.database})", file=sys.stderr)
+              f" (database {settings.database_shown})", file=sys.stderr)
         return 0
     try:
         password = read_password(sys.stdin if args.password_stdin else None)
@@ -112,7 +112,7 @@ def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
         print(f"rjbot facilitator: {exc}", file=sys.stderr)
         return 2
     role = "supervisor" if args.supervisor else "facilitator"
-    print(f"rjbot: {role} account ready for {args.email} (database {settings.database});"
+    print(f"rjbot: {role} account ready for {args.email} (database {settings.database_shown});"
           " the first sign-in shows a QR code for an authenticator app, or add this to one"
           " now (stdout):", file=sys.stderr)
     print(link, flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +13,14 @@ from bot.channels.phone import e164
 from bot.oncall import addresses
 
 DEFAULT_DATABASE = "data/rjbot.sqlite3"
+_POSTGRES_URL = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
 class Settings:
     database: Path = Path(DEFAULT_DATABASE)
+    database_url: str = field(default="", repr=False)  # postgresql://... (may hold a password)
     data_key: str = ""
     data_key_old: str = ""
     public_url: str = ""
@@ -51,6 +54,18 @@ class Settings:
     log_level: str = ""  # RJBOT_LOG_LEVEL; unset: INFO for serve, WARNING for the others
     metrics_host: str = "127.0.0.1"  # GET /metrics listens here, on its own port
     metrics_port: int = 0  # RJBOT_METRICS_PORT; 0: no metrics server
+
+    @property
+    def database_target(self) -> Path | str:
+        """What the store opens: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url or self.database
+
+    @property
+    def database_shown(self) -> str:
+        """The database as printed: a URL without its password."""
+        if not self.database_url:
+            return str(self.database)
+        return re.sub(r"^([^:]+://[^:@/]*):[^@/]*@", r"\1:***@", self.database_url)
 
     @property
     def key_file(self) -> Path:
@@ -111,8 +126,11 @@ class Settings:
         if synchronous not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("RJBOT_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
         sms, email, smtp_url, smtp_from = _oncall(e)
+        where = e.get("RJBOT_DATABASE", "").strip()
+        url = where if _POSTGRES_URL.match(where) else ""
         return cls(
-            database=Path(e.get("RJBOT_DATABASE", "") or DEFAULT_DATABASE),
+            database=Path(DEFAULT_DATABASE if url else where or DEFAULT_DATABASE),
+            database_url=url,
             data_key=e.get("RJBOT_DATA_KEY", ""),
             data_key_old=e.get("RJBOT_DATA_KEY_OLD", ""),
             public_url=e.get("RJBOT_PUBLIC_URL", "").rstrip("/"),

@@ -35,7 +35,9 @@ def apply(settings: Settings, args: argparse.Namespace) -> Settings:
     """--db wins over RJBOT_DATABASE (simulate reads its own --db: a throwaway by default)."""
     if not given(args) or args.command == "simulate":
         return settings
-    return replace(settings, database=Path(given(args)))
+    if _URL.match(given(args)):
+        return replace(settings, database_url=given(args))
+    return replace(settings, database=Path(given(args)), database_url="")
 
 
 def problem(settings: Settings, args: argparse.Namespace) -> str:
@@ -46,6 +48,8 @@ def problem(settings: Settings, args: argparse.Namespace) -> str:
         path = Path(given(args))
     elif not hasattr(args, "db") or getattr(args, "generate", False):
         return ""  # the command opens no database
+    elif settings.database_url and not given(args):
+        return ""  # a server: nothing on this machine to check
     else:
         path = settings.database
     if _URL.match(given(args) or str(path)):

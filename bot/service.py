@@ -16,6 +16,7 @@ from bot.runtime import Runtime
 from bot.scheduler import windows
 from bot.sender import Sender
 from bot.store import search
+from bot.store.backends import open_database
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,12 @@ log = logging.getLogger(__name__)
 
 def cipher_for(settings: Settings) -> Cipher:
     """The cipher with every key we hold; it re-reads them if it meets a newer one."""
+
+    if settings.database_url and not settings.data_key:
+        # a key file beside one instance would seal what the others cannot open
+        raise DataKeyError("RJBOT_DATA_KEY must be set when RJBOT_DATABASE is PostgreSQL:"
+                           " every instance needs the same key (make one with"
+                           " `rjbot rotate-key --generate`)")
 
     def keys() -> tuple[bytes, tuple[bytes, ...]]:
         return load_keys(settings.data_key or None, settings.data_key_old or None,
@@ -47,7 +54,7 @@ class Service:
         i18n.configure_facts(enquiry_days=settings.retention_enquiry_days,
                              closed_days=settings.retention_closed_days)
         cipher = cipher_for(settings)
-        db = await Database(settings.database, settings.synchronous).open()
+        db = await open_database(settings.database_target, settings.synchronous).open()
         try:
             await db.write(lambda c: keycheck.open_with(c, cipher))
             await db.write(lambda c: search.backfill(c, cipher))  # once per data key

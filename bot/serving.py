@@ -40,7 +40,7 @@ def first_account_command(settings: Settings) -> str:
 
 
 def banner(settings: Settings, accounts: int) -> str:
-    lines = [f"rjbot: console at {console_url(settings)} (database {settings.database})"]
+    lines = [f"rjbot: console at {console_url(settings)} (database {settings.database_shown})"]
     if settings.metrics_port:
         lines.append(f"rjbot: metrics at {metrics_url(settings)}")
     if not accounts:

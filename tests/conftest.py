@@ -4,6 +4,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import os
+
 import pytest
 
 from bot.channels.console import ConsoleChannel
@@ -12,6 +14,7 @@ from bot.config import Settings
 from bot.crypto import new_key_text
 from bot.service import Service
 
+pytest_plugins = ["tests.pg_kit"]
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning in London (GMT)
 
 
@@ -21,8 +24,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database=tmp_path / "rjbot.sqlite3", data_key=new_key_text())
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    # RJBOT_TEST_BACKEND=postgres runs every test that takes `settings` on PostgreSQL
+    url = request.getfixturevalue("pg_url") if os.environ.get("RJBOT_TEST_BACKEND") == \
+        "postgres" else ""
+    return Settings(database=tmp_path / "rjbot.sqlite3", database_url=url,
+                    data_key=new_key_text())
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from bot.console import passwords, totp
 from bot.console.auth import hash_password
 from bot.service import cipher_for
 from bot.store import facilitators, records, secondfactor
-from bot.store.db import Database
+from bot.store.backends import open_database
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -46,7 +46,7 @@ async def add_facilitator(settings: Settings, email: str, name: str, password: s
     hashed = hash_password(password)
     now = to_ts(SystemClock().now())
     cipher = cipher_for(settings)
-    async with Database(settings.database, settings.synchronous) as db:
+    async with open_database(settings.database_target, settings.synchronous) as db:
         def unit(conn: sqlite3.Connection) -> tuple[int, str]:
             fid = facilitators.add(conn, email, name, hashed, supervisor, now)
             secret = totp.new_secret()
@@ -61,7 +61,7 @@ async def add_facilitator(settings: Settings, email: str, name: str, password: s
 async def disable_facilitator(settings: Settings, email: str) -> None:
     """End every session of the account and block its sign-in (audited)."""
     now = to_ts(SystemClock().now())
-    async with Database(settings.database, settings.synchronous) as db:
+    async with open_database(settings.database_target, settings.synchronous) as db:
         def unit(conn: sqlite3.Connection) -> int | None:
             found = facilitators.by_email(conn, email)
             if found is None:

@@ -63,7 +63,7 @@ _CASE_SELECT = (
 def _visible(user_id: int | None) -> tuple[str, list[Any]]:
     """SQL that limits cases to those assigned to a facilitator (None: a supervisor)."""
     if user_id is None:
-        return "1", []
+        return "TRUE", []
     return ("EXISTS (SELECT 1 FROM case_assignments x WHERE x.case_id = c.id"
             " AND x.facilitator_id = ?)", [user_id])
 
@@ -85,7 +85,7 @@ STOPPED = "('withdrawn', 'erased')"
 # rest was about the case's work (ALERT_CASE is the alert's case)
 _LIVE = (" AND NOT EXISTS (SELECT 1 FROM people p WHERE p.id = al.person_id AND"  # noqa: S608  # nosec B608
          " p.status = 'erased') AND (al.kind = 'risk' OR coalesce((SELECT c.closed_at IS NULL"
-         " OR al.created_at > c.closed_at FROM cases c WHERE c.id = " + ALERT_CASE + "), 1))")
+         " OR al.created_at > c.closed_at FROM cases c WHERE c.id = " + ALERT_CASE + "), TRUE))")
 # alerts that ask for the first reply to a new contact: dealt with once the reply is recorded
 NEW_CONTACT_ALERTS = ("new_contact", "referral", "reply_reminder", "reply_overdue")
 

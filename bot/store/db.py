@@ -93,9 +93,12 @@ class Database:
             raise RuntimeError("database is closed")
         return await self._in_thread(self._reader, unit)
 
+    def _is_open(self) -> bool:
+        return self._writer is not None
+
     async def write(self, unit: Unit[T]) -> T:
         """Run a unit in a write transaction; returns once it is committed."""
-        if self._writer is None:
+        if not self._is_open():
             raise RuntimeError("database is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending.append((unit, future))

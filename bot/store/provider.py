@@ -75,8 +75,10 @@ def record_status(conn: sqlite3.Connection, channel: str, provider_id: str, stat
         "INSERT INTO provider_messages (provider_id, channel, status, status_rank, final,"
         " error_code, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO"
         " UPDATE SET status = excluded.status, status_rank = excluded.status_rank,"
-        " final = excluded.final, error_code = coalesce(excluded.error_code, error_code),"
-        " updated_at = excluded.updated_at WHERE excluded.status_rank > status_rank",
+        " final = excluded.final,"
+        " error_code = coalesce(excluded.error_code, provider_messages.error_code),"
+        " updated_at = excluded.updated_at"
+        " WHERE excluded.status_rank > provider_messages.status_rank",
         (provider_id, channel, status, rank, int(status in FINAL), error_code or None, now),
     )
     row = conn.execute("SELECT outbox_id FROM provider_messages WHERE provider_id = ?",
