@@ -1,10 +1,9 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import os
 
 import pytest
 

@@ -52,6 +52,7 @@ class Served:
     telegram: FakeBotAPI
     twilio: FakeTwilioAPI
     port: int = field(default_factory=free_port)
+    database: str = ""  # a postgresql:// URL; "" = the SQLite file below
     proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -63,7 +64,7 @@ class Served:
         return self.tmp / "serve.sqlite3"
 
     def env(self) -> dict[str, str]:
-        env = {**os.environ, "RJBOT_DATABASE": str(self.db), "RJBOT_DATA_KEY": KEY,
+        env = {**os.environ, "RJBOT_DATABASE": self.database or str(self.db), "RJBOT_DATA_KEY": KEY,
                "RJBOT_PORT": str(self.port), "RJBOT_HOST": "127.0.0.1",
                "RJBOT_PUBLIC_URL": self.base, "PYTHONPATH": str(ROOT),
                "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -96,9 +97,10 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def served(tmp: Path, **twilio_options: Any) -> AsyncIterator[Served]:
+async def served(tmp: Path, database: str = "", **twilio_options: Any
+                 ) -> AsyncIterator[Served]:
     async with telegram_api.running() as tg, twilio_api.running(**twilio_options) as tw:
-        server = Served(tmp, tg, tw)
+        server = Served(tmp, tg, tw, database=database)
         await server.start()
         try:
             yield server

@@ -97,7 +97,7 @@ class Connection:
     def execute(self, sql: str, params: Params = ()) -> Cursor:
         wants = sqlmap.wants_id(sql)
         cur = self.raw.cursor()
-        cur.execute(sqlmap.translate(sql, wants), _bound(params))  # type: ignore[arg-type]
+        cur.execute(sqlmap.translate(sql, wants), _bound(params))
         lastrowid = None
         if wants:
             row = cur.fetchone()
@@ -106,7 +106,7 @@ class Connection:
 
     def executemany(self, sql: str, seq: Iterable[Params]) -> Cursor:
         cur = self.raw.cursor()
-        cur.executemany(sqlmap.translate(sql), [_bound(p) for p in seq])  # type: ignore[arg-type]
+        cur.executemany(sqlmap.translate(sql), [_bound(p) for p in seq])
         return Cursor(cur, None)  # type: ignore[arg-type]
 
     def close(self) -> None:

@@ -2,9 +2,10 @@
 
 The store's units are written once, in SQLite's SQL. What they use that PostgreSQL spells
 differently is rewritten here: `?` placeholders, `INSERT OR IGNORE`, two-argument `max`/`min`,
-`total`, `group_concat`, `IS ?`, `json_extract`, `rowid`, the next id of a table (from its
-sequence, so two instances never hand out the same id) and `PRAGMA database_list`, `X''`. A statement
-that needs anything else fails loudly on PostgreSQL, and the contract tests run on both.
+`total`, `group_concat`, `IS ?`, `json_extract`, `rowid`, blob literals (X'00'), the next id
+of a table (from its sequence, so two instances never hand out the same id) and `PRAGMA
+database_list`. A statement that needs anything else fails loudly on PostgreSQL, and the
+contract tests run on both back ends.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 
 from bot.store.postgres.schema import ID_TABLES, ROWID_COLUMNS
 
-_EMPTY_BLOB = re.compile(r"\bX''")
+_BLOB = re.compile(r"\b[xX]'([0-9a-fA-F]*)'")
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
@@ -43,7 +44,7 @@ def translate(sql: str, returning_id: bool = False) -> str:
         literals.append(match.group(0))
         return f"\0{len(literals) - 1}\0"
 
-    out = _EMPTY_BLOB.sub("''::bytea", sql)
+    out = _BLOB.sub(r"'\\x\1'::bytea", sql)
     out = _NEXT_ID.sub(r"SELECT nextval(pg_get_serial_sequence('\1', 'id'))", out)
     out = _JSON_COALESCE.sub(r"coalesce(\1::jsonb ->> '\2',", out)
     out = _JSON_EQUALS.sub(r"(\1::jsonb ->> '\2') = CAST(? AS text)", out)
