@@ -468,6 +468,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX search_tokens_person ON search_tokens(person_id);
     """,
+    # who wrote each message to a person (issue 16, the case page's thread)
+    """
+    ALTER TABLE messages ADD COLUMN author TEXT;
+    ALTER TABLE messages ADD COLUMN sent_by BIGINT REFERENCES facilitators(id);
+    """,
 )
 
 
