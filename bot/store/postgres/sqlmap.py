@@ -2,7 +2,7 @@
 
 The store's units are written once, in SQLite's SQL. What they use that PostgreSQL spells
 differently is rewritten here: `?` placeholders, `INSERT OR IGNORE`, two-argument `max`/`min`,
-`total`, `group_concat`, `IS ?`, `json_extract`, `rowid`, blob literals (X'00'), the next id
+`group_concat`, `IS ?`, `json_extract`, `rowid`, blob literals (X'00'), the next id
 of a table (from its sequence, so two instances never hand out the same id) and `PRAGMA
 database_list`. A statement that needs anything else fails loudly on PostgreSQL, and the
 contract tests run on both back ends.
@@ -25,7 +25,6 @@ _JSON_COALESCE = re.compile(r"coalesce\(json_extract\((\w+), '\$\.(\w+)'\),")
 _JSON_EQUALS = re.compile(r"json_extract\((\w+), '\$\.(\w+)'\) = \?")
 _JSON = re.compile(r"json_extract\((\w+), '\$\.(\w+)'\)")
 _IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?\?", re.IGNORECASE)
-_TOTAL = re.compile(r"\btotal\(([\w.]+)\)", re.IGNORECASE)
 _TABLE = re.compile(r"\b(?:FROM|UPDATE|INTO)\s+(\w+)", re.IGNORECASE)
 _ROWID = re.compile(r"\browid\b")
 _PRAGMA_FILE = "PRAGMA database_list"
@@ -52,7 +51,6 @@ def translate(sql: str, returning_id: bool = False) -> str:
     out = _LITERAL.sub(keep, out)
     out = _IS_PARAM.sub(lambda m: "IS DISTINCT FROM ?" if m.group(1) else
                         "IS NOT DISTINCT FROM ?", out)
-    out = _TOTAL.sub(r"CAST(coalesce(sum(\1), 0) AS double precision)", out)
     out = _two_argument(out, "max", "greatest")
     out = _two_argument(out, "min", "least")
     out = re.sub(r"\bgroup_concat\(", "string_agg(", out, flags=re.IGNORECASE)
