@@ -145,12 +145,9 @@ class Bench:
         fakes = await FakeProviders(self.replies.on_send).start()
         try:
             self.result["bare_ceiling"] = await bare_ceiling(self.cfg, self.hooks, self.tmp)
-            self.result["peers"] = await peers.measure(
-                self.cfg, self.hooks, self.replies, fakes.port, TWILIO_TOKEN, self.tmp,
-                self.first)
-            self.first += 10_000_000
+            self.result["peers"] = {}
             env = server_env(self.db, self.key, self.port, fakes.port)
-            await self.saturation_and_pace(env)
+            await self.saturation_and_pace(env, fakes.port)
             due = await asyncio.to_thread(checkins.insert_due, self.db, self.key,
                                           self.cfg["checkins"], [h.channel for h in self.hooks],
                                           self.first)
@@ -162,9 +159,10 @@ class Bench:
         self.result["ratios"] = ratios(self.result)
         return self.result
 
-    async def saturation_and_pace(self, env: dict[str, str]) -> None:
-        """Phase (a) on every channel, then (b) on each at half the lower saturation rate
-        (the machine is shared: a fixed rate would mean something else on every run)."""
+    async def saturation_and_pace(self, env: dict[str, str], fake_port: int) -> None:
+        """Phase (a) on every channel, each followed at once by its peers (the machine is
+        shared: what is compared is measured side by side), then (b) on each channel at half
+        the lower saturation rate (a fixed rate would mean something else on every run)."""
         cfg = self.cfg
         async with self.server(env) as (proc, took):
             self.result["startup_seconds"] = took
@@ -177,6 +175,9 @@ class Bench:
                 bare = self.result["bare_ceiling"][hook.channel]["requests_per_s"]
                 sat["ratio_to_bare"] = round(sat["inbound_per_s"] / bare, 3)
                 self.phases[hook.channel]["a_saturation"] = sat
+                self.result["peers"].update(await peers.measure(
+                    cfg, [hook], self.replies, fake_port, TWILIO_TOKEN, self.tmp, self.first))
+                self.first += 10_000_000
             self.rate = max(1.0, round(min(self.phases[h.channel]["a_saturation"][
                 "inbound_per_s"] for h in self.hooks) / 2, 1))
             self.result["pace_rate_per_s"] = self.rate
