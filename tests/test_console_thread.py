@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,6 +17,7 @@ from bot.runtime import Inbound
 from bot.store import records, schema, thread
 from bot.store.db import Database
 from tests.console_kit import add_user, console, login, new_contact, person_of, post, service_of
+from tests.transcript import Transcript, run
 
 ALICE, SUE = "alice@example.org", "sue@example.org"
 TAGS = re.compile(r"<[^>]+>")
@@ -159,3 +161,19 @@ async def test_the_migration_keeps_old_messages_and_adds_the_writer(settings: Se
         got = await db.read(lambda c: [tuple(r) for r in c.execute(
             "SELECT person_id, author, sent_by FROM messages")])
     assert got == [(1, None, None)]
+
+
+async def test_a_letter_read_is_passed_on_not_the_bots_words(settings: Settings) -> None:
+    """The golden transcript of a letter read: its words go out marked as passed on."""
+    await run(Transcript.load(Path(__file__).parent / "transcripts" / "letters" / "read.txt"),
+              settings)
+    async with console(settings) as (app, client):
+        await add_user(app, SUE, "Sue Super", supervisor=True)
+        stored = dict(await rows(app, "SELECT author, count(*) FROM messages"
+                                      " WHERE direction = 'out' GROUP BY author"))
+        assert set(stored) == {"bot", "passed_on"} and stored["passed_on"] == 1
+        await login(client, SUE)
+        shown = items((await client.get("/console/cases/1")).text)
+        letter = [e for e in shown if "I think about it every day" in e]
+        assert len(letter) == 1
+        assert letter[0].startswith("From the bot: a letter's or script's own words")
