@@ -119,6 +119,41 @@ def _facilitator(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_db(settings: Settings, args: argparse.Namespace) -> int:
+    """Copy the SQLite database into an empty PostgreSQL one; the source is only read."""
+    from bot.service import cipher_for
+    from bot.store import migrate_db
+    from bot.store.backends import is_postgres
+
+    if settings.database_url:
+        print("rjbot migrate-db: the source is the SQLite file (--db FILE or RJBOT_DATABASE);"
+              " give the PostgreSQL URL with --to", file=sys.stderr)
+        return 2
+    if not is_postgres(args.to):
+        print("rjbot migrate-db: --to takes a postgresql:// URL", file=sys.stderr)
+        return 2
+    if not settings.data_key and not settings.key_file.exists():
+        print(f"rjbot migrate-db: no data key: set RJBOT_DATA_KEY, or keep the key file"
+              f" {settings.key_file} beside the database", file=sys.stderr)
+        return 2
+    shown = replace(settings, database_url=args.to).database_shown
+    try:
+        report = migrate_db.migrate(settings.database, args.to, cipher_for(settings))
+    except migrate_db.MigrateError as exc:
+        print(f"rjbot migrate-db: {exc}", file=sys.stderr)
+        return 1
+    print(f"copied {settings.database} (schema {report.version}) into {shown}:")
+    for table in report.tables:
+        print(f"  {table.table}: {table.rows} rows")
+    print(f"verified: {len(report.tables)} tables, {report.rows} rows, the same counts on both;"
+          f" audit chain ok on PostgreSQL ({report.audit_rows} rows, head {report.audit_head})")
+    key = "RJBOT_DATA_KEY as now" if settings.data_key else \
+        f"RJBOT_DATA_KEY to the first line of {settings.key_file}"
+    print(f"next: set RJBOT_DATABASE to the PostgreSQL URL and {key}, then start `rjbot"
+          f" serve`; {settings.database} was not changed")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rjbot", description="Restorative Justice intake assistant")
     sub = p.add_subparsers(dest="command", required=True)
@@ -134,6 +169,15 @@ def parser() -> argparse.ArgumentParser:
     backup.add_commands(sub, db)
     sub.add_parser("stats", parents=[db], help="anonymised service statistics as JSON "
                    "(counts only: nothing personal, they survive erasure)")
+    mig = sub.add_parser(
+        "migrate-db", parents=[db],
+        help="copy the SQLite database into an empty PostgreSQL database (stop the service"
+        " first)", description="Copy the SQLite database (--db or RJBOT_DATABASE, opened"
+        " read-only and never changed) into an empty PostgreSQL database, in one transaction,"
+        " then check the row counts and the audit chain there; any mismatch rolls it all"
+        " back. Stop `rjbot serve` first: rows written while copying would not be copied.")
+    mig.add_argument("--to", required=True, metavar="URL",
+                     help="postgresql://USER:PASSWORD@HOST:PORT/DATABASE (an empty database)")
     tg = sub.add_parser("telegram", help="Telegram chores")
     tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
     tg_sub.add_parser("set-webhook", help="register RJBOT_PUBLIC_URL/webhooks/telegram with "
@@ -188,6 +232,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         return backup.main(settings, args)
     if args.command == "stats":
         return _stats(settings)
+    if args.command == "migrate-db":
+        return _migrate_db(settings, args)
     return admin.main(settings, args)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.config import DEFAULT_DATABASE, Settings
 
 # commands that only work on what a database already holds
-EXISTING = ("audit", "export", "erase", "rotate-key", "backup", "stats")
+EXISTING = ("audit", "export", "erase", "rotate-key", "backup", "stats", "migrate-db")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")  # a server's URL, not a file
 
 

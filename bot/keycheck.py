@@ -43,6 +43,11 @@ def _stored(conn: sqlite3.Connection, cipher: Cipher) -> dict[str, Any] | None:
     return found
 
 
+def opened(conn: sqlite3.Connection, cipher: Cipher) -> dict[str, Any] | None:
+    """Read-only: the check's contents (None if never sealed); DataKeyError for a wrong key."""
+    return _stored(conn, cipher)
+
+
 def seal(conn: sqlite3.Connection, cipher: Cipher, found: dict[str, Any] | None = None) -> None:
     """Seal the check (and the audit MAC key it carries) under the current key."""
     found = found or _stored(conn, cipher) or {"check": PLAIN}

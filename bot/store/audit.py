@@ -27,14 +27,21 @@ def _file(conn: sqlite3.Connection) -> str:
     return str(conn.execute("PRAGMA database_list").fetchone()[2])
 
 
-def use_key(conn: sqlite3.Connection, key: bytes, first: int) -> None:
-    """Chain rows from `first` on with an HMAC under `key` (the data key proved it)."""
+def use_key(conn: sqlite3.Connection, key: bytes, first: int, record: bool = True) -> None:
+    """Chain rows from `first` on with an HMAC under `key` (the data key proved it); with
+    record=False only for this process (a read-only connection: `rjbot migrate-db`)."""
     _KEYS[_file(conn)] = (key, first)
-    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (KEYED, str(first)))
+    if record:
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                     (KEYED, str(first)))
 
 
-def _key(conn: sqlite3.Connection) -> tuple[bytes, int] | None:
+def key_of(conn: sqlite3.Connection) -> tuple[bytes, int] | None:
+    """The MAC key and first keyed row this process uses for the connection's database."""
     return _KEYS.get(_file(conn))
+
+
+_key = key_of
 
 
 def _is_keyed(conn: sqlite3.Connection) -> bool:
