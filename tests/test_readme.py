@@ -7,7 +7,10 @@ What counts as an example (say so in the README's Development section when chang
   match what the command prints (stdout and stderr, in order): `...` inside a line stands for
   any text, a line of just `...` for any number of lines, and a last line `[exit N]` for a
   command that fails on purpose;
-- `<!-- readme-test: skip: why -->` just before a block leaves it out, with the reason.
+- `<!-- readme-test: skip: why -->` just before a block leaves it out, with the reason;
+- `<!-- readme-test: postgres -->` just before a block runs it with the README's example
+  server URL (EXAMPLE_SERVER) replaced by an empty schema of the test PostgreSQL database
+  (tests/pg_kit.py: skipped with the reason when no server answers, a failure with CI=true).
 
 Each block runs in its own temporary folder (the checkout's top-level files linked into it,
 so `bench/` or `scripts/` can be named) with bash, `rjbot` running this checkout's code and
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -29,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 FENCE = re.compile(r"^```(\w*)\s*$")
 SKIP = re.compile(r"<!--\s*readme-test:\s*skip:(.*?)-->", re.DOTALL)
+POSTGRES = re.compile(r"<!--\s*readme-test:\s*postgres\s*-->")
+EXAMPLE_SERVER = "postgresql://rjbot:secret@db.example.org:5432/rjbot"
 EXIT = re.compile(r"^\[exit (\d+)\]$")
 NOT_LINKED = {".git", ".venv", "venv", "data", "build", "dist"}
 
@@ -47,6 +53,7 @@ class Block:
     kind: str  # sh or console
     commands: tuple[Command, ...]
     skip: str = ""
+    postgres: bool = False  # EXAMPLE_SERVER stands for the test PostgreSQL database
 
 
 def joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -100,10 +107,12 @@ def examples(text: str) -> list[Block]:
         if kind in ("sh", "console"):
             body = [(n + 1, lines[n]) for n in range(i + 1, end)]
             before = "\n".join(lines[max(0, i - 3):i])
-            skipped = SKIP.search(before.rsplit("\n\n", 1)[-1])
+            marks = before.rsplit("\n\n", 1)[-1]
+            skipped = SKIP.search(marks)
             commands = sh_commands(body) if kind == "sh" else console_commands(body)
             blocks.append(Block(i + 1, kind, commands,
-                                " ".join(skipped.group(1).split()) if skipped else ""))
+                                " ".join(skipped.group(1).split()) if skipped else "",
+                                bool(POSTGRES.search(marks))))
         i = end + 1
     return blocks
 
@@ -155,13 +164,16 @@ def test_the_readme_has_examples_and_the_simulate_one_reaches_the_48_hour_clock(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda b: f"README.md:{b.line}:{b.kind}")
-def test_a_readme_example_does_what_the_text_says(block: Block, tmp_path: Path) -> None:
+def test_a_readme_example_does_what_the_text_says(block: Block, tmp_path: Path,
+                                                 request: pytest.FixtureRequest) -> None:
     if block.skip:
         pytest.skip(block.skip)
     env = folder_for_examples(tmp_path)
+    server = shlex.quote(request.getfixturevalue("pg_url")) if block.postgres else ""
     for command in block.commands:
+        text = command.text.replace(EXAMPLE_SERVER, server) if server else command.text
         try:
-            done = subprocess.run(["bash", "-o", "pipefail", "-c", command.text],
+            done = subprocess.run(["bash", "-o", "pipefail", "-c", text],
                                   cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True, timeout=120)
@@ -194,8 +206,10 @@ def test_examples_are_found_as_documented() -> None:
         "```sh", "# a comment", "rjbot one \\", "  --two", "", "```", "",
         "<!-- readme-test: skip: it never stops -->", "```sh", "rjbot serve", "```",
         "```console", "$ rjbot audit verify", "audit ok; ...", "$ rjbot erase", "[exit 2]",
-        "```", "```", "$ not an example", "```"])
-    one, two, three = examples(text)
+        "```", "```", "$ not an example", "```", "", "<!-- readme-test: postgres -->",
+        "```sh", f"rjbot migrate-db --to {EXAMPLE_SERVER}", "```"])
+    one, two, three, four = examples(text)
+    assert four.postgres and not four.skip and not one.postgres and not three.postgres
     assert [c.text for c in one.commands] == ["rjbot one \\\n  --two"] and not one.skip
     assert two.skip == "it never stops"
     assert [(c.text, c.expected, c.status) for c in three.commands] == [
