@@ -66,7 +66,7 @@ def counts_pg(url: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
         names = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname"
                                             " = current_schema() AND tablename <> 'rjbot_schema'")]
-        return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]
+        return {n: int(next(iter(conn.execute(f'SELECT count(*) FROM "{n}"')))[0])
                 for n in names}
 
 
