@@ -146,7 +146,8 @@ def _migrate_db(settings: Settings, args: argparse.Namespace) -> int:
     for table in report.tables:
         print(f"  {table.table}: {table.rows} rows")
     print(f"verified: {len(report.tables)} tables, {report.rows} rows, the same counts on both;"
-          f" audit chain ok on PostgreSQL ({report.audit_rows} rows, head {report.audit_head})")
+          f" audit chain ok on PostgreSQL ({report.audit_rows} rows, head {report.audit_head});"
+          f" a sealed value of each of {report.sealed_columns} columns opens in its row")
     key = "RJBOT_DATA_KEY as now" if settings.data_key else \
         f"RJBOT_DATA_KEY to the first line of {settings.key_file}"
     print(f"next: set RJBOT_DATABASE to the PostgreSQL URL and {key}, then start `rjbot"

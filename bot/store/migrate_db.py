@@ -22,7 +22,8 @@ from typing import Any, cast
 import psycopg
 
 from bot import keycheck
-from bot.crypto import Cipher
+from bot.crypto import Cipher, DataKeyError
+from bot.privacy import sealed
 from bot.store import audit, records
 from bot.store import schema as sqlite_schema
 from bot.store.postgres import schema as pg_schema
@@ -48,6 +49,7 @@ class Report:
     tables: tuple[Copied, ...]
     audit_rows: int
     audit_head: str
+    sealed_columns: int  # columns whose sample value opened on PostgreSQL as on SQLite
 
     @property
     def rows(self) -> int:
@@ -172,7 +174,7 @@ def _count(run: Callable[[str], Any], table: str) -> int:
 
 
 def _verify(raw: psycopg.Connection[Any], counts: dict[str, int], source: audit.Verdict,
-            key: tuple[bytes, int]) -> None:
+            key: tuple[bytes, int]) -> sqlite3.Connection:
     """Every table holds what the source held, and the audit chain verifies on the target."""
     for table, expected in counts.items():
         found = _count(raw.execute, table)
@@ -186,6 +188,39 @@ def _verify(raw: psycopg.Connection[Any], counts: dict[str, int], source: audit.
         problem = verdict.problem or "its head differs from the source's"
         raise MigrateError(f"the audit chain does not verify on PostgreSQL ({problem}):"
                            " rolled back, nothing was changed")
+    return target
+
+
+def _sealed_in_place(src: sqlite3.Connection, target: sqlite3.Connection,
+                     cipher: Cipher) -> int:
+    """A value of each sealed column opens on the target, in the same row, to the same text
+    as on the source (the row's ids and keys came along); how many columns were checked."""
+    checked = 0
+    for spec in sealed.SEALED:
+        where = f"{spec.column} IS NOT NULL AND length({spec.column}) > 0"
+        row = src.execute(f"SELECT * FROM {spec.table} WHERE {where} LIMIT 1").fetchone()  # noqa: S608  # nosec B608
+        try:
+            plain = sealed.open_in(cipher, row[spec.column], spec.table, spec.column, row) \
+                if row else None
+        except (sealed.Tampered, DataKeyError):
+            plain = None  # already unreadable on the source: nothing to compare
+        if plain is None or row is None:
+            continue
+        with_id = spec.table in pg_schema.ID_TABLES and "id" not in spec.keys
+        names = (*spec.keys, *(("id",) if with_id else ()))
+        keys = " AND ".join(f"{k} = ?" for k in names)
+        moved = target.execute(f"SELECT * FROM {spec.table} WHERE {keys}",  # noqa: S608  # nosec B608
+                               tuple(row[k] for k in names)).fetchone()
+        try:
+            ok = moved is not None and sealed.open_in(
+                cipher, bytes(moved[spec.column]), spec.table, spec.column, moved) == plain
+        except (sealed.Tampered, DataKeyError):
+            ok = False
+        if not ok:
+            raise MigrateError(f"table {spec.table}: a sealed {spec.column} does not open in"
+                               " its row on PostgreSQL: rolled back, nothing was changed")
+        checked += 1
+    return checked
 
 
 def _reset_identities(raw: psycopg.Connection[Any]) -> None:
@@ -216,19 +251,21 @@ def migrate(path: Path, url: str, cipher: Cipher) -> Report:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise MigrateError(f"cannot connect to PostgreSQL: {first}") from exc
         try:
-            _fill(src, target.raw, tables, verdict, key, counts)
+            opened = _fill(src, target.raw, tables, (verdict, key, counts), cipher)
         finally:
             target.close()
         src.execute("COMMIT")
     finally:
         src.close()
     return Report(len(sqlite_schema.MIGRATIONS), tuple(Copied(t, counts[t]) for t in tables),
-                  verdict.rows, verdict.head)
+                  verdict.rows, verdict.head, opened)
 
 
 def _fill(src: sqlite3.Connection, raw: psycopg.Connection[Any], tables: list[str],
-          verdict: audit.Verdict, key: tuple[bytes, int], counts: dict[str, int]) -> None:
+          expected: tuple[audit.Verdict, tuple[bytes, int], dict[str, int]],
+          cipher: Cipher) -> int:
     """Schema, rows, checks and identities in one transaction: all of it, or none."""
+    verdict, key, counts = expected
     with raw.transaction():
         _refuse_data(raw)
         pg_schema.migrate(raw)
@@ -239,5 +276,6 @@ def _fill(src: sqlite3.Connection, raw: psycopg.Connection[Any], tables: list[st
         for table in tables:
             select, into = _columns(table, _source_columns(src, table), columns[table])
             _copy(src, raw, table, select, into)
-        _verify(raw, counts, verdict, key)
+        opened = _sealed_in_place(src, _verify(raw, counts, verdict, key), cipher)
         _reset_identities(raw)
+    return opened
