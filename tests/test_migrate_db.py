@@ -176,6 +176,8 @@ LOSSY = {
                    "table case_notes: a sealed body_enc does not open in its row"),
     "audit": ("IF NEW.id = 2 THEN NEW.actor := 'someone else'; END IF;",
               "the audit chain does not verify on PostgreSQL (row 2 was altered)"),
+    "letters": ("RAISE EXCEPTION 'no letters here';",
+                "PostgreSQL refused it (RaiseException, SQLSTATE P0001) copying table letters"),
 }
 
 
@@ -194,6 +196,16 @@ async def test_a_mismatch_on_the_target_rolls_everything_back_and_names_it(
     assert moved.returncode == 1
     assert said in moved.stderr and "rolled back, nothing was changed" in moved.stderr
     assert set(counts_pg(pg_url).values()) == {0}
+
+
+async def test_a_target_the_schema_cannot_be_made_in_is_left_as_it_was(
+        source: Settings, pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE people (x integer)")  # not rjbot's, and empty
+    moved = rjbot(source, "migrate-db", "--to", pg_url)
+    assert moved.returncode == 1 and "Traceback" not in moved.stderr
+    assert "PostgreSQL refused it (DuplicateTable, SQLSTATE 42P07)" in moved.stderr
+    assert counts_pg(pg_url) == {"people": 0}
 
 
 async def test_a_running_service_or_an_old_schema_is_refused(

@@ -252,6 +252,10 @@ def migrate(path: Path, url: str, cipher: Cipher) -> Report:
             raise MigrateError(f"cannot connect to PostgreSQL: {first}") from exc
         try:
             opened = _fill(src, target.raw, tables, (verdict, key, counts), cipher)
+        except psycopg.Error as exc:  # its text may quote a value: only what kind of error
+            raise MigrateError(f"PostgreSQL refused it ({type(exc).__name__}, SQLSTATE"
+                               f" {exc.sqlstate}){_where(exc)}: rolled back, nothing was"
+                               " changed") from exc
         finally:
             target.close()
         src.execute("COMMIT")
@@ -259,6 +263,11 @@ def migrate(path: Path, url: str, cipher: Cipher) -> Report:
         src.close()
     return Report(len(sqlite_schema.MIGRATIONS), tuple(Copied(t, counts[t]) for t in tables),
                   verdict.rows, verdict.head, opened)
+
+
+def _where(exc: psycopg.Error) -> str:
+    notes = getattr(exc, "__notes__", [])
+    return f" copying table {notes[-1]}" if notes else ""
 
 
 def _fill(src: sqlite3.Connection, raw: psycopg.Connection[Any], tables: list[str],
@@ -275,7 +284,11 @@ def _fill(src: sqlite3.Connection, raw: psycopg.Connection[Any], tables: list[st
             raise MigrateError(f"PostgreSQL has no table {', '.join(absent)}")
         for table in tables:
             select, into = _columns(table, _source_columns(src, table), columns[table])
-            _copy(src, raw, table, select, into)
+            try:
+                _copy(src, raw, table, select, into)
+            except psycopg.Error as exc:
+                exc.add_note(table)  # for _where: which table it refused
+                raise
         opened = _sealed_in_place(src, _verify(raw, counts, verdict, key), cipher)
         _reset_identities(raw)
     return opened
