@@ -22,7 +22,7 @@ from bot.flows import elsewhere, letters, passphrase
 from bot.oncall.plan import OFF
 from bot.privacy import subject
 from bot.scheduler import kinds
-from bot.store import jobs, links, outbox, records
+from bot.store import jobs, links, locks, outbox, records
 from bot.store.db import Database
 from bot.types import (
     Alert,
@@ -230,6 +230,7 @@ class Runtime:
                     handler(conn, job.data, now)
                 system.append(job.kind)
                 return None
+            locks.hold(conn, locks.PERSON, job.person_id)
             state, _ = records.load_state(conn, self.cipher, job.person_id)
             decision = kinds.when_due(job.kind, from_ts(job.due_at), job.data, state, now)
             if decision.action != "fire":
@@ -292,6 +293,7 @@ class Runtime:
     ) -> Applied:
         """One engine step applied; `logged`: the person's message, for the message log (as
         what the step made of it: a secret word or a letter part is not kept there)."""
+        locks.hold(conn, locks.PERSON, target.person_id)  # one event at a time per person
         state, version = records.load_state(conn, self.cipher, target.person_id)
         outcome = engine.step(state, event, now)
         if logged is not None:

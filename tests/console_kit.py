@@ -82,7 +82,7 @@ def _clock_and_place(client: httpx.AsyncClient) -> tuple[Callable[[], float], st
     transport = client._transport
     if isinstance(transport, httpx.ASGITransport) and isinstance(transport.app, Starlette):
         svc = service_of(transport.app)
-        return (lambda: to_ts(svc.runtime.clock.now())), str(svc.settings.database)
+        return (lambda: to_ts(svc.runtime.clock.now())), str(svc.settings.database_target)
     return time.time, str(client.base_url)
 
 

@@ -256,6 +256,9 @@ async def test_search_tokens_find_a_name_and_erasure_forgets_everything(
     await db.write(lambda c: records.log_message(c, cipher, pid, "in", "sms", "hello", NOW))
     found, _ = await db.read(lambda c: search.candidates(c, cipher, "lovelace"))
     assert set(found) == {pid}
+    case_id = await db.write(lambda c: _case(c, pid))
+    cases = await db.read(lambda c: search.find(c, cipher, "lovelace", None))
+    assert [(r.id, r.person_id) for r in cases.cases] == [(case_id, pid)]
     by_phone, _ = await db.read(lambda c: search.candidates(c, cipher, "07700 900123"))
     assert set(by_phone) == {pid}
     assert await db.read(lambda c: subject.has_content(c, pid))

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import to_ts
 from bot.privacy.subject import erase, people_with_content
-from bot.store import jobs, records
+from bot.store import jobs, locks, records
 
 DAY = 86400.0
 KIND = "retention"
@@ -115,6 +115,7 @@ def due_for_erasure(conn: sqlite3.Connection, policy: Retention, now: float) -> 
 
 def sweep(conn: sqlite3.Connection, policy: Retention, now: float) -> int:
     """Erase everyone whose retention period has ended; returns how many."""
+    locks.hold(conn, locks.SWEEP, 0)  # one instance at a time sweeps
     people = due_for_erasure(conn, policy, now)
     for person_id in people:
         erase(conn, person_id, now, "retention")

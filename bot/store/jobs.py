@@ -7,6 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from bot.store import locks
+
 
 @dataclass(frozen=True)
 class JobRow:
@@ -60,8 +62,8 @@ def claim(conn: sqlite3.Connection, job_id: int, now: float) -> JobRow | None:
     either loses both (the job fires again after restart) or keeps both (it never refires).
     """
     row = conn.execute(
-        "SELECT * FROM jobs WHERE id = ? AND status = 'pending' AND held_at IS NULL"
-        " AND due_at <= ?",
+        "SELECT * FROM jobs WHERE id = ? AND status = 'pending' AND held_at IS NULL"  # noqa: S608  # nosec B608
+        " AND due_at <= ?" + locks.skip_locked(conn),  # no input: a fixed clause or ""
         (job_id, now),
     ).fetchone()
     if row is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.crypto import Cipher
 from bot.privacy import sealed
+from bot.store import locks
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def claim_due(
         " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.person_id = o.person_id"
         "  AND e.id < o.id AND (e.status = 'sending' OR (e.status = 'pending' AND e.attempts > 0"
         "  AND NOT (o.priority = ? AND e.priority != ? AND e.not_before > ?))))"
-        " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT ?",
+        " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT ?" + locks.skip_locked(conn, "o"),
         (now, *channels, *only, REPLY, REPLY, now, limit),
     ).fetchall()
     from bot.store.send_gate import Gate  # it reads REPLY from here

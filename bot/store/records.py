@@ -13,7 +13,7 @@ from typing import Any
 from bot.crypto import Cipher
 from bot.privacy import sealed
 from bot.store import audit as audit_log
-from bot.store import name_index
+from bot.store import locks, name_index
 from bot.types import State
 
 STATE_FIELDS = {f.name for f in fields(State)}
@@ -67,6 +67,7 @@ def find_or_create_person(
     conn: sqlite3.Connection, cipher: Cipher, channel: str, address: str, now: float
 ) -> tuple[int, int, bool]:
     """(person id, address id, created) for an address; a new address is a new person."""
+    locks.hold(conn, locks.ADDRESS, cipher.address_hash(channel, address))  # made once
     found = find_address(conn, cipher, channel, address)
     if found is not None:
         conn.execute("UPDATE addresses SET last_seen_at = ? WHERE id = ?", (now, found[1]))

@@ -84,6 +84,8 @@ def _bound(params: Params) -> tuple[Any, ...]:
 class Connection:
     """The store's view of one PostgreSQL connection (autocommit; Database opens transactions)."""
 
+    dialect = "postgresql"  # bot.store.locks asks
+
     def __init__(self, raw: psycopg.Connection[Row]) -> None:
         self.raw = raw
 

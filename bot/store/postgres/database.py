@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 import psycopg
 from psycopg import pq
 
+from bot.store import locks
 from bot.store.db import MAX_BATCH, Database, Unit
 from bot.store.postgres import schema
 from bot.store.postgres.conn import Connection
@@ -128,6 +129,9 @@ def _run_batch(conn: Connection, units: list[Unit[Any]]) -> list[tuple[bool, Any
     raw, out = conn.raw, []
     try:
         raw.execute("BEGIN")
+        # one write transaction at a time across every instance on this database, as SQLite's
+        # one writer: the audit chain needs one order (each row names the one before it)
+        raw.execute("SELECT pg_advisory_xact_lock(%s, 0)", (locks.WRITE,))
         for unit in units:
             raw.execute("SAVEPOINT unit")
             try:

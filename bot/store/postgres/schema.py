@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-MIGRATE_LOCK = 7_105_000_001  # pg_advisory_xact_lock key: one instance migrates at a time
+MIGRATE = 4  # bot.store.locks.MIGRATE: one instance migrates at a time
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the foundation (nocase: SQLite's COLLATE NOCASE, an ICU
@@ -498,7 +498,7 @@ def migrate(conn: Any) -> int:
     conn.execute("CREATE TABLE IF NOT EXISTS rjbot_schema (version BIGINT NOT NULL)")
     for number, script in enumerate(MIGRATIONS, start=1):
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+            conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (MIGRATE,))
             row = conn.execute("SELECT max(version) FROM rjbot_schema").fetchone()
             version = int(row[0] or 0)
             if version > len(MIGRATIONS):

@@ -2,7 +2,7 @@
 
 The store's units are written once, in SQLite's SQL. What they use that PostgreSQL spells
 differently is rewritten here: `?` placeholders, `INSERT OR IGNORE`, two-argument `max`/`min`,
-`group_concat`, `IS ?`, `json_extract`, `rowid`, blob literals (X'00'), the next id
+`group_concat`, `IS ?`, `json_extract`, `IN ()`, `rowid`, blob literals (X'00'), the next id
 of a table (from its sequence, so two instances never hand out the same id) and `PRAGMA
 database_list`. A statement that needs anything else fails loudly on PostgreSQL, and the
 contract tests run on both back ends.
@@ -23,6 +23,9 @@ _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _NEXT_ID = re.compile(r"SELECT coalesce\(max\(id\), 0\) \+ 1 FROM (\w+)")
 _JSON_COALESCE = re.compile(r"coalesce\(json_extract\((\w+), '\$\.(\w+)'\),")
 _JSON_EQUALS = re.compile(r"json_extract\((\w+), '\$\.(\w+)'\) = \?")
+_JSON_LITERAL = re.compile(r"json_extract\((\w+), '\$\.(\w+)'\) (=|!=|<>) '")
+_NOT_IN_NONE = re.compile(r"\bNOT\s+IN\s*\(\s*\)", re.IGNORECASE)
+_IN_NONE = re.compile(r"\bIN\s*\(\s*\)", re.IGNORECASE)
 _JSON = re.compile(r"json_extract\((\w+), '\$\.(\w+)'\)")
 _IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?\?", re.IGNORECASE)
 _TABLE = re.compile(r"\b(?:FROM|UPDATE|INTO)\s+(\w+)", re.IGNORECASE)
@@ -47,13 +50,16 @@ def translate(sql: str, returning_id: bool = False) -> str:
     out = _NEXT_ID.sub(r"SELECT nextval(pg_get_serial_sequence('\1', 'id'))", out)
     out = _JSON_COALESCE.sub(r"coalesce(\1::jsonb ->> '\2',", out)
     out = _JSON_EQUALS.sub(r"(\1::jsonb ->> '\2') = CAST(? AS text)", out)
+    out = _JSON_LITERAL.sub(r"(\1::jsonb ->> '\2') \3 '", out)
     out = _JSON.sub(r"(\1::jsonb -> '\2')", out)
+    out = _NOT_IN_NONE.sub("<> all('{}')", out)  # SQLite's NOT IN (): true for every row
+    out = _IN_NONE.sub("= any('{}')", out)  # and IN (): true for none
     out = _LITERAL.sub(keep, out)
     out = _IS_PARAM.sub(lambda m: "IS DISTINCT FROM ?" if m.group(1) else
                         "IS NOT DISTINCT FROM ?", out)
     out = _two_argument(out, "max", "greatest")
     out = _two_argument(out, "min", "least")
-    out = re.sub(r"\bgroup_concat\(", "string_agg(", out, flags=re.IGNORECASE)
+    out = _group_concat(out)
     if _ROWID.search(out):
         out = _rowid(out)
     ignore = bool(_OR_IGNORE.match(out))
@@ -89,6 +95,28 @@ def _rowid(sql: str) -> str:
     column = ROWID_COLUMNS.get(table.group(1), "rowid") if table else "rowid"
     # `rowid AS rowid_` keeps its alias; every other rowid names the table's key
     return _ROWID.sub(column, sql)
+
+
+def _arguments(sql: str, start: int) -> tuple[list[str], int]:
+    """The top-level arguments of the call whose "(" ends at `start`, and where it ends."""
+    depth, parts, begin, i = 1, [], start, start
+    while i < len(sql) and depth:
+        depth += {"(": 1, ")": -1}.get(sql[i], 0)
+        if (sql[i] == "," and depth == 1) or depth == 0:
+            parts.append(sql[begin:i].strip())
+            begin = i + 1
+        i += 1
+    return parts, i
+
+
+def _group_concat(sql: str) -> str:
+    """group_concat(x[, sep]) is string_agg(x as text, sep), the separator ',' by default."""
+    pattern = re.compile(r"\bgroup_concat\(", re.IGNORECASE)
+    while (found := pattern.search(sql)) is not None:
+        args, end = _arguments(sql, found.end())
+        sep = args[1] if len(args) > 1 else "','"
+        sql = f"{sql[:found.start()]}string_agg(CAST({args[0]} AS text), {sep}){sql[end:]}"
+    return sql
 
 
 def _two_argument(sql: str, name: str, other: str) -> str:
