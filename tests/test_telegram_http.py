@@ -122,6 +122,17 @@ async def test_a_refused_connection_is_a_network_error() -> None:
         await request.shutdown()
 
 
+async def test_a_transport_error_never_carries_the_url_and_its_token() -> None:
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as caught:  # aiohttp's InvalidURL says the URL
+            await request.post(f"http://127.0.0.1:99999/bot{TOKEN}/getMe")
+        assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
+    finally:
+        await request.shutdown()
+
+
 async def test_not_initialized_is_refused() -> None:
     with pytest.raises(NetworkError, match="not initialized"):
         await AiohttpRequest().post("http://127.0.0.1:9/bot/getMe")

@@ -79,7 +79,8 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as exc:  # asyncio.TimeoutError is this one (3.11)
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+            # the kind only: aiohttp's words can hold the URL, and the URL holds the bot token
+            raise NetworkError(f"aiohttp.{type(exc).__name__}") from exc
 
 
 def _body(request_data: RequestData | None,
