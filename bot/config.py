@@ -45,6 +45,7 @@ class Settings:
     retention_enquiry_days: int = 90
     retention_closed_days: int = 730
     max_body_bytes: int = 64 * 1024
+    claim_lease: float = 300.0  # seconds before another instance takes over a claimed send
     telegram_send_rate: float = 30.0  # messages a second to the Bot API; 0 = no limit
     oncall_sms: tuple[str, ...] = ()  # E.164 numbers told of a risk alert at once
     oncall_email: tuple[str, ...] = ()
@@ -154,6 +155,7 @@ class Settings:
             retention_enquiry_days=_positive(e, "RJBOT_RETENTION_ENQUIRY_DAYS", 90),
             retention_closed_days=_positive(e, "RJBOT_RETENTION_CLOSED_DAYS", 730),
             max_body_bytes=_positive(e, "RJBOT_MAX_BODY_BYTES", 64 * 1024),
+            claim_lease=_number(e, "RJBOT_CLAIM_LEASE", 300.0),
             telegram_send_rate=_number(e, "TELEGRAM_SEND_RATE", 30.0),
             oncall_sms=sms, oncall_email=email, smtp_url=smtp_url, smtp_from=smtp_from,
             trusted_proxies=parse_proxies(e.get("RJBOT_TRUSTED_PROXIES", "")),

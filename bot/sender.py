@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -41,7 +42,7 @@ class Sender:
     def __init__(
         self, db: Database, cipher: Cipher, clock: Clock, channels: Mapping[str, Channel],
         *, batch: int = 100, max_attempts: int = 8, concurrency: int = 32,
-        scheduled_slots: int = 4,
+        scheduled_slots: int = 4, lease: float = 300.0,
     ) -> None:
         self.db = db
         self.cipher = cipher
@@ -52,6 +53,9 @@ class Sender:
         self.concurrency = concurrency
         self.scheduled_slots = max(1, min(concurrency, scheduled_slots))
         self._wake = asyncio.Event()
+        self.lease = lease  # a row claimed longer ago, and not in flight here, is in doubt
+        self._busy: set[int] = set()  # rows claimed by this process and not yet recorded
+        self._next_take_over = time.monotonic() + lease / 2
         self._alert_callbacks: list[AlertCallback] = []
         self._result_callbacks: list[ResultCallback] = []
 
@@ -84,9 +88,13 @@ class Sender:
                                                                   limiter.available())
         return limits
 
-    async def recover(self) -> int:
-        """Settle rows left `sending` by a crash: reconcile with the channel, else resend."""
-        rows = await self._in_doubt()
+    async def recover(self, stale: bool = False) -> int:
+        """Settle rows left `sending` by a crash: reconcile with the channel, else resend.
+
+        `stale`: only rows claimed over a lease ago and not in flight here (another instance
+        on the same database died during their send); at start-up, every row in doubt.
+        """
+        rows = await self._in_doubt(stale)
         settled: list[tuple[OutboxRow, bool | None, list[str]]] = []
         for row in rows:  # in id order, so each person's rows in theirs
             settled.append((row, *await self._reconcile(row)))
@@ -110,14 +118,17 @@ class Sender:
             log.warning("recovered %d outbox rows left in flight", len(rows))
         return len(rows)
 
-    async def _in_doubt(self) -> list[OutboxRow]:
+    async def _in_doubt(self, stale: bool = False) -> list[OutboxRow]:
         """The rows in doubt; each channel that can is told the ids already linked to rows
         (a row in doubt must not take another row's message for its own)."""
         names = [n for n, ch in self.channels.items() if hasattr(ch, "remember")]
+        now = to_ts(self.clock.now())
+        lease = (now - self.lease, now) if stale else None
+        busy = frozenset(self._busy)
 
         def unit(conn: sqlite3.Connection) -> tuple[dict[str, list[str]], list[OutboxRow]]:
             known = {n: provider.linked_ids(conn, n, KNOWN_IDS) for n in names}
-            return known, outbox.in_doubt(conn, self.cipher)
+            return known, outbox.in_doubt(conn, self.cipher, lease, busy)
 
         known, rows = await self.db.write(unit)  # a row that does not open is set aside
         for name, ids in known.items():
@@ -169,7 +180,9 @@ class Sender:
                 rows += got
             return rows
 
-        return await self.db.write(unit) if limits else []
+        rows = await self.db.write(unit) if limits else []
+        self._busy.update(r.id for r in rows)
+        return rows
 
     async def _deliver(self, rows: list[OutboxRow],
                        sent: Callable[[], None] | None = None) -> None:
@@ -196,6 +209,7 @@ class Sender:
         while True:  # the rows stay `sending` until this is stored
             try:
                 await self.db.write(unit)
+                self._busy.difference_update(r.id for r in rows)
                 break
             except Exception as exc:  # database locked or full: keep the result, try again
                 if sent is None:  # send_due (simulation, tests): the caller hears of it
@@ -283,6 +297,7 @@ class Sender:
             while True:
                 self._wake.clear()
                 try:
+                    await self._take_over()
                     if await self._fill(inflight, tasks):
                         continue
                     due = await self.next_due()
@@ -292,7 +307,7 @@ class Sender:
                 wait = idle if due is None else min(idle, due - to_ts(self.clock.now()))
                 # a due row we could not claim waits for a slot or an earlier row of its
                 # person: a finished send wakes us; never spin on it
-                wait = max(wait, 0.05)
+                wait = max(min(wait, self._next_take_over - time.monotonic()), 0.05)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await self._wake.wait()
@@ -300,6 +315,13 @@ class Sender:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _take_over(self) -> None:
+        """Every half lease: settle what another instance claimed and never finished."""
+        if time.monotonic() < self._next_take_over:
+            return
+        self._next_take_over = time.monotonic() + self.lease / 2
+        await self.recover(stale=True)
 
     async def _fill(self, inflight: dict[object, bool], tasks: set[asyncio.Task[None]]) -> int:
         free = self.concurrency - len(inflight)

@@ -63,7 +63,7 @@ class Service:
             raise
         runtime = Runtime(db, cipher, clock)
         runtime.oncall = Plan.from_settings(settings)
-        sender = Sender(db, cipher, clock, channels)
+        sender = Sender(db, cipher, clock, channels, lease=settings.claim_lease)
         runtime.subscribe(sender.wake)
         return cls(settings, db, cipher, runtime, sender)
 

@@ -54,6 +54,7 @@ class Served:
     port: int = field(default_factory=free_port)
     database: str = ""  # a postgresql:// URL; "" = the SQLite file below
     proc: asyncio.subprocess.Process | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -73,7 +74,7 @@ class Served:
                "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE": self.telegram.base_url,
                "TELEGRAM_MODE": "webhook", "TELEGRAM_SEND_RATE": "1000"}
         env.pop("TWILIO_MESSAGING_SERVICE_SID", None)
-        return env
+        return {**env, **self.extra_env}
 
     async def start(self) -> None:
         with (self.tmp / "serve.log").open("a") as log:

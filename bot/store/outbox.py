@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sqlite3
 from dataclasses import dataclass
 
@@ -124,13 +125,24 @@ def quarantine(conn: sqlite3.Connection, row_id: int, person_id: int, exc: seale
          now))
 
 
-def in_doubt(conn: sqlite3.Connection, cipher: Cipher) -> list[OutboxRow]:
-    """Rows claimed but never marked: the process died during a send."""
+def in_doubt(conn: sqlite3.Connection, cipher: Cipher,
+             lease: tuple[float, float] | None = None, busy: frozenset[int] = frozenset(),
+             ) -> list[OutboxRow]:
+    """Rows claimed but never marked: the process died during a send.
+
+    `lease=(claimed_before, now)`: only rows claimed before then and not `busy` (in flight
+    here), claimed again at `now`, so no other instance takes the same row over.
+    """
     rows = conn.execute(
         "SELECT o.*, a.address_enc, a.person_id AS a_person, a.channel AS a_channel"
         " FROM outbox o JOIN addresses a ON a.id = o.address_id"
-        " WHERE o.status = 'sending' ORDER BY o.id"
+        " WHERE o.status = 'sending' AND coalesce(o.claimed_at, 0) < ? ORDER BY o.id",
+        (lease[0] if lease else math.inf,),
     ).fetchall()
+    if lease:
+        rows = [r for r in rows if r["id"] not in busy]
+        conn.executemany("UPDATE outbox SET claimed_at = ? WHERE id = ?",
+                         [(lease[1], r["id"]) for r in rows])
     found = []
     for r in rows:
         try:

@@ -17,7 +17,9 @@ Failures: `faults` injects, per create and at the given rates, 500s, 429s, hangs
 a client timeout before the message is made, hangs after it is made (the send is then in
 doubt) and Twilio error codes (`codes={21610: 0.01}`: 21610 unsubscribed, 21211 invalid
 number, 21614 not a mobile); `error_for[number] = code` answers every create to that number
-with that error; `fail_next` queues one-off (status, code) answers.
+with that error; `fail_next` queues one-off (status, code) answers. `delay` slows every
+create (half before the message is made, half after: a sender killed meanwhile leaves it in
+doubt).
 
 With `callbacks` on, every created message is followed by signed status callbacks
 (`callback_statuses`, optionally shuffled: Twilio's arrive out of order) to its StatusCallback
@@ -93,6 +95,7 @@ class FakeTwilioAPI:
     shuffle_callbacks: bool = False
     callback_transport: httpx.AsyncBaseTransport | None = None
     hang_seconds: float = 30.0
+    delay: float = 0.0  # seconds each create takes: half before the message is made, half after
     port: int = 0
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # not deleted
     created: list[dict[str, Any]] = field(default_factory=list)  # every message ever made
@@ -187,7 +190,9 @@ class FakeTwilioAPI:
             if roll < rate:
                 return error(400, code)
             roll -= rate
+        await asyncio.sleep(self.delay / 2)
         message = self._make(form)
+        await asyncio.sleep(self.delay / 2)
         if roll < f.hang_after_create:
             await self._hang()
         return JSONResponse(message, status_code=201)
