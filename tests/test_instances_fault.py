@@ -19,15 +19,12 @@ from typing import Any
 
 import httpx
 import psycopg
-import pytest
 
 from tests.fakes import telegram_api, twilio_api
 from tests.fakes.twilio_api import AUTH_TOKEN, FakeTwilioAPI, inbound_form
 from tests.flowkit import OPEN_CASE, OPEN_CASE_REPLIES
-from tests.pg_kit import pg_database, pg_url  # noqa: F401  (fixtures)
 from tests.serve_kit import SMS_PATH, Served
 
-pytestmark = pytest.mark.slow
 PEOPLE = [f"+4477009004{n:02d}" for n in range(20)]
 LEASE = 3.0  # seconds before a claimed reply of a dead instance is taken over
 
@@ -90,7 +87,7 @@ async def start_pair(tmp: Path, url: str, twilio: FakeTwilioAPI,
 
 
 async def test_sigkill_of_one_instance_loses_nothing_and_answers_once(
-    tmp_path: Path, pg_url: str  # noqa: F811
+    tmp_path: Path, pg_url: str
 ) -> None:
     forms = {p: [inbound_form(p, text) for text in OPEN_CASE] for p in PEOPLE}
     total = len(PEOPLE) * len(OPEN_CASE)
@@ -105,6 +102,9 @@ async def test_sigkill_of_one_instance_loses_nothing_and_answers_once(
 
             talking = [asyncio.create_task(person(i, p)) for i, p in enumerate(PEOPLE)]
             await until(lambda: len(acked) >= total // 3, 60, "no load before the kill")
+            victim = pair.servers[1].base + "/"  # its sends name it in their StatusCallback
+            await until(lambda: any(f.get("StatusCallback", "").startswith(victim)
+                                    for f in tw.in_flight), 30, "nothing in flight to kill")
             await pair.servers[1].kill()
             pair.dead.add(1)
             doubt = {r[0] for r in query(pg_url, "SELECT id FROM outbox"

@@ -19,7 +19,7 @@ doubt) and Twilio error codes (`codes={21610: 0.01}`: 21610 unsubscribed, 21211 
 number, 21614 not a mobile); `error_for[number] = code` answers every create to that number
 with that error; `fail_next` queues one-off (status, code) answers. `delay` slows every
 create (half before the message is made, half after: a sender killed meanwhile leaves it in
-doubt).
+doubt); `in_flight` holds the forms of the creates under way.
 
 With `callbacks` on, every created message is followed by signed status callbacks
 (`callback_statuses`, optionally shuffled: Twilio's arrive out of order) to its StatusCallback
@@ -96,6 +96,7 @@ class FakeTwilioAPI:
     callback_transport: httpx.AsyncBaseTransport | None = None
     hang_seconds: float = 30.0
     delay: float = 0.0  # seconds each create takes: half before the message is made, half after
+    in_flight: list[dict[str, str]] = field(default_factory=list)  # forms of creates under way
     port: int = 0
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # not deleted
     created: list[dict[str, Any]] = field(default_factory=list)  # every message ever made
@@ -190,9 +191,13 @@ class FakeTwilioAPI:
             if roll < rate:
                 return error(400, code)
             roll -= rate
-        await asyncio.sleep(self.delay / 2)
-        message = self._make(form)
-        await asyncio.sleep(self.delay / 2)
+        self.in_flight.append(form)
+        try:
+            await asyncio.sleep(self.delay / 2)
+            message = self._make(form)
+            await asyncio.sleep(self.delay / 2)
+        finally:
+            self.in_flight.remove(form)
         if roll < f.hang_after_create:
             await self._hang()
         return JSONResponse(message, status_code=201)
