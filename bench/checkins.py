@@ -3,27 +3,55 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench.loadgen import Replies, Webhook
 from bot.config import Settings
 from bot.service import cipher_for
-from bot.store import jobs, records
+from bot.store import jobs, locks, records
 
 
-def insert_due(db: Path, key: str, count: int, channels: list[str], first: int) -> list[str]:
-    """`count` people (addresses spread over `channels`), each with one check-in due now."""
-    cipher = cipher_for(Settings(database=db, data_key=key))
-    hooks = [Webhook(c, "") for c in channels]
-    now = time.time()
-    addresses = []
+@contextlib.contextmanager
+def writing(db: Path | str) -> Iterator[sqlite3.Connection]:
+    """One write transaction on a SQLite file or a postgresql:// URL (through the store's own
+    adapter, taking the write lock every instance takes first)."""
+    if isinstance(db, str):
+        from bot.store.postgres.conn import Connection
+
+        pg = Connection.connect(db)
+        try:
+            pg.raw.execute("BEGIN")
+            pg.raw.execute("SELECT pg_advisory_xact_lock(%s, 0)", (locks.WRITE,))
+            yield cast(sqlite3.Connection, pg)
+            pg.raw.execute("COMMIT")
+        finally:
+            pg.close()
+        return
     conn = sqlite3.connect(db, isolation_level=None)
     try:
         conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("BEGIN IMMEDIATE")
+        yield conn
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def insert_due(db: Path | str, key: str, count: int, channels: list[str],
+               first: int) -> list[str]:
+    """`count` people (addresses spread over `channels`), each with one check-in due now."""
+    settings = (Settings(database_url=db, data_key=key) if isinstance(db, str)
+                else Settings(database=db, data_key=key))
+    cipher = cipher_for(settings)
+    hooks = [Webhook(c, "") for c in channels]
+    now = time.time()
+    addresses = []
+    with writing(db) as conn:
         for n in range(count):
             hook = hooks[n % len(hooks)]
             address = hook.address(first + n)
@@ -32,9 +60,6 @@ def insert_due(db: Path, key: str, count: int, channels: list[str], first: int) 
             jobs.schedule(conn, person_id=person, kind="checkin", due_at=now - 1, now=now - 60,
                           key="checkin_1", data={"n": 1, "of": 1, "day": 2})
             addresses.append(address)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
     return addresses
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 Handler = Callable[[str, str, dict[str, str], bytes], Awaitable[tuple[int, bytes]]]
 REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 403: "Forbidden",
@@ -77,6 +79,29 @@ class Pool:
             conn = self._idle.get_nowait()
             if conn is not None:
                 conn[1].close()
+
+
+class Poster(Protocol):
+    async def request(self, method: str, path: str, body: bytes,
+                      headers: dict[str, str]) -> tuple[int, bytes]: ...
+
+    async def close(self) -> None: ...
+
+
+class RoundRobin:
+    """Several servers behind one generator: each request goes to the next pool in turn."""
+
+    def __init__(self, pools: list[Pool]) -> None:
+        self.pools = pools
+        self._next = itertools.cycle(pools)
+
+    async def request(self, method: str, path: str, body: bytes,
+                      headers: dict[str, str]) -> tuple[int, bytes]:
+        return await next(self._next).request(method, path, body, headers)
+
+    async def close(self) -> None:
+        for pool in self.pools:
+            await pool.close()
 
 
 async def serve(handler: Handler, host: str = "127.0.0.1", port: int = 0) -> asyncio.Server:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.httpkit import Pool
+from bench.httpkit import Poster
 from bot import engine
 from bot.types import Message, State
 
@@ -116,7 +116,7 @@ class Person:
 class Crowd:
     """People with conversations in progress, posting through one keep-alive pool."""
 
-    def __init__(self, pool: Pool, hook: Webhook, replies: Replies, first: int,
+    def __init__(self, pool: Poster, hook: Webhook, replies: Replies, first: int,
                  timeout: float = 30.0) -> None:
         self.pool, self.hook, self.replies, self.timeout = pool, hook, replies, timeout
         self.per_turn = replies_per_turn(hook.channel)
@@ -218,7 +218,7 @@ async def paced(crowd: Crowd, people: int, rate: float, seconds: float) -> dict[
             "generator_cpu": round((time.process_time() - cpu) / max(offered, 1e-9), 2)}
 
 
-async def hammer(pool: Pool, path: str, make: Callable[[int], tuple[bytes, dict[str, str]]],
+async def hammer(pool: Poster, path: str, make: Callable[[int], tuple[bytes, dict[str, str]]],
                  concurrency: int, seconds: float) -> dict[str, Any]:
     """Closed loop against an endpoint with no conversation behind it (the HTTP ceiling)."""
     stop, done, failed = time.monotonic() + seconds, 0, 0

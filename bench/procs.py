@@ -38,12 +38,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measured(pid: int, phase: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+async def measured(pid: int | list[int], phase: Awaitable[dict[str, Any]]) -> dict[str, Any]:
     """Run a phase; add the server's CPU use during it: cores busy on average, and CPU
-    milliseconds per inbound message acknowledged (all its threads: loop, SQLite, sender)."""
-    cpu, start = cpu_seconds(pid), time.monotonic()
+    milliseconds per inbound message acknowledged (all its threads: loop, SQLite, sender;
+    summed over every server process when given several)."""
+    pids = pid if isinstance(pid, list) else [pid]
+    cpu, start = sum(map(cpu_seconds, pids)), time.monotonic()
     result = await phase
-    used = cpu_seconds(pid) - cpu
+    used = sum(map(cpu_seconds, pids)) - cpu
     result["server_cpu"] = round(used / (time.monotonic() - start), 2)
     acked = result.get("inbound_acked", 0)
     result["server_cpu_ms_per_message"] = round(1000 * used / acked, 2) if acked else None
