@@ -22,7 +22,7 @@ from bot.channels.base import Channel, Failed, Outgoing, Retry, SendResult, Sent
 from bot.channels.rate import RateLimiter
 from bot.clock import Clock, to_ts
 from bot.crypto import Cipher
-from bot.store import outbox, provider
+from bot.store import locks, outbox, provider
 from bot.store.db import Database
 from bot.store.outbox import OutboxRow
 
@@ -92,7 +92,9 @@ class Sender:
         """Settle rows left `sending` by a crash: reconcile with the channel, else resend.
 
         `stale`: only rows claimed over a lease ago and not in flight here (another instance
-        on the same database died during their send); at start-up, every row in doubt.
+        on the same database died during their send); at start-up, every row in doubt on
+        SQLite (one instance), and on PostgreSQL again only those older than the lease (a
+        restarting instance must not send again what a live one is sending).
         """
         rows = await self._in_doubt(stale)
         settled: list[tuple[OutboxRow, bool | None, list[str]]] = []
@@ -123,11 +125,13 @@ class Sender:
         (a row in doubt must not take another row's message for its own)."""
         names = [n for n, ch in self.channels.items() if hasattr(ch, "remember")]
         now = to_ts(self.clock.now())
-        lease = (now - self.lease, now) if stale else None
         busy = frozenset(self._busy)
 
         def unit(conn: sqlite3.Connection) -> tuple[dict[str, list[str]], list[OutboxRow]]:
             known = {n: provider.linked_ids(conn, n, KNOWN_IDS) for n in names}
+            # on a shared server a fresh claim may be another live instance's send, even at
+            # start-up: only what is older than the lease is in doubt there
+            lease = (now - self.lease, now) if stale or locks.on_server(conn) else None
             return known, outbox.in_doubt(conn, self.cipher, lease, busy)
 
         known, rows = await self.db.write(unit)  # a row that does not open is set aside

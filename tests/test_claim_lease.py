@@ -103,3 +103,38 @@ async def test_a_send_slower_than_the_lease_is_not_taken_over_by_its_own_sender(
             running.cancel()
             await asyncio.gather(running, return_exceptions=True)
     assert len(channel.sends) == 1, "its own send in flight was taken over and sent again"
+
+
+async def test_an_instance_starting_up_leaves_alone_what_a_live_one_is_sending(
+        pg_url: str, cipher: Cipher) -> None:
+    """A rolling restart on PostgreSQL: B starts while A's send is in flight; one send."""
+    async with open_database(pg_url) as a, open_database(pg_url) as b:
+        channel = Slow()
+        now = SystemClock().now().timestamp()
+
+        def one(c: sqlite3.Connection) -> None:
+            pid, aid, _ = records.find_or_create_person(c, cipher, "sms", "+447700900598", now)
+            outbox.enqueue(c, cipher, person_id=pid, address_id=aid, channel="sms",
+                           text="reply", choices=(), locale="en_GB", priority=outbox.REPLY,
+                           not_before=now, now=now)
+
+        await a.write(one)
+        senders = [Sender(db, cipher, SystemClock(), {"sms": channel}, lease=30.0)
+                   for db in (a, b)]
+        first = asyncio.create_task(senders[0].run(idle=0.05))
+        second: asyncio.Task[None] | None = None
+        try:
+            async with asyncio.timeout(10):
+                while not channel.sends:  # A has claimed the row and is sending it
+                    await asyncio.sleep(0.01)
+                second = asyncio.create_task(senders[1].run(idle=0.05))  # B starts up now
+                while await a.read(lambda c: c.execute(
+                        "SELECT status FROM outbox").fetchone()[0]) != "sent":
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(0.2)  # B's start-up recovery has run by now
+        finally:
+            for task in (first, second):
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(first, *([second] if second else []), return_exceptions=True)
+    assert len(channel.sends) == 1, "a starting instance sent again what a live one was sending"
