@@ -25,14 +25,19 @@ def cipher() -> Cipher:
     return Cipher(parse_key(new_key_text()))
 
 
+def _reply(c: sqlite3.Connection, cipher: Cipher, number: str, at: float,
+           text: str = "reply") -> None:
+    """One reply due now to the person at `number` (made if new)."""
+    pid, aid, _ = records.find_or_create_person(c, cipher, "sms", number, at)
+    outbox.enqueue(c, cipher, person_id=pid, address_id=aid, channel="sms", text=text,
+                   choices=(), locale="en_GB", priority=outbox.REPLY, not_before=at, now=at)
+
+
 def _claimed(c: sqlite3.Connection, cipher: Cipher, people: int, at: float,
              first: int = 0) -> list[int]:
     """One reply each for `people` people, claimed at `at` (as by an instance that died)."""
     for n in range(first, first + people):
-        pid, aid, _ = records.find_or_create_person(c, cipher, "sms", f"+4477009005{n:02d}", at)
-        outbox.enqueue(c, cipher, person_id=pid, address_id=aid, channel="sms",
-                       text=f"reply {n}", choices=(), locale="en_GB", priority=outbox.REPLY,
-                       not_before=at, now=at)
+        _reply(c, cipher, f"+4477009005{n:02d}", at, f"reply {n}")
     return [r.id for r in outbox.claim_due(c, cipher, at, people, ("sms",))]
 
 
@@ -86,13 +91,7 @@ async def test_a_send_slower_than_the_lease_is_not_taken_over_by_its_own_sender(
         sender = Sender(db, cipher, SystemClock(), {"sms": channel}, lease=0.1)
         now = SystemClock().now().timestamp()
 
-        def one(c: sqlite3.Connection) -> None:
-            pid, aid, _ = records.find_or_create_person(c, cipher, "sms", "+447700900599", now)
-            outbox.enqueue(c, cipher, person_id=pid, address_id=aid, channel="sms",
-                           text="reply", choices=(), locale="en_GB", priority=outbox.REPLY,
-                           not_before=now, now=now)
-
-        await db.write(one)
+        await db.write(lambda c: _reply(c, cipher, "+447700900599", now))
         running = asyncio.create_task(sender.run(idle=0.05))
         try:
             async with asyncio.timeout(10):
@@ -112,13 +111,7 @@ async def test_an_instance_starting_up_leaves_alone_what_a_live_one_is_sending(
         channel = Slow()
         now = SystemClock().now().timestamp()
 
-        def one(c: sqlite3.Connection) -> None:
-            pid, aid, _ = records.find_or_create_person(c, cipher, "sms", "+447700900598", now)
-            outbox.enqueue(c, cipher, person_id=pid, address_id=aid, channel="sms",
-                           text="reply", choices=(), locale="en_GB", priority=outbox.REPLY,
-                           not_before=now, now=now)
-
-        await a.write(one)
+        await a.write(lambda c: _reply(c, cipher, "+447700900598", now))
         senders = [Sender(db, cipher, SystemClock(), {"sms": channel}, lease=30.0)
                    for db in (a, b)]
         first = asyncio.create_task(senders[0].run(idle=0.05))
