@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.flows import other_side
+from bot.i18n import LOCALES, gettext
 from bot.privacy import sealed
 from bot.runtime import Inbound
 from bot.service import Service
@@ -16,6 +17,17 @@ def test_the_phrases_are_found_anywhere_in_a_message() -> None:
     assert other_side.says_so("Hi, I am the one who did it and I want to say sorry", "en_GB")
     assert other_side.says_so("chcę przeprosić", "pl")
     assert not other_side.says_so("he did it and he should say sorry", "en_GB")
+
+
+def test_every_phrase_of_every_locale_is_found_whatever_locale_was_asked_before() -> None:
+    """The phrases are kept per locale: asking in one never changes what another finds."""
+    for _ in range(2):
+        for locale in LOCALES:
+            own = [p for p in gettext(locale, other_side.WORDS).split("|") if p.strip()]
+            for phrase in [*other_side.WORDS.split("|"), *own]:
+                assert other_side.says_so(f"so, {phrase.upper()}!", locale), (locale, phrase)
+    polish = gettext("pl", other_side.WORDS).split("|")[0]
+    assert other_side.says_so(polish, "pl") and not other_side.says_so(polish, "en_GB")
 
 
 async def test_a_first_message_opens_a_case_of_its_own_kind(service: Service) -> None:

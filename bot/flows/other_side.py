@@ -9,13 +9,13 @@ Nothing here ever says whether the person harmed is known to the service.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from bot.flows.base import Answer, Flow, Go, Step
 from bot.flows.case import finished, mark_finished, open_case
 from bot.flows.common import NO, PASSED, YES, kept
 from bot.flows.first_contact import AFTERNOONS, ANYTIME, EVENINGS, MORNINGS, NO_NAME
-from bot.i18n import N_, normalise
-from bot.i18n import gettext as _gettext
+from bot.i18n import N_, keywords, normalise
 from bot.types import Alert, Audit, Msg, Reply, State
 
 KIND = "other_party"  # cases.kind of a case started by the person who caused the harm
@@ -56,11 +56,16 @@ NOT_SAFE = Msg(
 )
 
 
+@cache  # one tuple per shipped locale
+def _padded(locale: str) -> tuple[str, ...]:
+    """The normalised phrases, English and `locale`'s, each between spaces."""
+    return tuple(f" {p} " for p in sorted(keywords(WORDS, locale)))
+
+
 def says_so(text: str, locale: str) -> bool:
     """Whether a message says the writer caused the harm (a phrase anywhere in it)."""
     padded = f" {normalise(text)} "
-    phrases = set(WORDS.split("|")) | set(_gettext(locale, WORDS).split("|"))
-    return any(f" {p} " in padded for p in (normalise(x) for x in phrases) if p)
+    return any(p in padded for p in _padded(locale))
 
 
 def start(state: State, text: str, now: datetime) -> Go:
