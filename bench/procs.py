@@ -82,7 +82,8 @@ async def pyspy(pid: int, path: str) -> AsyncIterator[None]:
         return
     spy = await asyncio.create_subprocess_exec(
         "py-spy", "record", "-r", "100", "--format", "raw", "-o", path, "--pid", str(pid),
-        *os.environ.get("BENCH_PYSPY_ARGS", "").split(), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        *os.environ.get("BENCH_PYSPY_ARGS", "").split(), stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
     try:
         yield
     finally:
