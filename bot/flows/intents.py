@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from enum import Enum
+from functools import cache
 
 from bot import crisis
 from bot.flows import (
@@ -115,6 +116,18 @@ def _unadorned(norm: str, locale: str) -> str:
     return " ".join(words)
 
 
+@cache  # one table per shipped locale
+def _commands(locale: str) -> dict[str, int]:
+    """Each command phrase (`locale`'s and English) to the first EXACT_WORDS entry with it."""
+    table: dict[str, int] = {}
+    for rank, (intent, words) in enumerate(EXACT_WORDS):
+        # the way to change language must work whatever language is set now
+        for loc in LOCALES if intent is Intent.LANGUAGE else (locale,):
+            for phrase in keywords(words, loc):
+                table.setdefault(phrase, rank)
+    return table
+
+
 def detect(text: str, locale: str) -> Intent | None:
     """The global intent a message expresses, if any (danger anywhere, others whole)."""
     norm = normalise(text)
@@ -126,20 +139,25 @@ def detect(text: str, locale: str) -> Intent | None:
         return Intent.YOUNG
     if other_side.says_so(text, locale):
         return Intent.OTHER_SIDE
-    forms = {norm, _unadorned(norm, locale)}  # "proszę o telefon" is itself a phrase
-    for intent, words in EXACT_WORDS:
-        # the way to change language must work whatever language is set now
-        scope = LOCALES if intent is Intent.LANGUAGE else (locale,)
-        if any(form in keywords(words, loc) for loc in scope for form in forms):
-            return intent
+    commands = _commands(locale)  # "proszę o telefon" is itself a phrase
+    if found := [commands[f] for f in (norm, _unadorned(norm, locale)) if f in commands]:
+        return EXACT_WORDS[min(found)][0]
     return Intent.SET_LANGUAGE if named_locale(text, locale) else None
+
+
+@cache
+def _named() -> dict[str, str]:
+    """Each language's name, in every shipped locale's words, to that language's locale."""
+    table: dict[str, str] = {}
+    for loc, words in settings.NAMED:
+        for phrase in (w for x in LOCALES for w in keywords(words, x)):
+            table.setdefault(phrase, loc)
+    return table
 
 
 def named_locale(text: str, locale: str) -> str | None:
     """The locale a message names on its own ("polski"), so a person can switch in one word."""
-    norm = normalise(text)
-    return next((loc for loc, words in settings.NAMED
-                 if any(norm in keywords(words, x) for x in LOCALES)), None)
+    return _named().get(normalise(text))
 
 
 RISK_REPLY = Msg(
