@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cache
 
 from bot.flows import ACTIONS, FIRST_FLOW, FLOWS, TIMERS, intents, menu
 from bot.flows.base import END, Answer, Go, Step, untag
@@ -182,9 +183,15 @@ def match_choice(choices: tuple[Choice, ...], msg: Message, locale: str) -> Choi
     if norm.isdecimal() and 1 <= int(norm) <= len(choices):
         return choices[int(norm) - 1]
     for c in choices:
-        if norm in (normalise(c.label), normalise(gettext(locale, c.label))):
+        if norm in _label_forms(c.label, locale):
             return c
     return next((c for c in choices if norm in keywords(c.keywords, locale)), None)
+
+
+@cache  # labels are msgids: one entry per label and shipped locale
+def _label_forms(label: str, locale: str) -> tuple[str, str]:
+    """A choice's label as people may type it: in English and in `locale`, normalised."""
+    return normalise(label), normalise(gettext(locale, label))
 
 
 def _resolve(current: Step, state: State, answer: Answer, now: datetime) -> Go:

@@ -1,12 +1,15 @@
 """The global intents' lookup tables (one per locale, built once) find what the plain search
 over every msgid found: every phrase of every shipped locale, asked in every locale, in any
-order of locales."""
+order of locales; and the engine's choice labels, kept per locale."""
 
 from __future__ import annotations
 
+from bot import engine
 from bot.flows import intents, other_side, settings, young
 from bot.flows.intents import Intent
-from bot.i18n import LOCALES, keywords, normalise
+from bot.flows.young import JUST_ME, NOT_SURE, WITH_ADULT
+from bot.i18n import LOCALES, gettext, keywords, normalise
+from bot.types import Message
 
 
 def _as_before(text: str, locale: str) -> Intent | None:
@@ -58,3 +61,15 @@ def test_every_language_name_switches_to_the_same_locale_as_before() -> None:
             assert intents.named_locale(phrase, locale) == _named_before(phrase), phrase
     assert intents.named_locale("polski", "en_GB") == "pl"
     assert intents.named_locale("hello", "pl") is None
+
+
+def test_a_choice_label_is_matched_in_its_own_locale_whatever_was_asked_before() -> None:
+    """engine keeps each label's normalised forms per locale (and English in every one)."""
+    choices = (WITH_ADULT, JUST_ME, NOT_SURE)
+    polish = gettext("pl", JUST_ME.label)
+    assert normalise(polish) != normalise(JUST_ME.label)
+    for locale in (*LOCALES, *reversed(LOCALES)):
+        typed = engine.match_choice(choices, Message(polish.upper() + "!", "sms"), locale)
+        assert typed is (JUST_ME if locale == "pl" else None), locale
+        english = engine.match_choice(choices, Message(JUST_ME.label, "sms"), locale)
+        assert english is JUST_ME, locale

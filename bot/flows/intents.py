@@ -135,14 +135,14 @@ def detect(text: str, locale: str) -> Intent | None:
         return None
     if risk_category(text) is not None:
         return Intent.RISK
-    if young.under_18(text, locale)[0]:
+    if young.under_18_normalised(norm, locale)[0]:
         return Intent.YOUNG
-    if other_side.says_so(text, locale):
+    if other_side.says_so_normalised(norm, locale):
         return Intent.OTHER_SIDE
     commands = _commands(locale)  # "proszę o telefon" is itself a phrase
     if found := [commands[f] for f in (norm, _unadorned(norm, locale)) if f in commands]:
         return EXACT_WORDS[min(found)][0]
-    return Intent.SET_LANGUAGE if named_locale(text, locale) else None
+    return Intent.SET_LANGUAGE if norm in _named() else None
 
 
 @cache

@@ -64,7 +64,12 @@ def _padded(locale: str) -> tuple[str, ...]:
 
 def says_so(text: str, locale: str) -> bool:
     """Whether a message says the writer caused the harm (a phrase anywhere in it)."""
-    padded = f" {normalise(text)} "
+    return says_so_normalised(normalise(text), locale)
+
+
+def says_so_normalised(norm: str, locale: str) -> bool:
+    """`says_so` of a message already normalised (`bot.i18n.normalise`)."""
+    padded = f" {norm} "
     return any(p in padded for p in _padded(locale))
 
 

@@ -37,6 +37,7 @@ PERMISSION_WORDS = N_(
     "texting|my teacher told me to text|im under 18|i m under 18|i am under 18|im still at "
     "school|i m still at school"
 )
+_DIGIT = re.compile(r"\d")  # every age pattern needs one
 # "I'm 15 minutes away" is not an age
 _NOT_AGE = frozenset(("minutes", "minute", "mins", "min", "hours", "hrs", "hour", "miles", "mile",
                       "km", "pounds", "quid", "percent", "days", "weeks", "months", "times", "pm",
@@ -78,20 +79,26 @@ def _age_patterns(locale: str) -> tuple[re.Pattern[str], ...]:
 
 @cache
 def _permissions(locale: str) -> tuple[str, ...]:
+    """The normalised phrases, English and `locale`'s, each between spaces."""
     phrases = set(PERMISSION_WORDS.split("|")) | set(gettext(locale, PERMISSION_WORDS).split("|"))
-    return tuple(p for p in (normalise(x) for x in phrases) if p)
+    return tuple(f" {p} " for p in (normalise(x) for x in phrases) if p)
 
 
 def under_18(text: str, locale: str) -> tuple[bool, int | None]:
     """Whether the message says the person is under 18, and the age when it gives one."""
-    norm = normalise(text)
-    for pattern in _age_patterns(locale):
-        for match in pattern.finditer(norm):
-            age, after = int(match.group(1)), match.group(2) or ""
-            if YOUNGEST <= age <= OLDEST and after not in _NOT_AGE:
-                return True, age
+    return under_18_normalised(normalise(text), locale)
+
+
+def under_18_normalised(norm: str, locale: str) -> tuple[bool, int | None]:
+    """`under_18` of a message already normalised (`bot.i18n.normalise`)."""
+    if _DIGIT.search(norm):
+        for pattern in _age_patterns(locale):
+            for match in pattern.finditer(norm):
+                age, after = int(match.group(1)), match.group(2) or ""
+                if YOUNGEST <= age <= OLDEST and after not in _NOT_AGE:
+                    return True, age
     padded = f" {norm} "
-    return any(f" {p} " in padded for p in _permissions(locale)), None
+    return any(p in padded for p in _permissions(locale)), None
 
 
 def is_young(state: State) -> bool:
