@@ -272,6 +272,23 @@ async def test_search_tokens_find_a_name_and_erasure_forgets_everything(
     assert (await db.read(audit.verify)).ok
 
 
+async def test_a_changed_name_keeps_only_its_own_tokens(db: Database, cipher: Cipher) -> None:
+    pid, _ = await db.write(lambda c: _person(c, cipher))
+    other, _ = await db.write(lambda c: _person(c, cipher, "+447700900999"))
+    await db.write(lambda c: name_index.index_name(c, cipher, other, "Ada Byron"))
+    await db.write(lambda c: name_index.index_name(c, cipher, pid, "Ada Lovelace"))
+    await db.write(lambda c: name_index.index_name(c, cipher, pid, "Ada King"))
+
+    async def found(word: str) -> set[int]:
+        return set((await db.read(lambda c: search.candidates(c, cipher, word)))[0])
+
+    assert (await found("lovelace"), await found("king"), await found("ada")) == (
+        set(), {pid}, {pid, other})
+    await db.write(lambda c: name_index.index_name(c, cipher, pid, None))
+    assert (await found("king"), await found("ada"), await found("byron")) == (
+        set(), {other}, {other})
+
+
 async def test_provider_statuses_only_move_forward(db: Database, cipher: Cipher) -> None:
     pid, aid = await db.write(lambda c: _person(c, cipher))
     row_id = await db.write(lambda c: outbox.enqueue(

@@ -42,15 +42,17 @@ def index_name(conn: sqlite3.Connection, cipher: Cipher, person_id: int, name: o
     """Keep the person's name tokens in step with the name they gave (none: no tokens)."""
     wanted = {cipher.address_hash("search-name", t)
               for t in name_tokens(name if isinstance(name, str) else "")}
-    have = {bytes(r[0]) for r in conn.execute(
-        "SELECT token_hash FROM search_tokens WHERE person_id = ? AND kind = ?",
-        (person_id, NAME))}
+    # by person only: with `kind = ?` too SQLite takes the primary key (kind, ...) and reads
+    # every name token there is, once per message saved
+    have = {bytes(r[1]) for r in conn.execute(
+        "SELECT kind, token_hash FROM search_tokens WHERE person_id = ?", (person_id,))
+        if r[0] == NAME}
     if wanted == have:
         return
-    conn.execute("DELETE FROM search_tokens WHERE person_id = ? AND kind = ?",
-                 (person_id, NAME))
+    conn.executemany("DELETE FROM search_tokens WHERE kind = ? AND token_hash = ?"
+                     " AND person_id = ?", [(NAME, h, person_id) for h in have - wanted])
     conn.executemany("INSERT OR IGNORE INTO search_tokens (person_id, kind, token_hash)"
-                     " VALUES (?, ?, ?)", [(person_id, NAME, h) for h in wanted])
+                     " VALUES (?, ?, ?)", [(person_id, NAME, h) for h in wanted - have])
 
 
 def forget(conn: sqlite3.Connection, person_id: int) -> None:
