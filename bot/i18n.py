@@ -147,19 +147,20 @@ _FOLD = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "đ": "d", "ß": "ss", "
 # Punctuation and symbols go; the vowel signs of Devanagari are letters' parts, not punctuation
 # (the danda, U+0964/5, is punctuation).
 _PUNCT = re.compile(r"[^\w\s\u0900-\u0963\u0966-\u097f]", re.UNICODE)
-_SPACE = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form of `text` (punctuation kept): "Nóż" -> "noz"."""
+    if text.isascii():  # no letter to fold, none that NFKD splits, no accent: the same result
+        return text.casefold()
     text = unicodedata.normalize("NFKD", text.translate(_FOLD))
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
 def normalise(text: str) -> str:
     """Case-, accent- and punctuation-insensitive form used to match words people type."""
-    text = _PUNCT.sub(" ", fold(text))
-    return _SPACE.sub(" ", text).strip()
+    # str.split's whitespace is the regex's \s: the same as collapsing runs and stripping
+    return " ".join(_PUNCT.sub(" ", fold(text)).split())
 
 
 @cache

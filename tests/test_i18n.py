@@ -3,8 +3,11 @@ and every command understood in every shipped language."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ from babel.messages.pofile import read_po
 
 from bot.flows import intents
 from bot.flows.first_contact import INTRO
-from bot.i18n import COMMAND_NAMES, LOCALES, render, translations
+from bot.i18n import _FOLD, _PUNCT, COMMAND_NAMES, LOCALES, fold, normalise, render, translations
 from bot.types import Msg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,3 +269,25 @@ def test_nepali_has_two_plural_forms_and_fits_the_first_message_in_2_segments() 
     first, *rest = steps(text)  # the privacy line is a step (an SMS) of its own
     assert segments(first).count <= 2, text
     assert all(segments(step).count == 1 for step in rest), text
+
+
+def _fold_in_full(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+def _normalise_in_full(text: str) -> str:
+    return re.sub(r"\s+", " ", _PUNCT.sub(" ", _fold_in_full(text))).strip()
+
+
+def test_fold_and_normalise_are_the_full_computation_for_every_character() -> None:
+    """fold's shortcut for ASCII text and normalise's split-join change no result."""
+    spaces = [chr(c) for c in range(0x10000) if re.fullmatch(r"\s", chr(c)) or chr(c).isspace()]
+    for c in [chr(code) for code in range(128)] + spaces:
+        text = f" A{c}b,{c} {c}{c}. "
+        assert fold(text) == _fold_in_full(text), hex(ord(c))
+        assert normalise(text) == _normalise_in_full(text), hex(ord(c))
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    for text in (every, "Nóż!  Ł\u00a0ódź\tok\n", "I'M 14 yrs", "नेपाली।", ""):
+        assert fold(text) == _fold_in_full(text)
+        assert normalise(text) == _normalise_in_full(text)
