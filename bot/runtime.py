@@ -137,7 +137,12 @@ class Runtime:
 
         applied: Applied | None = await self._write_counted(
             inbound.channel, unit, lambda a: "duplicate" if a is None else "applied")
-        log.info("inbound %s %s", inbound.channel, "duplicate" if applied is None else "applied")
+        # each webhook has its access log line and the inbound metric counts every result: only
+        # a re-delivery is worth its own line at INFO
+        if applied is None:
+            log.info("inbound %s duplicate", inbound.channel)
+        else:
+            log.debug("inbound %s applied", inbound.channel)
         self._notify(applied)
         return applied
 
