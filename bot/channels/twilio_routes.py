@@ -14,7 +14,7 @@ import logging
 import sqlite3
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -36,6 +36,20 @@ def _any(request: Request) -> TwilioChannel | None:
     return getattr(state, "twilio", None) or getattr(state, "whatsapp", None)
 
 
+async def _body(request: Request) -> bytes:
+    """The whole body, read from `receive` as Request.body does, without the async generator
+    it makes on every request."""
+    chunks: list[bytes] = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect
+
+
 async def _signed_form(request: Request, url: str) -> dict[str, str] | Response:
     """The form if Twilio signed it, else the error response to give."""
     channel = _any(request)
@@ -44,7 +58,7 @@ async def _signed_form(request: Request, url: str) -> dict[str, str] | Response:
     if request.headers.get("content-type", "").startswith(FORM_TYPE):
         # Twilio's form (its size is capped by bot.bodylimit): parse_qsl is much cheaper than
         # multipart
-        body = await request.body()
+        body = await _body(request)
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     else:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
