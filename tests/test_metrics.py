@@ -15,7 +15,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.responses import Response
+from starlette.routing import Mount, Route
 
 from bot.clock import VirtualClock, to_ts
 from bot.config import Settings
@@ -248,3 +249,28 @@ async def test_a_failing_request_is_logged_as_the_500_it_became(
     text, _ = await metrics.exposition()
     assert (b'rjbot_http_request_duration_seconds_count{method="GET",'
             b'route="/cases/{case_id}/broken",status="500"} 1.0') in text
+
+
+async def test_a_fixed_path_s_template_is_kept_and_nothing_a_person_typed(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def ok(request: object) -> Response:
+        return Response("ok")
+
+    inner = Starlette(routes=[Route("/fixed", ok, methods=["POST"]),
+                              Route("/cases/{case_id:int}", ok),
+                              Mount("/console", routes=[Route("/", ok)])])
+    app = AccessLog(inner, inner.routes)
+    transport = httpx.ASGITransport(app=app)
+    asked = [("POST", "/fixed"), ("GET", "/fixed"), ("GET", "/cases/41"), ("GET", "/console/"),
+             ("GET", "/no/such/07700900123")]
+    with caplog.at_level(logging.INFO, logger="rjbot.access"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for _ in range(2):
+                for method, path in asked:
+                    await client.request(method, path)
+    lines = [r.getMessage().rsplit(" ", 1)[0] for r in caplog.records if r.name == "rjbot.access"]
+    once = ["POST /fixed 200", "GET /fixed 405", "GET /cases/{case_id} 200", "GET /console/ 200",
+            "GET unmatched 404"]
+    assert lines == once + once
+    assert sorted(app._fixed) == [("GET", "", "/console/"), ("GET", "", "/fixed"),
+                                  ("POST", "", "/fixed")]

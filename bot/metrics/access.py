@@ -48,13 +48,26 @@ class AccessLog:
         self.app = app
         self.routes = routes
         self.observe = observe
+        # requests that matched a route of a fixed path (no parameter): its template is that
+        # path, so the key holds nothing a person typed; bounded by METHODS and the routes
+        self._fixed: dict[tuple[str, str, str], str] = {}
+
+    def route(self, scope: Scope) -> str:
+        """route_template's answer, or UNMATCHED; a fixed path's is kept."""
+        key = (scope["method"], scope.get("root_path", ""), scope["path"])
+        found = self._fixed.get(key)
+        if found is None:
+            found = route_template(self.routes, scope) or UNMATCHED
+            if found != UNMATCHED and "{" not in found and key[0] in METHODS:
+                self._fixed[key] = found
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         method = scope["method"] if scope["method"] in METHODS else "OTHER"
-        route = route_template(self.routes, scope) or UNMATCHED
+        route = self.route(scope)
         status = 500  # if the app fails before it answers, the client gets a 500
         started = time.perf_counter()
 
