@@ -8,6 +8,7 @@ to the file but not the key cannot send one person's replies to another's number
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,9 +35,15 @@ class Sealed:
         """The associated data before binding (databases from before migration 'bound')."""
         return f"{self.context}:{row_id}" if self.per_row else self.context
 
+    @functools.cached_property
+    def _ad_format(self) -> str:
+        """"table.column:id={},person_id={}": every value sealed or opened formats one."""
+        keys = ",".join(f"{k}={{}}" for k in self.keys)
+        return f"{self.table}.{self.column}:{keys}"
+
     def ad_of(self, row: Row) -> str:
         """The associated data of this column in `row` (which holds the key columns)."""
-        return f"{self.table}.{self.column}:" + ",".join(f"{k}={row[k]}" for k in self.keys)
+        return self._ad_format.format(*[row[k] for k in self.keys])
 
 
 LETTER_PERSON = "(SELECT l.person_id FROM letters l WHERE l.id = letter_id)"
