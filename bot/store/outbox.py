@@ -18,6 +18,7 @@ REPLY = 0  # an answer to the person's own message: always before scheduled ones
 SCHEDULED = 1
 TEMPLATE = "template"  # error of a row claimed to go as the WhatsApp template
 AWAITING = "awaiting reply"  # error of a held row: the template went, the text waits
+_PAYLOAD_JSON = json.JSONEncoder(ensure_ascii=False)  # made once, not per json.dumps call
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def enqueue(
     text: str, choices: tuple[tuple[str, str], ...], locale: str, priority: int,
     not_before: float, now: float, held: bool = False,
 ) -> int:
-    payload = json.dumps({"text": text, "choices": choices, "locale": locale}, ensure_ascii=False)
+    payload = _PAYLOAD_JSON.encode({"text": text, "choices": choices, "locale": locale})
     row_id = sealed.next_id(conn, "outbox")
     conn.execute(
         "INSERT INTO outbox (id, person_id, address_id, channel, payload_enc, priority, status,"

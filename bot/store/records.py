@@ -17,6 +17,8 @@ from bot.store import locks, name_index
 from bot.types import State
 
 STATE_FIELDS = {f.name for f in fields(State)}
+# made once: json.dumps with any option builds a new encoder on every call
+_STATE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def state_to_json(state: State) -> str:
@@ -24,7 +26,7 @@ def state_to_json(state: State) -> str:
     deep-copied them first, a few percent of each message's CPU)."""
     data: dict[str, Any] = {name: getattr(state, name) for name in STATE_FIELDS}
     data["answers"] = dict(state.answers)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return _STATE_JSON.encode(data)
 
 
 def state_from_json(text: str) -> State:
