@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from bot import crisis
@@ -109,11 +109,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             app.state.metrics.detach()
             await service.close()
 
-    routes = [Route("/", home), Route("/healthz", healthz), console_mount()]
-    if telegram_webhook_on(settings):
-        routes += telegram_routes.ROUTES
+    # the webhooks first: they take nearly every request, and no other route shares a path
+    routes: list[BaseRoute] = []
     if not settings.twilio_missing or not settings.whatsapp_missing:
         routes += twilio_routes.ROUTES
+    if telegram_webhook_on(settings):
+        routes += telegram_routes.ROUTES
+    routes += [Route("/", home), Route("/healthz", healthz), console_mount()]
     app = App(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(BodyLimit, limit=settings.max_body_bytes)])
     app.state.telegram_secret = settings.telegram_webhook_secret
