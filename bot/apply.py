@@ -111,25 +111,33 @@ def _enqueue(
     address_id = address_id or records.latest_address(conn, target.person_id)
     if address_id is None:
         return
-    channel = conn.execute("SELECT channel FROM addresses WHERE id = ?", (address_id,)).fetchone()
+    channel = _channel_of(conn, target, address_id)
     text = i18n.render(reply.text, state.locale, timezone_of(state))
     # a Telegram button carries the question it was shown with (a later tap on it is stale)
-    asked = asked_id(state) if channel["channel"] == "telegram" else ""
+    asked = asked_id(state) if channel == "telegram" else ""
     choices = tuple((tag(asked, c.payload), i18n.gettext(state.locale, c.label))
                     for c in reply.choices)
     when = now if reply.immediate else deliver_at(state, now)
     row_id = outbox.enqueue(
         conn, cipher, person_id=target.person_id, address_id=address_id,
-        channel=channel["channel"], text=text, choices=choices, locale=state.locale,
+        channel=channel, text=text, choices=choices, locale=state.locale,
         priority=outbox.REPLY if reply.immediate else outbox.SCHEDULED,
         not_before=to_ts(when), now=to_ts(now),
         held=not reply.immediate and state.status == "paused",
     )
     records.log_message(
-        conn, cipher, target.person_id, "out", channel["channel"], text, to_ts(now), row_id,
+        conn, cipher, target.person_id, "out", channel, text, to_ts(now), row_id,
         reply.author, _account(conn, target.actor) if reply.author == "facilitator" else None,
     )
     applied.outbox_ids.append(row_id)
+
+
+def _channel_of(conn: sqlite3.Connection, target: Target, address_id: int) -> str:
+    """The address's channel; the event's own for the address it came from (found by it)."""
+    if address_id == target.address_id and target.channel:
+        return target.channel
+    row = conn.execute("SELECT channel FROM addresses WHERE id = ?", (address_id,)).fetchone()
+    return str(row["channel"])
 
 
 def _account(conn: sqlite3.Connection, actor: str) -> int | None:
