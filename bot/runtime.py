@@ -121,12 +121,11 @@ class Runtime:
         inbound = replace(inbound, text=valid_text(inbound.text))
 
         def unit(conn: sqlite3.Connection) -> Applied | None:
-            if not records.claim_inbound(conn, inbound.key, to_ts(now)):
+            claimed = records.claim_from(conn, self.cipher, inbound.key, inbound.channel,
+                                         inbound.address, to_ts(now))
+            if claimed is None:
                 return None
-            person_id, address_id, _ = records.find_or_create_person(
-                conn, self.cipher, inbound.channel, inbound.address, to_ts(now)
-            )
-            records.link_inbound(conn, inbound.key, person_id)
+            person_id, address_id = claimed
             # they wrote: what waited for a reply to a template (WhatsApp) may go now
             event = inbound.event()
             if outbox.release_awaiting(conn, person_id, address_id, to_ts(now)) and isinstance(

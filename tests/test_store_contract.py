@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +287,23 @@ async def test_a_changed_name_keeps_only_its_own_tokens(db: Database, cipher: Ci
     await db.write(lambda c: name_index.index_name(c, cipher, pid, None))
     assert (await found("king"), await found("ada"), await found("byron")) == (
         set(), {other}, {other})
+
+
+async def test_a_claimed_message_names_its_sender_and_a_redelivery_changes_nothing(
+        db: Database, cipher: Cipher) -> None:
+    def claim(key: str, at: float) -> Callable[[sqlite3.Connection], tuple[int, int] | None]:
+        return lambda c: records.claim_from(c, cipher, key, "sms", PHONE, at)
+
+    first = await db.write(claim("sms:SM1", NOW))
+    again = await db.write(claim("sms:SM1", NOW + 5))
+    second = await db.write(claim("sms:SM2", NOW + 9))
+    assert first is not None and again is None and second == first
+    rows = await db.read(lambda c: [tuple(r) for r in c.execute(
+        "SELECT key, person_id FROM inbound ORDER BY key")])
+    assert rows == [("sms:SM1", first[0]), ("sms:SM2", first[0])]
+    seen = await db.read(lambda c: c.execute(
+        "SELECT last_seen_at FROM addresses WHERE id = ?", (first[1],)).fetchone()[0])
+    assert seen == NOW + 9
 
 
 async def test_provider_statuses_only_move_forward(db: Database, cipher: Cipher) -> None:

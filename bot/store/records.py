@@ -34,12 +34,37 @@ def state_from_json(text: str) -> State:
     return State(**{k: v for k, v in data.items() if k in STATE_FIELDS})
 
 
-def claim_inbound(conn: sqlite3.Connection, key: str, now: float) -> bool:
+def claim_inbound(conn: sqlite3.Connection, key: str, now: float,
+                  person_id: int | None = None) -> bool:
     """True the first time a provider message id is seen; False for a re-delivery."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO inbound (key, received_at) VALUES (?, ?)", (key, now)
+        "INSERT OR IGNORE INTO inbound (key, received_at, person_id) VALUES (?, ?, ?)",
+        (key, now, person_id),
     )
     return cur.rowcount == 1
+
+
+def claim_from(conn: sqlite3.Connection, cipher: Cipher, key: str, channel: str, address: str,
+               now: float) -> tuple[int, int] | None:
+    """Claim an inbound message and find or make its sender: (person id, address id), or None
+    for a re-delivery (then nothing else is changed). A known sender's person is stored with
+    the claim (one statement, not an INSERT and an UPDATE)."""
+    locks.hold(conn, locks.ADDRESS, cipher.address_hash(channel, address))  # made once
+    tampered: sealed.Tampered | None = None
+    try:
+        found = find_address(conn, cipher, channel, address)
+    except sealed.Tampered as exc:  # raised once claimed (a re-delivery stays a no-op)
+        found, tampered = None, exc
+    if not claim_inbound(conn, key, now, found[0] if found else None):
+        return None
+    if tampered is not None:
+        raise tampered
+    if found is not None:
+        conn.execute("UPDATE addresses SET last_seen_at = ? WHERE id = ?", (now, found[1]))
+        return found
+    person_id, address_id = _new_person(conn, cipher, channel, address, now)
+    link_inbound(conn, key, person_id)
+    return person_id, address_id
 
 
 def link_inbound(conn: sqlite3.Connection, key: str, person_id: int) -> None:
@@ -74,9 +99,14 @@ def find_or_create_person(
     if found is not None:
         conn.execute("UPDATE addresses SET last_seen_at = ? WHERE id = ?", (now, found[1]))
         return found[0], found[1], False
+    return *_new_person(conn, cipher, channel, address, now), True
+
+
+def _new_person(conn: sqlite3.Connection, cipher: Cipher, channel: str, address: str,
+                now: float) -> tuple[int, int]:
     person_id = conn.execute("INSERT INTO people (created_at) VALUES (?)", (now,)).lastrowid
     assert person_id is not None
-    return person_id, add_address(conn, cipher, person_id, channel, address, now), True
+    return person_id, add_address(conn, cipher, person_id, channel, address, now)
 
 
 def add_address(conn: sqlite3.Connection, cipher: Cipher, person_id: int, channel: str,
