@@ -251,11 +251,10 @@ class Sender:
     ) -> list[dict[str, Any]]:
         """Store one send's result; returns the alerts it raised."""
         if isinstance(result, Sent):
-            _mark_done(conn, row, result.provider_id, now)
-            if getattr(self.channels.get(row.channel), "tracks_delivery", False):
-                ids = [p for p in result.provider_id.split(",") if p]
-                return provider.record_sent(conn, row.channel, row.id, ids, "queued", now)
-            return []
+            if not getattr(self.channels.get(row.channel), "tracks_delivery", False):
+                _mark_done(conn, row, result.provider_id, now)
+                return []
+            return _record_tracked(conn, row, result.provider_id, now)
         if isinstance(result, Retry) and row.attempts < self.max_attempts:
             outbox.mark_retry(conn, row.id, now + backoff(row.attempts, result.after),
                               result.reason)
@@ -368,6 +367,21 @@ def _mark_done(conn: sqlite3.Connection, row: OutboxRow, provider_id: str, now: 
         outbox.mark_awaiting(conn, row.id, provider_id, now)
     else:
         outbox.mark_sent(conn, row.id, provider_id, now)
+
+
+def _record_tracked(conn: sqlite3.Connection, row: OutboxRow, provider_id: str,
+                    now: float) -> list[dict[str, Any]]:
+    """Sent on a channel whose delivery is tracked: its provider ids are kept, then the row is
+    marked sent with its provider status in one statement; returns the alerts raised."""
+    ids = [p for p in provider_id.split(",") if p]
+    if row.template:
+        outbox.mark_awaiting(conn, row.id, provider_id, now)
+        return provider.record_sent(conn, row.channel, row.id, ids, "queued", now)
+    alerts = provider.record_sent(conn, row.channel, row.id, ids, "queued", now,
+                                  set_status=False)
+    if not outbox.mark_sent(conn, row.id, provider_id, now, roll_up=True):
+        provider.roll_up(conn, row.id)  # no longer ours to mark: its status is still kept
+    return alerts
 
 
 def _by_person(rows: list[OutboxRow]) -> list[list[OutboxRow]]:

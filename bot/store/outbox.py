@@ -176,12 +176,23 @@ def _row(cipher: Cipher, r: sqlite3.Row, attempts: int, template: bool = False) 
     )
 
 
-def mark_sent(conn: sqlite3.Connection, row_id: int, provider_id: str, now: float) -> None:
-    conn.execute(
-        "UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, error = NULL"
-        " WHERE id = ? AND status = 'sending'",
-        (now, provider_id, row_id),
-    )
+_SENT = ("UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, error = NULL"
+         " WHERE id = ? AND status = 'sending'")
+_SENT_ROLLED_UP = (
+    "UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, error = NULL,"
+    " provider_status = (SELECT status FROM provider_messages WHERE outbox_id = ?"
+    " ORDER BY status_rank LIMIT 1) WHERE id = ? AND status = 'sending'")
+
+
+def mark_sent(conn: sqlite3.Connection, row_id: int, provider_id: str, now: float,
+              roll_up: bool = False) -> bool:
+    """Whether the row was being sent (and now is sent); `roll_up`: its provider status is
+    set in the same statement, from its provider_messages (bot.store.provider)."""
+    if roll_up:
+        cur = conn.execute(_SENT_ROLLED_UP, (now, provider_id, row_id, row_id))
+    else:
+        cur = conn.execute(_SENT, (now, provider_id, row_id))
+    return bool(cur.rowcount == 1)
 
 
 def mark_awaiting(conn: sqlite3.Connection, row_id: int, provider_id: str, now: float) -> None:

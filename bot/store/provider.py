@@ -38,11 +38,13 @@ class StatusChange:
 
 
 def record_sent(conn: sqlite3.Connection, channel: str, outbox_id: int,
-                provider_ids: list[str], status: str, now: float) -> list[dict[str, object]]:
+                provider_ids: list[str], status: str, now: float,
+                set_status: bool = True) -> list[dict[str, object]]:
     """The provider accepted these messages for an outbox row (a callback may be first).
 
     A failure a callback reported before this row was known is acted on now (opt-out,
-    alert), once: returns the alerts raised.
+    alert), once: returns the alerts raised. `set_status=False`: the caller sets the row's
+    provider status itself (`outbox.mark_sent(roll_up=True)`, else `roll_up`).
     """
     rank = RANKS.get(status, 0)
     # only "?" placeholders are formatted into this query
@@ -59,7 +61,8 @@ def record_sent(conn: sqlite3.Connection, channel: str, outbox_id: int,
         [(pid, channel, outbox_id, status, rank, int(status in FINAL), now)
          for pid in provider_ids],
     )
-    _roll_up(conn, outbox_id)
+    if set_status:
+        roll_up(conn, outbox_id)
     alerts = [_consequences(conn, outbox_id, r["status"], r["error_code"] or "", now)
               for r in early]
     return [a for a in alerts if a is not None]
@@ -87,12 +90,12 @@ def record_status(conn: sqlite3.Connection, channel: str, provider_id: str, stat
     if cur.rowcount == 0:
         return StatusChange(True, False, outbox_id)
     if outbox_id is not None:
-        _roll_up(conn, outbox_id)
+        roll_up(conn, outbox_id)
     alert = _consequences(conn, outbox_id, status, error_code, now)
     return StatusChange(True, True, outbox_id, alert)
 
 
-def _roll_up(conn: sqlite3.Connection, outbox_id: int) -> None:
+def roll_up(conn: sqlite3.Connection, outbox_id: int) -> None:
     """An outbox row's status is that of its least advanced part."""
     conn.execute(
         "UPDATE outbox SET provider_status = (SELECT status FROM provider_messages"
