@@ -24,6 +24,7 @@ from bot.privacy import subject
 from bot.scheduler import kinds
 from bot.store import jobs, links, locks, outbox, records
 from bot.store.db import Database
+from bot.store.send_gate import WINDOWS
 from bot.types import (
     Alert,
     Audit,
@@ -126,10 +127,11 @@ class Runtime:
             if claimed is None:
                 return None
             person_id, address_id = claimed
-            # they wrote: what waited for a reply to a template (WhatsApp) may go now
+            # they wrote: what waited for a reply to a template (WhatsApp) may go now; only a
+            # channel with a window (send_gate.WINDOWS) ever sends one, so only it is asked
             event = inbound.event()
-            if outbox.release_awaiting(conn, person_id, address_id, to_ts(now)) and isinstance(
-                    event, Message):
+            if inbound.channel in WINDOWS and outbox.release_awaiting(
+                    conn, person_id, address_id, to_ts(now)) and isinstance(event, Message):
                 event = replace(event, answers_template=True)
             target = Target(person_id, address_id, inbound.channel, actor="person")
             return self._step(conn, target, event, now, logged=_logged(inbound))
