@@ -21,6 +21,8 @@ GENESIS = "0" * 64
 HEAD_KEY = "audit_head"
 KEYED = "audit_keyed"  # set once the chain is keyed: from then on a keyless writer is refused
 _KEYS: dict[str, tuple[bytes, int]] = {}  # database file -> (MAC key, first keyed row)
+# made once (json.dumps with options builds a new encoder on every call); the same text
+_DETAIL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 def _file(conn: sqlite3.Connection) -> str:
@@ -49,7 +51,7 @@ def _is_keyed(conn: sqlite3.Connection) -> bool:
 
 
 def _digest(row: tuple[Any, ...], prev: str, key: bytes | None = None) -> str:
-    body = json.dumps([*row, prev], separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+    body = _DETAIL_JSON.encode([*row, prev])  # ensure_ascii, as json.dumps's default
     if key is None:
         return hashlib.sha256(body.encode()).hexdigest()
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
@@ -69,7 +71,7 @@ def append(
         raise RuntimeError("the audit log is keyed: open the database with its data key")
     last = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     row_id, prev = (last["id"] + 1, last["hash"]) if last else (1, GENESIS)
-    text = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"))
+    text = _DETAIL_JSON.encode(detail or {})
     fields = (row_id, now, actor, action, person_id, case_id, text)
     digest = _digest(fields, prev, _mac_key(keyed, row_id))
     conn.execute(

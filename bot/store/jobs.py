@@ -9,6 +9,8 @@ from typing import Any
 
 from bot.store import locks
 
+_DATA_JSON = json.JSONEncoder(sort_keys=True)  # made once, not per json.dumps call
+
 
 @dataclass(frozen=True)
 class JobRow:
@@ -33,7 +35,7 @@ def schedule(
     job_id = conn.execute(
         "INSERT INTO jobs (person_id, kind, key, due_at, data, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (person_id, kind, key, due_at, json.dumps(data or {}, sort_keys=True), now),
+        (person_id, kind, key, due_at, _DATA_JSON.encode(data or {}), now),
     ).lastrowid
     assert job_id is not None
     return job_id
