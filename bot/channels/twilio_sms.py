@@ -14,7 +14,7 @@ import hmac
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -27,6 +27,7 @@ from bot.channels.phone import NotForSms, inbound_address, sms_address
 from bot.channels.rate import RateLimiter
 from bot.channels.segments import segments
 from bot.channels.twilio_http import TwilioHttp
+from bot.channels.twilio_worker import SendLost, SendWorker
 from bot.config import Settings
 from bot.runtime import Inbound, SignalKind
 from bot.types import ChannelName
@@ -101,6 +102,7 @@ class TwilioChannel:
         self.status_url = settings.public_url + STATUS_PATH
         self._http: TwilioHttp | None = None
         self._client: Client | None = None
+        self._worker: SendWorker | None = None
         self._finished: dict[str, None] = {}  # insertion-ordered: the oldest go first
 
     async def start(self) -> None:
@@ -110,11 +112,19 @@ class TwilioChannel:
                               self.settings.twilio_auth_token, http_client=self._http)
         if self.settings.twilio_api_base:
             self._client.api.base_url = self.settings.twilio_api_base
+        # messages are made in a process of their own (bot.channels.twilio_child); listing and
+        # deleting, rare, stay here
+        self._worker = SendWorker(self.settings.twilio_account_sid,
+                                  self.settings.twilio_auth_token,
+                                  self.settings.twilio_api_base, self.timeout)
+        await self._worker.start()
 
     async def stop(self) -> None:
+        if self._worker is not None:
+            await self._worker.close()
         if self._http is not None:
             await self._http.close()
-        self._http = self._client = None
+        self._http = self._client = self._worker = None
 
     @property
     def client(self) -> Client:
@@ -172,8 +182,9 @@ class TwilioChannel:
                      exc.code)
             return classify(exc)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            log.info("%s send outbox %d: %s", self.name, out.outbox_id, type(exc).__name__)
-            return Retry(type(exc).__name__)
+            kind = exc.kind if isinstance(exc, SendLost) else type(exc).__name__
+            log.info("%s send outbox %d: %s", self.name, out.outbox_id, kind)
+            return Retry(kind)
         self._remember(ids)
         return Sent(",".join(ids))
 
@@ -184,12 +195,12 @@ class TwilioChannel:
             del self._finished[next(iter(self._finished))]
 
     async def _create(self, to: str, content: dict[str, str]) -> str:
-        options: dict[str, Any] = {**self._sender(), **content}
+        if self._worker is None:
+            raise RuntimeError("the SMS channel is not started")
+        options: dict[str, str] = {"to": to, **self._sender(), **content}
         if self.settings.public_url:
             options["status_callback"] = self.status_url
-        async with asyncio.timeout(self.timeout):
-            message = await self.client.messages.create_async(to=to, **options)
-        return str(message.sid)
+        return await self._worker.create(options, self.timeout)
 
     async def _already_sent(self, to: str, parts: list[str], since: float) -> list[str]:
         """Ids of the leading parts Twilio already holds from an earlier try of this row.
