@@ -59,6 +59,7 @@ async def serve(reader: asyncio.StreamReader, out: asyncio.WriteTransport) -> No
     client = Client(config["account"], config["token"], http_client=http)
     if config.get("base"):
         client.api.base_url = config["base"]
+    out.write(frame({"ready": True}))  # imported and set up: the server may send now
     tasks: set[asyncio.Task[None]] = set()
     try:
         while (request := await read_frame(reader)) is not None:

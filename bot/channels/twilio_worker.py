@@ -1,11 +1,11 @@
 """The server's side of the send process (bot.channels.twilio_child): create a Twilio message
 there and wait for its sid, as if the twilio client had been called here.
 
-The process starts with the channel and again at the next send after it died. What it answers becomes what
-the in-process call would have raised: TwilioRestException (status and code, as classify
-reads them), TimeoutError, or SendLost (an OSError) when the process died or its answer never
-came: the outbox retries, and a retry first asks Twilio whether an earlier try got through, so
-nothing goes twice.
+The process starts with the channel (which waits until it is ready) and again at the next
+send after it died. What it answers becomes what the in-process call would have raised:
+TwilioRestException (status and code, as classify reads them), TimeoutError, or SendLost (an
+OSError) when the process died or its answer never came: the outbox retries, and a retry first
+asks Twilio whether an earlier try got through, so nothing goes twice.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from twilio.base.exceptions import TwilioRestException
 from bot.channels.frames import BadFrame, frame, read_frame
 
 log = logging.getLogger(__name__)
+START_SECONDS = 30.0  # to import and answer that it is ready
 GRACE = 2.0  # seconds past the process's own timeout before the answer counts as lost
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding `bot`
 
@@ -47,9 +48,13 @@ class SendWorker:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Start the process now (it imports for about half a second) rather than at the
-        first send, which would wait for it."""
-        await self._running()
+        """Start the process now and wait until it is ready (it imports for about half a
+        second) rather than at the first send, which would wait for it. If it cannot start,
+        the sends try again (and say so in their results)."""
+        try:
+            await self._running()
+        except SendLost:
+            log.error("sms send process did not start; sends will try again")
 
     async def create(self, options: dict[str, str], seconds: float) -> str:
         """The sid of the message Twilio made within `seconds` (raises as twilio's
@@ -86,6 +91,15 @@ class SendWorker:
             sys.executable, "-m", "bot.channels.twilio_child", stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
         _pipe(proc, "stdin").write(frame(self._config))  # the credentials go by pipe only
+        try:  # it imports twilio and aiohttp first: sends made meanwhile would wait for it
+            ready = await asyncio.wait_for(read_frame(_pipe(proc, "stdout")), START_SECONDS)
+        except (TimeoutError, BadFrame, ValueError):
+            ready = None
+        if not ready or not ready.get("ready"):
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+            raise SendLost("send process did not start")
         log.info("sms send process started")
         return proc
 
