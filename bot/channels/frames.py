@@ -9,6 +9,8 @@ from typing import Any
 
 HEADER = struct.Struct(">I")
 LIMIT = 1 << 20  # no request or answer comes near this; a longer one means a broken pipe
+# made once: json.dumps with any option builds a new encoder on every call (two frames a send)
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 class BadFrame(ValueError):
@@ -16,7 +18,7 @@ class BadFrame(ValueError):
 
 
 def frame(obj: dict[str, Any]) -> bytes:
-    data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    data = _JSON.encode(obj).encode()
     return HEADER.pack(len(data)) + data
 
 
