@@ -4,6 +4,7 @@ client in it, the fake Twilio API on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -86,6 +87,24 @@ async def test_a_killed_process_mid_send_is_a_retry_that_sends_once(
         assert isinstance(await channel.send(Outgoing(2, PERSON, "next", (), "en_GB")), Sent)
         assert child_pid(channel) != first and not alive(first)
     assert [m["body"] for m in fake.created] == ["in flight", "next"]
+
+
+async def test_a_stuck_process_is_replaced(service: Service, fake: FakeTwilioAPI) -> None:
+    async with started(service, fake, timeout=0.3) as channel:
+        stuck = child_pid(channel)
+        os.kill(stuck, signal.SIGSTOP)  # alive, never answering
+        try:
+            result = await asyncio.wait_for(
+                channel.send(Outgoing(1, PERSON, "first", (), "en_GB")), 10)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(stuck, signal.SIGCONT)
+        assert result == Retry("no answer")
+        assert isinstance(await channel.send(Outgoing(2, PERSON, "next", (), "en_GB")), Sent)
+        assert child_pid(channel) != stuck
+    await asyncio.sleep(0)
+    assert not alive(stuck)
+    assert [m["body"] for m in fake.created] == ["next"]
 
 
 async def test_many_sends_in_flight_each_get_their_own_answer(service: Service,

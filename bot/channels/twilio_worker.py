@@ -46,6 +46,7 @@ class SendWorker:
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
         self._lock = asyncio.Lock()
+        self._killed = False  # the current process was killed for not answering
 
     async def start(self) -> None:
         """Start the process now and wait until it is ready (it imports for about half a
@@ -59,7 +60,8 @@ class SendWorker:
     async def create(self, options: dict[str, str], seconds: float) -> str:
         """The sid of the message Twilio made within `seconds` (raises as twilio's
         create_async would)."""
-        stdin = _pipe(await self._running(), "stdin")
+        proc = await self._running()
+        stdin = _pipe(proc, "stdin")
         request_id = next(self._ids)
         answer = self._pending[request_id] = asyncio.get_running_loop().create_future()
         try:
@@ -67,7 +69,8 @@ class SendWorker:
             await stdin.drain()
             async with asyncio.timeout(seconds + GRACE):
                 got = await answer
-        except TimeoutError:
+        except TimeoutError:  # past its own deadline: the process is stuck, the next send
+            self._kill(proc)  # starts another (the sends it held are retried)
             raise SendLost("no answer") from None
         except (ConnectionError, BrokenPipeError):
             raise SendLost("send process gone") from None
@@ -75,15 +78,29 @@ class SendWorker:
             self._pending.pop(request_id, None)
         return _sid(got)
 
+    def _kill(self, proc: asyncio.subprocess.Process) -> None:
+        if proc is self._proc and not self._killed:
+            self._killed = True  # the next send waits for it to end, then starts another
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            log.warning("sms send process did not answer in time; stopped")
+
+    def _live(self) -> asyncio.subprocess.Process | None:
+        """The process, while it is there to answer."""
+        if self._killed or self._reader is None or self._reader.done():
+            return None
+        return self._proc
+
     async def _running(self) -> asyncio.subprocess.Process:
-        if self._proc is not None and self._reader is not None and not self._reader.done():
-            return self._proc
+        if (proc := self._live()) is not None:
+            return proc
         async with self._lock:
-            if self._proc is None or self._reader is None or self._reader.done():
+            if (proc := self._live()) is None:
                 await self._stop_process()
-                self._proc = await self._spawn()
-                self._reader = asyncio.create_task(self._read(self._proc))
-            return self._proc
+                proc = self._proc = await self._spawn()
+                self._killed = False
+                self._reader = asyncio.create_task(self._read(proc))
+            return proc
 
     async def _spawn(self) -> asyncio.subprocess.Process:
         path = os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
